@@ -1,0 +1,38 @@
+# Zhongtai 中台 — developer entry points. `make run` serves the demo; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := app
+
+.PHONY: install run test lint bench seed clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: create .venv, migrate, seed the demo once, serve http://127.0.0.1:5000 with the scheduler
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	$(BIN)/flask demo logins
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/flask scheduler run & \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
+
+## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check app tests config.py bench
+
+bench: install
+	$(BIN)/python bench/run_day_bench.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,123 @@
+"""Zhongtai 中台 application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import DEFAULT_SECRET_KEY, Config, config_from_env
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(config_object: Config | None = None, **overrides) -> Flask:
+    """Build the Flask application.
+
+    :param config_object: a ``config.Config`` instance; default from ``ZHONGTAI_ENV``.
+    :param overrides: config keys that win over the config object (tests use these).
+    :returns: the configured app, with extensions, blueprints, errors and CLI registered.
+    :raises RuntimeError: in production, with a default secret, SQLite, or demo accounts.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    config_object = config_object or config_from_env()
+    app.config.from_object(config_object)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'zhongtai.sqlite3'}"
+        )
+    if not app.config.get("CHART_OUTPUT_DIR"):
+        app.config["CHART_OUTPUT_DIR"] = str(Path(app.instance_path) / "charts")
+    configure_logging(app)
+    check_production_settings(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def check_production_settings(app: Flask) -> None:
+    """Refuse to boot production with a default secret or an embedded database.
+
+    :raises RuntimeError: naming the offending setting (never its value).
+    """
+    if app.config.get("ENV_NAME") != "production":
+        return
+    if app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY):
+        raise RuntimeError("SECRET_KEY must be set to a non-default value in production")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise RuntimeError("DATABASE_URL must point at PostgreSQL in production")
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extensions from ``app.extensions`` to this app."""
+    from app import auth, models  # noqa: F401  (login loader; complete metadata)
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True, compare_type=True,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    if app.config.get("ENV_NAME") == "production":
+        from app.org.services import refuse_demo_accounts
+
+        refuse_demo_accounts(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every feature blueprint."""
+    from app.auth import bp as auth_bp
+    from app.broadcasts import bp as broadcasts_bp
+    from app.content import bp as content_bp
+    from app.feed import api_bp as feed_api_bp
+    from app.feed import bp as feed_bp
+    from app.interactions import bp as interactions_bp
+    from app.market import bp as market_bp
+    from app.metrics import bp as metrics_bp
+    from app.ops import bp as ops_bp
+
+    for blueprint in (
+        auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
+        interactions_bp, metrics_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the domain-error and HTTP-error handlers from ``app.errors``."""
+    from app.errors import register_error_handlers as install
+
+    install(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Register CLI groups: ``ops``, ``compliance``, ``content``, ``market``, ``scheduler``, ``demo``."""
+    from app.broadcasts.cli import ops_cli, scheduler_cli
+    from app.content.cli import compliance_cli, content_cli
+    from app.market.cli import market_cli
+    from app.org.cli import demo_cli, users_cli
+
+    for group in (ops_cli, scheduler_cli, compliance_cli, content_cli, market_cli, demo_cli,
+                  users_cli):
+        app.cli.add_command(group)
+
+
+def configure_logging(app: Flask) -> None:
+    """Log to stderr at ``LOG_LEVEL``; secrets are never passed to loggers."""
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    root = logging.getLogger("app")
+    root.setLevel(level)
+    if not root.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)

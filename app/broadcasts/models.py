@@ -1,0 +1,122 @@
+"""SOP plans, the posts they produce per date, and the per-staff tasks 任务.
+
+A post (群发 / 朋友圈 / 客户群 content for one SOP and date) is created once per
+(SOP plan, run date); each assigned front-line user gets one task holding the
+text rendered for them. Uniqueness lives in the schema, so a retried run never
+duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UtcDateTime, utcnow
+from app.extensions import db
+
+
+class SopPlan(db.Model):
+    """A standing plan: render ``template`` on each trading day at ``send_time``.
+
+    ``send_time`` is wall-clock time in ``timezone``; ``calendar`` is an
+    exchange-calendars code (``XSHG`` = Shanghai trading days); the plan targets
+    every active front-line user in the subtree of ``branch``.
+    """
+
+    __tablename__ = "sop_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    template_id: Mapped[int] = mapped_column(ForeignKey("content_templates.id"))
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    send_time: Mapped[dt.time] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    calendar: Mapped[str] = mapped_column(String(16), default="XSHG")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    template = relationship("ContentTemplate")
+    branch = relationship("Branch")
+
+
+class PostStatus(enum.Enum):
+    """A post is published when its tasks exist; ``cancelled`` withdraws it."""
+
+    published = "published"
+    cancelled = "cancelled"
+
+
+class Post(db.Model):
+    """The content of one SOP plan on one run date (one row per plan and date)."""
+
+    __tablename__ = "posts"
+    __table_args__ = (UniqueConstraint("sop_plan_id", "run_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sop_plan_id: Mapped[int] = mapped_column(ForeignKey("sop_plans.id"))
+    run_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
+    chart_image_id: Mapped[int | None] = mapped_column(ForeignKey("chart_images.id"))
+    market_as_of: Mapped[dict] = mapped_column(JSON)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    status: Mapped[PostStatus] = mapped_column(
+        Enum(PostStatus, native_enum=False, length=16), default=PostStatus.published
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    sop_plan: Mapped[SopPlan] = relationship()
+    template_version = relationship("TemplateVersion")
+    chart_image = relationship("ChartImage")
+    tasks: Mapped[list[Task]] = relationship(back_populates="post")
+
+
+class TaskStatus(enum.Enum):
+    """Front-line task state: assigned → done."""
+
+    assigned = "assigned"
+    done = "done"
+
+
+class Task(db.Model):
+    """One front-line user's copy of a post, with the text rendered for them.
+
+    ``due_at`` is the instant the send is expected by (on-time rate); ``reach_count``
+    is the number of customers the staff member sent it to, reported on completion.
+    """
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("post_id", "staff_id"),
+        Index("ix_tasks_staff_id_status", "staff_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[TaskStatus] = mapped_column(
+        Enum(TaskStatus, native_enum=False, length=16), default=TaskStatus.assigned
+    )
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    reach_count: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="tasks")
+    staff = relationship("User")

@@ -1,0 +1,7 @@
+"""content feature package."""
+
+from flask import Blueprint
+
+bp = Blueprint("content", __name__, url_prefix="/content")
+
+from app.content import views  # noqa: E402,F401

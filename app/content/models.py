@@ -1,0 +1,183 @@
+"""Content templates 内容模板, their versions, compliance findings and approvals (four-eyes)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UtcDateTime, utcnow
+from app.extensions import db
+
+
+class TemplateStatus(enum.Enum):
+    """Life cycle: draft → in_review → approved (or back to draft) → retired."""
+
+    draft = "draft"
+    in_review = "in_review"
+    approved = "approved"
+    retired = "retired"
+
+
+STATUS_LABELS = {
+    TemplateStatus.draft: "草稿",
+    TemplateStatus.in_review: "待复核",
+    TemplateStatus.approved: "已批准",
+    TemplateStatus.retired: "已停用",
+}
+
+
+class ProductCategory(enum.Enum):
+    """Product category a template promotes; selects the compliance rules that apply."""
+
+    general = "general"
+    fund = "fund"
+    wealth = "wealth"
+    gold = "gold"
+    fx = "fx"
+    insurance = "insurance"
+    deposit = "deposit"
+    loan = "loan"
+
+
+PRODUCT_LABELS = {
+    ProductCategory.general: "综合资讯",
+    ProductCategory.fund: "基金",
+    ProductCategory.wealth: "理财",
+    ProductCategory.gold: "贵金属",
+    ProductCategory.fx: "外汇",
+    ProductCategory.insurance: "保险",
+    ProductCategory.deposit: "存款",
+    ProductCategory.loan: "贷款",
+}
+
+
+class Channel(enum.Enum):
+    """WeCom channel: mass message 群发, Moments 朋友圈, customer group 客户群."""
+
+    mass_message = "mass_message"
+    moments_post = "moments_post"
+    customer_group = "customer_group"
+
+
+CHANNEL_LABELS = {
+    Channel.mass_message: "群发",
+    Channel.moments_post: "朋友圈",
+    Channel.customer_group: "客户群",
+}
+
+
+class ContentTemplate(db.Model):
+    """A content template written by the middle office.
+
+    ``approved_version_id`` points at the version that SOP runs render; editing
+    creates a new version and sends the template back to ``draft``.
+    """
+
+    __tablename__ = "content_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    product: Mapped[ProductCategory] = mapped_column(
+        Enum(ProductCategory, native_enum=False, length=16)
+    )
+    channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=16))
+    chart_spec: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[TemplateStatus] = mapped_column(
+        Enum(TemplateStatus, native_enum=False, length=16), default=TemplateStatus.draft
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("template_versions.id", use_alter=True)
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    author = relationship("User", foreign_keys=[author_id])
+    versions: Mapped[list[TemplateVersion]] = relationship(
+        back_populates="template", foreign_keys="TemplateVersion.template_id",
+        order_by="TemplateVersion.number",
+    )
+    approved_version: Mapped[TemplateVersion | None] = relationship(
+        foreign_keys=[approved_version_id], post_update=True
+    )
+
+    @property
+    def latest_version(self) -> TemplateVersion | None:
+        """The newest version, or ``None`` for a template without one."""
+        return self.versions[-1] if self.versions else None
+
+
+class TemplateVersion(db.Model):
+    """An immutable body of a template; ``body_sha256`` identifies the approved text."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[int] = mapped_column(ForeignKey("content_templates.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    template: Mapped[ContentTemplate] = relationship(
+        back_populates="versions", foreign_keys=[template_id]
+    )
+    author = relationship("User", foreign_keys=[author_id])
+    findings: Mapped[list[ComplianceFinding]] = relationship(
+        back_populates="version", order_by="ComplianceFinding.start"
+    )
+    approvals: Mapped[list[Approval]] = relationship(back_populates="version")
+
+
+class ComplianceFinding(db.Model):
+    """One compliance rule hit on a template version (offsets in characters of the body)."""
+
+    __tablename__ = "compliance_findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(8))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str] = mapped_column(String(255))
+    citation: Mapped[str] = mapped_column(String(255))
+
+    version: Mapped[TemplateVersion] = relationship(back_populates="findings")
+
+    @property
+    def is_blocking(self) -> bool:
+        """True when this finding prevents approval and publication."""
+        return self.severity == "block"
+
+
+class ApprovalDecision(enum.Enum):
+    """A reviewer's decision on a version."""
+
+    approved = "approved"
+    rejected = "rejected"
+
+
+class Approval(db.Model):
+    """A reviewer's decision; the reviewer is never the version's author (four-eyes)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (UniqueConstraint("version_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[ApprovalDecision] = mapped_column(
+        Enum(ApprovalDecision, native_enum=False, length=16)
+    )
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    version: Mapped[TemplateVersion] = relationship(back_populates="approvals")
+    reviewer = relationship("User")

@@ -1,0 +1,14 @@
+"""Import every model module so metadata is complete (Alembic, tests)."""
+
+from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus  # noqa: F401
+from app.content.models import (  # noqa: F401
+    Approval,
+    ApprovalDecision,
+    ComplianceFinding,
+    ContentTemplate,
+    TemplateStatus,
+    TemplateVersion,
+)
+from app.interactions.models import InteractionEvent, InteractionKind  # noqa: F401
+from app.market.models import ChartImage, PriceBar  # noqa: F401
+from app.org.models import Branch, BranchLevel, Role, User  # noqa: F401

@@ -1,0 +1,26 @@
+"""``GET /healthz``: database reachable → 200 ``{"status": "ok"}``, else 503."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify
+from sqlalchemy import text
+
+from app.extensions import csrf, db
+from app.ops import bp
+
+logger = logging.getLogger(__name__)
+
+
+@bp.route("/healthz")
+@csrf.exempt
+def healthz():
+    """Liveness and database readiness, no authentication, no secrets."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any DB failure means not ready
+        logger.exception("health check: database unreachable")
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

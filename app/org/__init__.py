@@ -1,0 +1,1 @@
+"""Organisation: branches and users."""

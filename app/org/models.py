@@ -1,0 +1,102 @@
+"""Organisation: branches (HQ → branch → sub-branch) and users with roles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import UtcDateTime, utcnow
+from app.extensions import db
+
+
+class BranchLevel(enum.Enum):
+    """Level of a branch in the bank's tree."""
+
+    hq = "hq"
+    branch = "branch"
+    sub_branch = "sub_branch"
+
+
+class Role(enum.Enum):
+    """What a user may do.
+
+    ``editor`` and ``reviewer`` are middle office 中台; ``frontline`` is the front
+    office 前台 (relationship manager 客户经理, teller 柜员); ``manager`` reads
+    scorecards for a branch subtree; ``admin`` manages users and plans.
+    """
+
+    editor = "editor"
+    reviewer = "reviewer"
+    frontline = "frontline"
+    manager = "manager"
+    admin = "admin"
+
+
+ROLE_LABELS = {
+    Role.editor: "内容编辑（中台）",
+    Role.reviewer: "合规复核（中台）",
+    Role.frontline: "客户经理（前台）",
+    Role.manager: "管理者",
+    Role.admin: "系统管理员",
+}
+
+
+class Branch(db.Model):
+    """A node of the bank's organisation tree.
+
+    ``path`` is the materialised path of ids, e.g. ``/1/3/7/``, so a subtree is
+    ``path LIKE '/1/3/%'`` in one indexed query.
+    """
+
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    level: Mapped[BranchLevel] = mapped_column(Enum(BranchLevel, native_enum=False, length=16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
+    path: Mapped[str] = mapped_column(String(255), index=True, default="/")
+
+    parent: Mapped[Branch | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Branch {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in: middle-office staff, front-line staff, managers, admins.
+
+    ``api_token_sha256`` holds the SHA-256 hex digest of the user's API token;
+    the token itself is shown once and never stored.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
+    api_token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    branch: Mapped[Branch] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.is_active_account
+
+    @property
+    def role_label(self) -> str:
+        """Chinese label of the role, for the UI."""
+        return ROLE_LABELS[self.role]
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"

@@ -1,0 +1,52 @@
+"""Organisation rules: branch subtrees and data scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.org.models import Branch, Role, User
+
+
+def subtree_branch_ids(branch_id: int) -> list[int]:
+    """Ids of ``branch_id`` and every branch below it (materialised-path query)."""
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        return []
+    return list(db.session.scalars(select(Branch.id).where(Branch.path.startswith(branch.path))))
+
+
+def scope_branch_ids(user: User) -> list[int] | None:
+    """Branch ids whose data ``user`` may read, or ``None`` for the whole bank.
+
+    Managers read their branch subtree; admins and middle-office roles read all;
+    front-line users read only their own rows (callers filter by user id too).
+    """
+    if user.role in (Role.admin, Role.editor, Role.reviewer):
+        return None
+    return subtree_branch_ids(user.branch_id)
+
+
+def set_branch_path(branch: Branch) -> None:
+    """Fill ``branch.path`` from its parent (flushes to obtain the id)."""
+    db.session.flush()
+    parent_path = branch.parent.path if branch.parent is not None else "/"
+    branch.path = f"{parent_path}{branch.id}/"
+
+
+def refuse_demo_accounts(app) -> None:
+    """Raise at boot when demo accounts exist and the config does not allow them.
+
+    :raises RuntimeError: production with ``is_demo`` users present.
+    """
+    if app.config.get("ALLOW_DEMO_ACCOUNTS"):
+        return
+    from sqlalchemy import inspect
+
+    with app.app_context():
+        if not inspect(db.engine).has_table("users"):
+            return
+        has_demo = db.session.scalar(select(User.id).where(User.is_demo.is_(True)).limit(1))
+        db.session.remove()
+    if has_demo is not None:
+        raise RuntimeError("demo accounts are present; remove them before running production")

@@ -1,0 +1,142 @@
+"""factory_boy factories for Zhongtai models (session bound per test by conftest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from app.auth.services import hash_password
+from app.broadcasts.models import Post, SopPlan, Task
+from app.content.models import (
+    Channel,
+    ContentTemplate,
+    ProductCategory,
+    TemplateStatus,
+    TemplateVersion,
+)
+from app.org.models import Branch, BranchLevel, Role, User
+
+PASSWORD = "correct horse battery"
+_PASSWORD_HASH = hash_password(PASSWORD)
+_FACTORIES: list[type[SQLAlchemyModelFactory]] = []
+
+
+def bind_session(session) -> None:
+    """Point every factory at ``session`` (called by the ``db`` fixture)."""
+    for factory_class in _FACTORIES:
+        factory_class._meta.sqlalchemy_session = session
+
+
+def _register(cls):
+    _FACTORIES.append(cls)
+    return cls
+
+
+class _Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_persistence = "flush"
+
+
+@_register
+class BranchFactory(_Base):
+    class Meta:
+        model = Branch
+
+    code = factory.Sequence(lambda n: f"B{n:04d}")
+    name = factory.Sequence(lambda n: f"测试支行{n}")
+    level = BranchLevel.sub_branch
+    parent = None
+
+    @factory.post_generation
+    def fill_path(obj, create, extracted, **kwargs):  # noqa: N805
+        from app.org.services import set_branch_path
+
+        set_branch_path(obj)
+
+
+@_register
+class UserFactory(_Base):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n:04d}")
+    display_name = factory.Sequence(lambda n: f"员工{n}")
+    password_hash = _PASSWORD_HASH
+    role = Role.frontline
+    branch = factory.SubFactory(BranchFactory)
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        if isinstance(kwargs.get("role"), str):
+            kwargs["role"] = Role(kwargs["role"])
+        return kwargs
+
+
+@_register
+class ContentTemplateFactory(_Base):
+    class Meta:
+        model = ContentTemplate
+
+    slug = factory.Sequence(lambda n: f"template-{n}")
+    title = factory.Sequence(lambda n: f"模板{n}")
+    product = ProductCategory.general
+    channel = Channel.moments_post
+    chart_spec = None
+    status = TemplateStatus.draft
+    author = factory.SubFactory(UserFactory, role=Role.editor)
+
+
+@_register
+class TemplateVersionFactory(_Base):
+    class Meta:
+        model = TemplateVersion
+
+    template = factory.SubFactory(ContentTemplateFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    body = "{{ date }} 市场有风险，投资须谨慎。"
+    body_sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.body.encode()).hexdigest())
+    author = factory.SelfAttribute("template.author")
+
+
+@_register
+class SopPlanFactory(_Base):
+    class Meta:
+        model = SopPlan
+
+    name = factory.Sequence(lambda n: f"SOP {n}")
+    template = factory.SubFactory(ContentTemplateFactory)
+    branch = factory.SubFactory(BranchFactory)
+    send_time = dt.time(8, 30)
+    timezone = "Asia/Shanghai"
+    calendar = "XSHG"
+    created_by = factory.SubFactory(UserFactory, role=Role.editor)
+
+
+@_register
+class PostFactory(_Base):
+    class Meta:
+        model = Post
+
+    sop_plan = factory.SubFactory(SopPlanFactory)
+    run_date = dt.date(2025, 4, 25)
+    template_version = factory.SubFactory(
+        TemplateVersionFactory, template=factory.SelfAttribute("..sop_plan.template")
+    )
+    market_as_of = factory.LazyFunction(dict)
+    scheduled_at = dt.datetime(2025, 4, 25, 0, 30, tzinfo=dt.UTC)
+
+
+@_register
+class TaskFactory(_Base):
+    class Meta:
+        model = Task
+
+    post = factory.SubFactory(PostFactory)
+    staff = factory.SubFactory(UserFactory, role=Role.frontline)
+    body = "今日市场速览"
+    body_sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.body.encode()).hexdigest())
+    due_at = dt.datetime(2025, 4, 25, 2, 30, tzinfo=dt.UTC)
