@@ -54,6 +54,8 @@ class Config:
         self.TASK_DUE_MINUTES = _env_int("TASK_DUE_MINUTES", 120)
         self.DEMO_PASSWORD = _env("DEMO_PASSWORD", "zhongtai-demo")
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
+        #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.
+        self.BUSINESS_DATE = _env("BUSINESS_DATE")
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "10 per minute")
         self.WTF_CSRF_TIME_LIMIT = None
