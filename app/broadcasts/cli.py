@@ -1,6 +1,88 @@
 """CLI: ``flask ops run-day`` and ``flask scheduler run``."""
 
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from app.extensions import db
+
+logger = logging.getLogger(__name__)
 ops_cli = AppGroup("ops", help="Daily operations (the scheduler's job, by hand).")
 scheduler_cli = AppGroup("scheduler", help="The APScheduler process.")
+
+
+def _parse_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter("expected YYYY-MM-DD") from error
+
+
+@ops_cli.command("run-day")
+@click.option("--date", "run_date", callback=_parse_date, help="Business date YYYY-MM-DD "
+              "(default: today in Asia/Shanghai, or BUSINESS_DATE).")
+@click.option("--sop", "sop_plan_ids", type=int, multiple=True, help="Only these SOP plan ids.")
+def run_day_command(run_date, sop_plan_ids):
+    """Run the daily content job for one date and print its JSON result."""
+    from app.broadcasts.run_day import run_day
+    from app.ops.clock import business_today
+
+    try:
+        result = run_day(run_date or business_today(), list(sop_plan_ids) or None)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+@scheduler_cli.command("run")
+def scheduler_run_command():
+    """Run the scheduler in the foreground (one per database; exits if one is running)."""
+    from app.broadcasts import jobs
+    from app.scheduler import (
+        SYNC_JOB_ID,
+        SchedulerAlreadyRunning,
+        build_scheduler,
+        single_instance_lock,
+    )
+
+    app = current_app._get_current_object()
+    scheduler = build_scheduler(app)
+    jobs.bind_app(app, scheduler)
+    try:
+        with single_instance_lock(app):
+            scheduler.add_job(jobs.sync_sop_jobs, "interval", id=SYNC_JOB_ID,
+                              jobstore="volatile", replace_existing=True,
+                              seconds=app.config["SCHEDULER_SYNC_INTERVAL_SECONDS"],
+                              next_run_time=dt.datetime.now(dt.UTC))
+            click.echo("scheduler started (Ctrl+C to stop)")
+            scheduler.start()
+    except SchedulerAlreadyRunning as error:
+        raise click.ClickException(f"scheduler not started: {error}") from error
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")
+
+
+@scheduler_cli.command("jobs")
+def scheduler_jobs_command():
+    """List the persisted jobs with their next run time."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from app.scheduler import build_scheduler
+
+    scheduler = build_scheduler(current_app, scheduler_class=BackgroundScheduler)
+    scheduler.start(paused=True)
+    try:
+        for job in scheduler.get_jobs(jobstore="default"):
+            click.echo(f"{job.id}\t{job.name}\t{job.next_run_time}")
+    finally:
+        scheduler.shutdown(wait=False)

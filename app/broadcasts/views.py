@@ -1,1 +1,83 @@
-"""Views of this package (none yet)."""
+"""SOP plan pages and the daily tracking page 日跟踪."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.decorators import roles_required
+from app.broadcasts import bp
+from app.broadcasts import services as plans
+from app.broadcasts.calendars import CALENDAR_LABELS
+from app.broadcasts.forms import SopPlanForm, ToggleForm
+from app.content.models import ContentTemplate, TemplateStatus
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.ops.clock import business_today
+from app.org.models import Branch, Role
+
+VIEW_ROLES = (Role.editor, Role.reviewer, Role.manager)
+
+
+def _plan_form() -> SopPlanForm:
+    form = SopPlanForm()
+    form.template_id.choices = [
+        (t.id, t.title) for t in db.session.scalars(
+            select(ContentTemplate).where(ContentTemplate.status == TemplateStatus.approved)
+            .order_by(ContentTemplate.title))
+    ]
+    form.branch_id.choices = [
+        (b.id, b.name) for b in db.session.scalars(select(Branch).order_by(Branch.path))
+    ]
+    return form
+
+
+@roles_required(*VIEW_ROLES)
+def plans_page():
+    """List SOP plans; editors create new ones."""
+    form = _plan_form() if current_user.role in (Role.editor, Role.admin) else None
+    if form is not None and form.validate_on_submit():
+        try:
+            plan = plans.create_plan(current_user, form.name.data, form.template_id.data,
+                                     form.branch_id.data, form.send_time.data, form.calendar.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            for message in (error.errors or {}).values():
+                flash(message, "error")
+        else:
+            db.session.commit()
+            flash(f"已创建 SOP 计划「{plan.name}」", "success")
+            return redirect(url_for("broadcasts.plans"))
+    return render_template("broadcasts/plans.html", plans=plans.list_plans(current_user),
+                           form=form, toggle=ToggleForm(), calendars=CALENDAR_LABELS)
+
+
+bp.add_url_rule("/plans", endpoint="plans", view_func=plans_page, methods=["GET", "POST"])
+
+
+@bp.route("/plans/<int:plan_id>/toggle", methods=["POST"])
+@roles_required(Role.editor)
+def toggle_plan(plan_id: int):
+    """Pause or resume a plan."""
+    form = ToggleForm()
+    if form.validate_on_submit():
+        plan = db.session.get(plans.SopPlan, plan_id)
+        updated = plans.set_plan_active(current_user, plan_id, not (plan and plan.is_active))
+        db.session.commit()
+        flash(f"「{updated.name}」已{'启用' if updated.is_active else '暂停'}", "success")
+    return redirect(url_for("broadcasts.plans"))
+
+
+@bp.route("/tracking")
+@roles_required(*VIEW_ROLES)
+def tracking():
+    """Daily tracking 日跟踪: each post of a date with its execution progress."""
+    try:
+        day = dt.date.fromisoformat(request.args.get("date", ""))
+    except ValueError:
+        day = business_today()
+    return render_template("broadcasts/tracking.html", day=day,
+                           rows=plans.posts_on(current_user, day))

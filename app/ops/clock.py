@@ -20,3 +20,10 @@ def business_today() -> dt.date:
     if pinned:
         return dt.date.fromisoformat(str(pinned))
     return dt.datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def to_local(instant: dt.datetime | None) -> dt.datetime | None:
+    """Convert an aware UTC instant to ``TIMEZONE`` (Asia/Shanghai); ``None`` passes through."""
+    if instant is None:
+        return None
+    return instant.astimezone(ZoneInfo(current_app.config["TIMEZONE"]))

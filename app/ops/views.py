@@ -24,3 +24,12 @@ def healthz():
         db.session.rollback()
         return jsonify({"status": "error", "database": "unreachable"}), 503
     return jsonify({"status": "ok", "database": "ok"})
+
+
+@bp.app_template_filter("local_dt")
+def local_dt(instant, fmt: str = "%Y-%m-%d %H:%M"):
+    """Jinja filter: aware UTC instant → text in Asia/Shanghai (``—`` for None)."""
+    from app.ops.clock import to_local
+
+    local = to_local(instant)
+    return local.strftime(fmt) if local else "—"

@@ -1,0 +1,197 @@
+"""The daily content run: market data → charts → render → compliance → posts and tasks.
+
+``run_day`` is what the scheduler does for each SOP plan on its run days and
+what ``flask ops run-day`` does by hand; both call it with plain values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import asdict, dataclass, field
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.broadcasts.calendars import runs_on
+from app.broadcasts.models import Post, SopPlan, Task
+from app.content.models import TemplateStatus
+from app.db import upsert_returning_ids
+from app.extensions import db
+from app.org.models import Branch, Role, User
+
+logger = logging.getLogger(__name__)
+TASK_INSERT_CHUNK = 500
+
+
+@dataclass
+class SkippedPost:
+    """A plan that produced no post for the date, and why (Chinese reason, rule ids)."""
+
+    sop: str
+    reason: str
+    sop_plan_id: int
+    rule_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunDayResult:
+    """Outcome of one run; ``as_dict()`` is the JSON printed by ``flask ops run-day``."""
+
+    date: dt.date
+    market_as_of: dict[str, str]
+    charts: list[dict]
+    posts_created: int = 0
+    tasks_created: int = 0
+    posts_skipped: list[SkippedPost] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """Plain-JSON shape: dates as ISO strings, skipped posts as ``{sop, reason, ...}``."""
+        return {
+            "date": self.date.isoformat(),
+            "market_as_of": self.market_as_of,
+            "charts": self.charts,
+            "posts_created": self.posts_created,
+            "tasks_created": self.tasks_created,
+            "posts_skipped": [asdict(s) for s in self.posts_skipped],
+        }
+
+
+class PlanSkipped(Exception):
+    """Internal: this plan yields no post today; carries the reason and rule ids."""
+
+    def __init__(self, reason: str, rule_ids: list[str] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.rule_ids = rule_ids or []
+
+
+def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None) -> RunDayResult:
+    """Produce posts and tasks for ``run_date`` for every active plan (or the given ones).
+
+    Loads market bars (provider from ``MARKET_DATA_PROVIDER``), renders the chart
+    specs, renders each approved template per front-line user in the sandbox,
+    checks compliance on the rendered text, then inserts one post per plan and
+    one task per user. Re-running the same date inserts nothing new (unique keys
+    with ON CONFLICT DO NOTHING). Flushes; the caller commits.
+
+    :param run_date: the business date (Asia/Shanghai calendar date).
+    :param sop_plan_ids: restrict to these plans (the scheduler passes one id).
+    :returns: counts, per-series as-of dates, charts and skipped plans with reasons.
+    :raises app.market.services.MarketDataUnavailable: when a configured series has no bar.
+    """
+    from app.market.charts import render_charts
+    from app.market.services import market_context, refresh_market_data
+
+    refresh_market_data(run_date)
+    market = market_context(run_date)
+    charts = render_charts(run_date)
+    result = RunDayResult(
+        date=run_date,
+        market_as_of={code: series["as_of"] for code, series in market.items()},
+        charts=[{"spec": c.spec, "path": str(c.path), "url": c.url, "as_of": c.as_of}
+                for c in charts],
+    )
+    chart_ids = {c.spec: c.chart_image_id for c in charts}
+    chart_urls = {c.spec: c.url for c in charts}
+    for plan in _plans(sop_plan_ids):
+        try:
+            created_post, created_tasks = _run_plan(plan, run_date, market, chart_ids, chart_urls)
+        except PlanSkipped as skipped:
+            logger.info("run_day %s plan_id=%s skipped: %s", run_date, plan.id, skipped.reason)
+            result.posts_skipped.append(
+                SkippedPost(plan.name, skipped.reason, plan.id, skipped.rule_ids)
+            )
+            continue
+        result.posts_created += created_post
+        result.tasks_created += created_tasks
+    logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", run_date,
+                result.posts_created, result.tasks_created, len(result.posts_skipped))
+    return result
+
+
+def _plans(sop_plan_ids: list[int] | None) -> list[SopPlan]:
+    query = select(SopPlan).where(SopPlan.is_active.is_(True)).order_by(SopPlan.id)
+    if sop_plan_ids is not None:
+        query = query.where(SopPlan.id.in_(sop_plan_ids))
+    return list(db.session.scalars(query))
+
+
+def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
+    if not runs_on(plan.calendar, run_date):
+        raise PlanSkipped(f"非运行日（日历 {plan.calendar}）")
+    template = plan.template
+    version = template.approved_version
+    if template.status is not TemplateStatus.approved or version is None:
+        raise PlanSkipped(f"模板「{template.title}」未批准")
+    staff = _frontline_staff(plan.branch_id)
+    if not staff:
+        raise PlanSkipped("计划范围内没有在岗的客户经理")
+    if template.chart_spec and template.chart_spec not in chart_ids:
+        raise PlanSkipped(f"图表 {template.chart_spec} 不存在")
+    bodies = _render_for_staff(version.body, template.product.value, run_date, market,
+                               chart_urls, staff)
+    scheduled_at = _scheduled_at(plan, run_date)
+    post_id, post_created = _upsert_post(plan, run_date, version.id,
+                                         chart_ids.get(template.chart_spec), market, scheduled_at)
+    due_at = scheduled_at + dt.timedelta(minutes=current_app.config["TASK_DUE_MINUTES"])
+    rows = [{"post_id": post_id, "staff_id": user.id, "body": body,
+             "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+             "due_at": due_at, "status": "assigned"} for user, body in bodies]
+    created = 0
+    for start in range(0, len(rows), TASK_INSERT_CHUNK):
+        created += len(upsert_returning_ids(Task, rows[start:start + TASK_INSERT_CHUNK],
+                                            ["post_id", "staff_id"]))
+    return int(post_created), created
+
+
+def _frontline_staff(branch_id: int) -> list[User]:
+    branch = db.session.get(Branch, branch_id)
+    return list(db.session.scalars(
+        select(User).join(Branch, User.branch_id == Branch.id)
+        .where(Branch.path.startswith(branch.path), User.role == Role.frontline,
+               User.is_active_account.is_(True))
+        .order_by(User.id)
+    ))
+
+
+def _render_for_staff(body, product, run_date, market, chart_urls, staff):
+    """Render per user in the sandbox and check compliance; identical texts checked once."""
+    from app.content.compliance import blocking, check_text
+    from app.content.sandbox import TemplateRenderError, build_context, render_body
+
+    checked: dict[str, list] = {}
+    rendered = []
+    for user in staff:
+        try:
+            text = render_body(body, build_context(run_date, market, user, chart_urls))
+        except TemplateRenderError as error:
+            raise PlanSkipped(f"渲染失败：{error}") from error
+        if text not in checked:
+            checked[text] = blocking(check_text(text, product))
+        if checked[text]:
+            rule_ids = sorted({f.rule_id for f in checked[text]})
+            raise PlanSkipped(f"合规检查未通过：{'、'.join(rule_ids)}", rule_ids)
+        rendered.append((user, text))
+    return rendered
+
+
+def _scheduled_at(plan: SopPlan, run_date: dt.date) -> dt.datetime:
+    local = dt.datetime.combine(run_date, plan.send_time, tzinfo=ZoneInfo(plan.timezone))
+    return local.astimezone(dt.UTC)
+
+
+def _upsert_post(plan, run_date, version_id, chart_image_id, market, scheduled_at):
+    row = {"sop_plan_id": plan.id, "run_date": run_date, "template_version_id": version_id,
+           "chart_image_id": chart_image_id,
+           "market_as_of": {code: s["as_of"] for code, s in market.items()},
+           "scheduled_at": scheduled_at, "status": "published"}
+    inserted = upsert_returning_ids(Post, [row], ["sop_plan_id", "run_date"])
+    if inserted:
+        return inserted[0], True
+    existing = db.session.scalar(
+        select(Post.id).where(Post.sop_plan_id == plan.id, Post.run_date == run_date)
+    )
+    return existing, False

@@ -1,0 +1,120 @@
+"""SOP plan rules and the per-date overview of posts (daily tracking 日跟踪)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import case, func, select
+
+from app.auth.services import require_role
+from app.broadcasts.calendars import CALENDAR_LABELS
+from app.broadcasts.models import Post, SopPlan, Task, TaskStatus
+from app.content.models import ContentTemplate, TemplateStatus
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+from app.org.models import Branch, Role, User
+from app.org.services import scope_branch_ids
+
+
+def list_plans(viewer: User) -> list[SopPlan]:
+    """Plans visible to ``viewer``: all for middle office/admin, own subtree for managers.
+
+    :raises PermissionDenied: for front-line users.
+    """
+    require_role(viewer, Role.editor, Role.reviewer, Role.manager)
+    query = select(SopPlan).order_by(SopPlan.send_time, SopPlan.id)
+    scope = scope_branch_ids(viewer)
+    if scope is not None:
+        query = query.where(SopPlan.branch_id.in_(scope))
+    return list(db.session.scalars(query))
+
+
+def create_plan(editor: User, name: str, template_id: int, branch_id: int,
+                send_time: dt.time, calendar: str, timezone: str = "Asia/Shanghai") -> SopPlan:
+    """Create an active SOP plan sending an approved template to a branch subtree.
+
+    :param send_time: wall-clock time in ``timezone``.
+    :param calendar: a code from ``CALENDAR_LABELS`` (``XSHG``, ``weekdays`` …).
+    :raises PermissionDenied: unless ``editor`` is an editor or admin.
+    :raises ValidationFailed: unknown calendar/timezone, template not approved, unknown branch.
+    """
+    require_role(editor, Role.editor)
+    errors = {}
+    if calendar not in CALENDAR_LABELS:
+        errors["calendar"] = "未知的日历"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["timezone"] = "未知的时区"
+    template = db.session.get(ContentTemplate, template_id)
+    if template is None or template.status is not TemplateStatus.approved:
+        errors["template_id"] = "只能选择已批准的模板"
+    if db.session.get(Branch, branch_id) is None:
+        errors["branch_id"] = "机构不存在"
+    if not name.strip():
+        errors["name"] = "请填写计划名称"
+    if errors:
+        raise ValidationFailed("SOP 计划无效", errors)
+    plan = SopPlan(name=name.strip(), template_id=template_id, branch_id=branch_id,
+                   send_time=send_time, calendar=calendar, timezone=timezone,
+                   created_by_id=editor.id)
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:
+    """Pause or resume a plan (the scheduler picks it up at its next sync).
+
+    :raises PermissionDenied: unless editor/admin. :raises NotFound: unknown plan.
+    """
+    require_role(editor, Role.editor)
+    plan = db.session.get(SopPlan, plan_id)
+    if plan is None:
+        raise NotFound("SOP 计划不存在")
+    plan.is_active = is_active
+    db.session.flush()
+    return plan
+
+
+@dataclass(frozen=True)
+class PostProgress:
+    """A post on a date with its execution progress (tasks done / assigned)."""
+
+    post_id: int
+    sop_name: str
+    template_title: str
+    scheduled_at: dt.datetime
+    assigned: int
+    done: int
+
+    @property
+    def execution_rate(self) -> float | None:
+        """Done ÷ assigned, 0..1, or ``None`` without tasks."""
+        return self.done / self.assigned if self.assigned else None
+
+
+def posts_on(viewer: User, run_date: dt.date) -> list[PostProgress]:
+    """Posts of ``run_date`` with task counts limited to the viewer's branch scope.
+
+    :raises PermissionDenied: for front-line users.
+    """
+    require_role(viewer, Role.editor, Role.reviewer, Role.manager)
+    done = func.sum(case((Task.status == TaskStatus.done, 1), else_=0))
+    query = (
+        select(Post.id, SopPlan.name, ContentTemplate.title, Post.scheduled_at,
+               func.count(Task.id), done)
+        .join(SopPlan, Post.sop_plan_id == SopPlan.id)
+        .join(ContentTemplate, SopPlan.template_id == ContentTemplate.id)
+        .join(Task, Task.post_id == Post.id)
+        .join(User, Task.staff_id == User.id)
+        .where(Post.run_date == run_date)
+        .group_by(Post.id, SopPlan.name, ContentTemplate.title, Post.scheduled_at)
+        .order_by(Post.scheduled_at, Post.id)
+    )
+    scope = scope_branch_ids(viewer)
+    if scope is not None:
+        query = query.where(User.branch_id.in_(scope))
+    return [PostProgress(*row[:5], int(row[5] or 0)) for row in db.session.execute(query)]
