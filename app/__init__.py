@@ -101,7 +101,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Register CLI groups: ``ops``, ``compliance``, ``content``, ``market``, ``scheduler``, ``demo``."""
+    """Register CLI groups (ops, scheduler, compliance, content, market, demo, users)."""
     from app.broadcasts.cli import ops_cli, scheduler_cli
     from app.content.cli import compliance_cli, content_cli
     from app.market.cli import market_cli

@@ -90,7 +90,8 @@ class User(UserMixin, db.Model):
     branch: Mapped[Branch] = relationship()
 
     @property
-    def is_active(self) -> bool:  # Flask-Login reads this
+    def is_active(self) -> bool:
+        """Flask-Login reads this: deactivated accounts cannot log in."""
         return self.is_active_account
 
     @property
