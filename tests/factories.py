@@ -106,6 +106,7 @@ class TemplateVersionFactory(_Base):
 class SopPlanFactory(_Base):
     class Meta:
         model = SopPlan
+        exclude = ("created_by",)  # SopPlan maps only created_by_id
 
     name = factory.Sequence(lambda n: f"SOP {n}")
     template = factory.SubFactory(ContentTemplateFactory)
@@ -114,6 +115,7 @@ class SopPlanFactory(_Base):
     timezone = "Asia/Shanghai"
     calendar = "XSHG"
     created_by = factory.SubFactory(UserFactory, role=Role.editor)
+    created_by_id = factory.SelfAttribute("created_by.id")
 
 
 @_register
@@ -140,3 +142,20 @@ class TaskFactory(_Base):
     body = "今日市场速览"
     body_sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.body.encode()).hexdigest())
     due_at = dt.datetime(2025, 4, 25, 2, 30, tzinfo=dt.UTC)
+
+
+from app.interactions.models import InteractionEvent, InteractionKind  # noqa: E402
+
+
+@_register
+class InteractionEventFactory(_Base):
+    class Meta:
+        model = InteractionEvent
+
+    task = factory.SubFactory(TaskFactory)
+    reporter = factory.SelfAttribute("task.staff")
+    event_id = factory.Sequence(lambda n: f"evt-{n:08d}")
+    kind = InteractionKind.like
+    quantity = 1
+    amount_cny = None
+    occurred_at = dt.datetime(2025, 4, 25, 4, 0, tzinfo=dt.UTC)
