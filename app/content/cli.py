@@ -1,6 +1,41 @@
 """CLI: ``flask compliance check FILE`` and ``flask content render FILE``."""
 
+import json
+
+import click
 from flask.cli import AppGroup
 
 compliance_cli = AppGroup("compliance", help="Compliance checks 合规检查.")
 content_cli = AppGroup("content", help="Content templates 内容模板.")
+
+
+PRODUCT_CHOICES = ("general", "fund", "wealth", "gold", "fx", "insurance", "deposit", "loan")
+
+
+@compliance_cli.command("check")
+@click.argument("file", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--product", type=click.Choice(PRODUCT_CHOICES), default=None,
+              help="Product category; without it every forbidding rule applies.")
+@click.pass_context
+def compliance_check(ctx: click.Context, file: str, product: str | None) -> None:
+    """Check FILE ('-' = stdin) and print the findings as a JSON array.
+
+    Exit status: 0 no blocking finding, 1 at least one blocking finding, 2 unreadable input.
+    """
+    from app.content.compliance import blocking, check_text
+
+    try:
+        if file == "-":
+            text = click.get_binary_stream("stdin").read().decode("utf-8")
+        else:
+            with open(file, encoding="utf-8") as fh:
+                text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        click.echo(f"error: cannot read {file}: {reason}", err=True)
+        ctx.exit(2)
+    findings = check_text(text, product)
+    rows = [{"rule_id": f.rule_id, "severity": f.severity, "start": f.start, "end": f.end,
+             "message": f.message, "citation": f.citation} for f in findings]
+    click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    ctx.exit(1 if blocking(findings) else 0)
