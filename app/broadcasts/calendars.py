@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import warnings
 
 import exchange_calendars as xcals
 import pandas as pd
@@ -21,8 +22,17 @@ CALENDAR_LABELS = {
 
 
 @functools.cache
-def _exchange_calendar(code: str) -> xcals.ExchangeCalendar:
-    return xcals.get_calendar(code)
+def _sessions(code: str) -> tuple[dt.date, dt.date, frozenset[dt.date]]:
+    """First day, last day and the set of trading days of an exchange calendar.
+
+    exchange-calendars 4.x trips a pandas 3.1 deprecation warning while it builds
+    a calendar; it is silenced here only, for that one call.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=getattr(pd.errors, "Pandas4Warning", Warning))
+        exchange = xcals.get_calendar(code)
+    sessions = frozenset(exchange.sessions.date)
+    return exchange.first_session.date(), exchange.last_session.date(), sessions
 
 
 def runs_on(calendar: str, day: dt.date) -> bool:
@@ -39,12 +49,11 @@ def runs_on(calendar: str, day: dt.date) -> bool:
         return True
     if calendar == "weekdays":
         return day.weekday() < 5
-    exchange = _exchange_calendar(calendar)
-    stamp = pd.Timestamp(day)
-    if not exchange.first_session <= stamp <= exchange.last_session:
+    first, last, sessions = _sessions(calendar)
+    if not first <= day <= last:
         logger.warning("calendar %s has no data for %s; using weekdays", calendar, day)
         return day.weekday() < 5
-    return bool(exchange.is_session(stamp))
+    return day in sessions
 
 
 def cron_day_of_week(calendar: str) -> str:
