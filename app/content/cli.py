@@ -39,3 +39,43 @@ def compliance_check(ctx: click.Context, file: str, product: str | None) -> None
              "message": f.message, "citation": f.citation} for f in findings]
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     ctx.exit(1 if blocking(findings) else 0)
+
+
+@content_cli.command("render")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--date", "run_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Run date YYYY-MM-DD (Asia/Shanghai business date).")
+@click.option("--staff", "username", default=None,
+              help="Username of the receiving user; default a sample signature.")
+@click.pass_context
+def content_render(ctx: click.Context, file: str, run_date, username: str | None) -> None:
+    """Render template FILE for --date as the scheduler would and print the text.
+
+    Loads market data and charts for the date (committed), renders in the sandbox.
+    Exit status: 0 rendered, 1 no market data, 2 template error (incl. sandbox) or bad input.
+    """
+    from app.content.rendering import render_as_scheduled, staff_by_username
+    from app.errors import DomainError
+    from app.extensions import db
+
+    try:
+        with open(file, encoding="utf-8") as fh:
+            body = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        click.echo(f"错误：无法读取 {file}（{type(exc).__name__}）", err=True)
+        ctx.exit(2)
+    staff = staff_by_username(username) if username else None
+    if username and staff is None:
+        click.echo(f"错误：用户 {username} 不存在", err=True)
+        ctx.exit(2)
+    try:
+        outcome = render_as_scheduled(body, run_date.date(), staff)
+    except DomainError as error:
+        db.session.rollback()
+        click.echo(f"错误：{error.message}", err=True)
+        ctx.exit(1)
+    db.session.commit()
+    if outcome.error:
+        click.echo(f"模板渲染失败：{outcome.error}", err=True)
+        ctx.exit(2)
+    click.echo(outcome.text, nl=not outcome.text.endswith("\n"))

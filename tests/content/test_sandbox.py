@@ -22,7 +22,8 @@ MARKET = {
 
 @pytest.fixture
 def context():
-    return build_context(dt.date(2025, 4, 25), MARKET, None, {"gold": "/charts/2025-04-25/gold.png"})
+    urls = {"gold": "/charts/2025-04-25/gold.png"}
+    return build_context(dt.date(2025, 4, 25), MARKET, None, urls)
 
 
 @pytest.fixture

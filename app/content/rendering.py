@@ -1,0 +1,154 @@
+"""Render templates with real market data: as the scheduler would, for previews and samples.
+
+Market figures come from ``app.market.services.market_context`` (``price_bars``),
+chart URLs from ``app.market.charts.render_charts``; the sandbox does the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.content.sandbox import TemplateRenderError, build_context, render_body
+from app.errors import DomainError
+from app.extensions import db
+from app.market.models import PriceBar
+from app.ops.clock import business_today
+
+logger = logging.getLogger(__name__)
+
+#: Chart spec names (files ``charts/<name>.toml``) when the spec folder cannot be read.
+DEFAULT_CHART_SPECS = ("global_indices", "gold", "cny_fx")
+
+
+@dataclass
+class RenderOutcome:
+    """Result of rendering a body for one date.
+
+    ``text`` is ``None`` when rendering failed and ``error`` holds the safe Chinese
+    message; ``charts`` maps spec name → URL; ``market_as_of`` maps series → ISO date.
+    """
+
+    run_date: dt.date
+    text: str | None = None
+    error: str | None = None
+    charts: dict[str, str] = field(default_factory=dict)
+    market_as_of: dict[str, str] = field(default_factory=dict)
+
+
+def chart_spec_names() -> list[str]:
+    """Names of the chart specs in ``CHART_SPEC_DIR`` (``*.toml`` stems), sorted.
+
+    :returns: e.g. ``["cny_fx", "global_indices", "gold"]``; the defaults if the folder is absent.
+    """
+    folder = Path(current_app.config.get("CHART_SPEC_DIR") or "")
+    names = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+    return names or sorted(DEFAULT_CHART_SPECS)
+
+
+def latest_market_date(on_or_before: dt.date | None = None) -> dt.date | None:
+    """The latest date on which every stored series has a bar on or before it.
+
+    :param on_or_before: upper bound (default ``business_today()``, Asia/Shanghai).
+    :returns: the smallest of the series' last trade dates ≤ the bound, or ``None``
+        when ``price_bars`` holds nothing up to the bound.
+    """
+    bound = on_or_before or business_today()
+    last_per_series = (
+        select(func.max(PriceBar.trade_date).label("last"))
+        .where(PriceBar.trade_date <= bound)
+        .group_by(PriceBar.series_code)
+        .subquery()
+    )
+    return db.session.scalar(select(func.min(last_per_series.c.last)))
+
+
+def placeholder_chart_urls(run_date: dt.date) -> dict[str, str]:
+    """Chart URLs by the charts' URL convention, without rendering (for sample renders).
+
+    :returns: spec name → ``/charts/<ISO date>/<spec>.png``.
+    """
+    return {name: f"/charts/{run_date.isoformat()}/{name}.png" for name in chart_spec_names()}
+
+
+def sample_context(run_date: dt.date | None = None) -> dict[str, Any] | None:
+    """A template context from stored market data with the sample staff, no refresh.
+
+    :param run_date: date of the figures (default :func:`latest_market_date`).
+    :returns: the ``build_context`` dict, or ``None`` when no market data is stored.
+    """
+    from app.market.services import MarketDataUnavailable, market_context
+
+    day = run_date or latest_market_date()
+    if day is None:
+        return None
+    try:
+        market = market_context(day)
+    except MarketDataUnavailable as error:
+        logger.info("no sample context for %s: %s", day, error)
+        return None
+    return build_context(day, market, None, placeholder_chart_urls(day))
+
+
+def render_as_scheduled(body: str, run_date: dt.date, staff: Any = None) -> RenderOutcome:
+    """Render ``body`` for ``run_date`` exactly as the daily run would.
+
+    Loads the provider's bars for the date (idempotent upsert), renders the chart
+    specs (upserting ``chart_images``), builds the context with ``staff`` (a ``User``,
+    or ``None`` for the sample signature) and renders in the sandbox. Flushes only.
+
+    :param body: template source.
+    :param run_date: business date (Asia/Shanghai calendar date).
+    :param staff: receiving front-line user or ``None``.
+    :returns: a :class:`RenderOutcome`; a template error is in ``error``, not raised.
+    :raises app.market.services.MarketDataUnavailable: when a series has no usable bar.
+    """
+    from app.market.charts import render_charts
+    from app.market.services import market_context, refresh_market_data
+
+    refresh_market_data(run_date)
+    market = market_context(run_date)
+    charts = {chart.spec: chart.url for chart in render_charts(run_date)}
+    outcome = RenderOutcome(
+        run_date=run_date, charts=charts,
+        market_as_of={code: series["as_of"] for code, series in market.items()},
+    )
+    try:
+        outcome.text = render_body(body, build_context(run_date, market, staff, charts))
+    except TemplateRenderError as error:
+        outcome.error = error.message
+    return outcome
+
+
+def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
+    """Render ``body`` for a preview; market problems become ``error`` instead of raising.
+
+    :param run_date: date to preview; default the latest date with stored data ≤
+        ``business_today()`` (loading the provider's bars first if none are stored).
+    :returns: a :class:`RenderOutcome` with text or a safe Chinese error message.
+    """
+    day = run_date or latest_market_date()
+    if day is None:
+        from app.market.services import refresh_market_data
+
+        refresh_market_data(business_today())
+        day = latest_market_date() or business_today()
+    try:
+        return render_as_scheduled(body, day)
+    except DomainError as error:  # MarketDataUnavailable and friends
+        logger.info("preview for %s has no market data: %s", day, error)
+        message = f"{day.isoformat()} 没有可用的行情数据，请换一个日期"
+        return RenderOutcome(run_date=day, error=message)
+
+
+def staff_by_username(username: str):
+    """The ``User`` with this username, or ``None``."""
+    from app.org.models import User
+
+    return db.session.scalar(select(User).where(User.username == username))
