@@ -65,7 +65,8 @@ def test_logout_requires_post(client, login_as):
 
 
 def test_csrf_enforced_on_login(app, db):
-    csrf_app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    csrf_app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=url)
     user = UserFactory()
     db.session.commit()
     with csrf_app.test_client() as c:
