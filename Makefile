@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := app
+# The demo runs on the bundled market snapshot: pin "today" to a date it covers.
+BUSINESS_DATE ?= 2025-04-25
+export BUSINESS_DATE
 
 .PHONY: install run test lint bench seed clean
 
