@@ -1,5 +1,65 @@
-"""CLI: ``flask market ...``."""
+"""CLI: ``flask market ...`` (refresh bars, render charts, rebuild the snapshot)."""
 
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from app.extensions import db
+
 market_cli = AppGroup("market", help="Market data 行情数据.")
+
+
+def _run_date(value: dt.datetime | None) -> dt.date:
+    if value is not None:
+        return value.date()
+    from app.ops.clock import business_today
+
+    return business_today()
+
+
+_DATE = click.option(
+    "--date", "run_date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="Run date YYYY-MM-DD (default: business today in Asia/Shanghai).",
+)
+
+
+@market_cli.command("refresh")
+@_DATE
+def refresh_command(run_date: dt.datetime | None) -> None:
+    """Load bars from the configured provider; print {series: as_of} as JSON."""
+    from app.market.services import refresh_market_data
+
+    as_of = refresh_market_data(_run_date(run_date))
+    db.session.commit()
+    click.echo(json.dumps({code: day.isoformat() for code, day in as_of.items()}))
+
+
+@market_cli.command("charts")
+@_DATE
+def charts_command(run_date: dt.datetime | None) -> None:
+    """Render the chart specs from stored bars; print the results as a JSON list."""
+    from app.market.charts import render_charts
+
+    results = render_charts(_run_date(run_date))
+    db.session.commit()
+    click.echo(json.dumps([
+        {"spec": r.spec, "path": r.path, "url": r.url, "as_of": r.as_of,
+         "chart_image_id": r.chart_image_id}
+        for r in results
+    ], ensure_ascii=False))
+
+
+@market_cli.command("build-snapshot")
+@click.argument("source_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def build_snapshot_command(source_dir: Path) -> None:
+    """Rebuild MARKET_SNAPSHOT_DIR's CSVs from the shared market-data folder."""
+    from app.market.snapshot_build import build_snapshot
+
+    report = build_snapshot(source_dir, Path(current_app.config["MARKET_SNAPSHOT_DIR"]))
+    click.echo(json.dumps(report))

@@ -1,0 +1,201 @@
+"""Chart images from the specs in ``charts/``: matplotlib ``Figure`` on Agg only.
+
+Every image is 1080 px wide (phone feeds) and carries, drawn on the image, the
+Chinese title, "数据来源：…" and "截至 YYYY-MM-DD" (one line per as-of date when
+series end on different dates). Chinese text uses Noto Sans CJK SC shipped by
+the ``mplfonts`` package, registered with matplotlib's font manager (never
+installed globally).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import io
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from flask import current_app
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from sqlalchemy import select
+
+from app.errors import NotFound
+from app.extensions import db
+from app.market import chart_drawing
+from app.market.chart_specs import ChartSpec, load_specs
+from app.market.models import ChartImage
+from app.market.services import series_frame, upsert_rows
+
+logger = logging.getLogger(__name__)
+
+WIDTH_PX = 1080
+DPI = 100
+_HEIGHT_PX = {"rebased": 1080, "price_ma": 1080, "panels": 1440}
+_RENDER_LOCK = threading.Lock()  # rc_context mutates global rcParams
+
+
+@dataclass(frozen=True)
+class ChartResult:
+    """One rendered chart.
+
+    ``path`` is the absolute PNG path, ``url`` the app route, ``as_of`` maps series
+    code → ISO date of its last close drawn, ``chart_image_id`` is the row id.
+    """
+
+    spec: str
+    path: str
+    url: str
+    as_of: dict[str, str]
+    chart_image_id: int
+
+
+def cjk_font_path() -> Path:
+    """Path of ``NotoSansCJKsc-Regular.otf`` inside the installed ``mplfonts`` package.
+
+    :raises RuntimeError: if mplfonts or the font file is missing.
+    """
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the mplfonts package is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / "fonts" / "NotoSansCJKsc-Regular.otf"
+    if not path.is_file():
+        raise RuntimeError(f"CJK font not found at {path}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def cjk_font_family() -> str:
+    """Register the Noto CJK font with matplotlib once and return its family name."""
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def _rc() -> dict:
+    return {
+        "font.family": [cjk_font_family()],
+        "axes.unicode_minus": False,
+        "font.size": 15,
+        "axes.titlesize": 17,
+        "legend.fontsize": 15,
+    }
+
+
+def render_chart(spec: ChartSpec, frames: dict[str, pd.DataFrame]) -> bytes:
+    """Draw one chart as PNG.
+
+    :param spec: the chart spec (kind decides the drawing).
+    :param frames: series code → frame from ``series_frame`` (naive ``trade_date`` index,
+        ``close`` column in the series unit), at least ``spec.bars_needed`` rows if available.
+    :returns: PNG bytes, 1080 px wide, with title, source and as-of date(s) drawn on it.
+    :raises KeyError: if a series of the spec is missing from ``frames``.
+    """
+    height = _HEIGHT_PX[spec.kind]
+    with _RENDER_LOCK, matplotlib.rc_context(_rc()):
+        figure = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI)
+        FigureCanvasAgg(figure)
+        frames = {code: frames[code] for code in spec.series}
+        subtitle = chart_drawing.draw(figure, spec, frames)
+        chart_drawing.decorate(figure, spec, subtitle, as_of_lines(frames), height)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def as_of_lines(frames: dict[str, pd.DataFrame]) -> list[str]:
+    """The "截至" text: one line if all series end on the same date, else one per date.
+
+    :param frames: series code → frame (the last index entry is that series' as-of).
+    :returns: lines such as ``["截至 2025-04-25"]`` or
+        ``["纳斯达克综合指数、日经225 截至 2025-01-29", "上证指数 截至 2025-01-27"]``.
+    """
+    from app.market.instruments import get_series
+
+    by_date: dict[str, list[str]] = {}
+    for code, frame in frames.items():
+        by_date.setdefault(frame.index[-1].date().isoformat(), []).append(get_series(code).name)
+    if len(by_date) == 1:
+        return [f"截至 {next(iter(by_date))}"]
+    return [f"{'、'.join(names)} 截至 {day}" for day, names in sorted(by_date.items(),
+                                                                    reverse=True)]
+
+
+def chart_url(run_date: dt.date, spec_name: str) -> str:
+    """URL path of a rendered chart, e.g. ``/charts/2025-04-25/gold.png``."""
+    return f"/charts/{run_date.isoformat()}/{spec_name}.png"
+
+
+def _output_dir() -> Path:
+    return Path(current_app.config["CHART_OUTPUT_DIR"])
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _save(run_date: dt.date, spec: ChartSpec, png: bytes, as_of: dict[str, str]) -> ChartResult:
+    relative = f"{run_date.isoformat()}/{spec.name}.png"
+    path = _output_dir() / relative
+    _write_atomic(path, png)
+    row = {"run_date": run_date, "spec_name": spec.name, "path": relative, "as_of": as_of,
+           "sha256": hashlib.sha256(png).hexdigest()}
+    upsert_rows(ChartImage.__table__, [row], ("run_date", "spec_name"),
+                ("path", "as_of", "sha256"))
+    image_id = db.session.scalar(select(ChartImage.id).where(
+        ChartImage.run_date == run_date, ChartImage.spec_name == spec.name))
+    return ChartResult(spec.name, str(path), chart_url(run_date, spec.name), as_of, image_id)
+
+
+def render_charts(run_date: dt.date) -> list[ChartResult]:
+    """Render every spec in ``CHART_SPEC_DIR`` for ``run_date`` from ``price_bars``.
+
+    Writes ``CHART_OUTPUT_DIR/<YYYY-MM-DD>/<spec>.png`` (atomically) and upserts one
+    ``chart_images`` row per spec (unique on run date and spec). Flushes, never commits.
+
+    :param run_date: content run date; each series uses its bars on or before it.
+    :returns: one ``ChartResult`` per spec, in spec-name order.
+    :raises MarketDataUnavailable: if a series of a spec has no fresh bar (see
+        ``app.market.services.series_frame``).
+    """
+    results = []
+    for spec in load_specs():
+        frames = {code: series_frame(code, run_date, spec.bars_needed) for code in spec.series}
+        as_of = {code: frame.index[-1].date().isoformat() for code, frame in frames.items()}
+        result = _save(run_date, spec, render_chart(spec, frames), as_of)
+        logger.info("chart %s for %s rendered: id=%s as_of=%s", spec.name, run_date,
+                    result.chart_image_id, as_of)
+        results.append(result)
+    return results
+
+
+def chart_image_path(run_date: dt.date, spec_name: str) -> Path:
+    """The stored PNG of a rendered chart, looked up in ``chart_images``.
+
+    :param run_date: the run date the chart was rendered for.
+    :param spec_name: the spec name (e.g. ``"gold"``).
+    :returns: absolute path inside ``CHART_OUTPUT_DIR``.
+    :raises NotFound: when no row exists, the file is gone, or the stored path would
+        leave ``CHART_OUTPUT_DIR``.
+    """
+    row = db.session.scalar(select(ChartImage).where(
+        ChartImage.run_date == run_date, ChartImage.spec_name == spec_name))
+    if row is None:
+        raise NotFound("图表不存在")
+    root = _output_dir().resolve()
+    path = (root / row.path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        logger.warning("chart image %s has no usable file %s", row.id, row.path)
+        raise NotFound("图表不存在")
+    return path

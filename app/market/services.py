@@ -1,0 +1,198 @@
+"""Market data rules: load bars into ``price_bars``, build the template context.
+
+Dates are exchange-local trade dates (see ``app.market.instruments``); a run date
+is a calendar date in ``TIMEZONE`` (Asia/Shanghai). For each series the figures use
+the last close *on or before* the run date, so a market that is closed on the run
+date (e.g. Shanghai and Hong Kong on 2025-01-29, Lunar New Year) shows its previous
+close with that earlier ``as_of``. Closes older than ``MARKET_MAX_STALE_DAYS``
+(default 14 calendar days) are refused rather than shown as current.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.db import utcnow
+from app.extensions import db
+from app.market.instruments import SERIES_CODES, get_series
+from app.market.models import PriceBar
+from app.market.providers import MarketDataUnavailable, get_provider
+
+__all__ = [
+    "MarketDataUnavailable", "PERIOD_TRADING_DAYS", "market_context", "refresh_market_data",
+    "series_frame",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Trading days (of each series' own calendar) behind ``period_change_pct``.
+PERIOD_TRADING_DAYS = 20
+_UPSERT_CHUNK_ROWS = 500
+_VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "source", "fetched_at")
+
+
+def _optional(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def _bar_rows(code: str, frame: pd.DataFrame, source: str) -> list[dict]:
+    fetched_at = utcnow()
+    return [
+        {
+            "series_code": code, "trade_date": stamp.date(),
+            "open": _optional(row.open), "high": _optional(row.high), "low": _optional(row.low),
+            "close": float(row.close), "volume": _optional(row.volume),
+            "source": source, "fetched_at": fetched_at,
+        }
+        for stamp, row in zip(frame.index, frame.itertuples(index=False), strict=True)
+    ]
+
+
+def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[str, ...]) -> None:
+    """Insert rows, updating ``update`` columns when the ``keys`` already exist.
+
+    Uses ``INSERT … ON CONFLICT DO UPDATE`` on SQLite and PostgreSQL (the unique
+    constraint on ``keys`` decides), so concurrent or repeated runs never duplicate.
+
+    :param table: a SQLAlchemy ``Table`` (e.g. ``PriceBar.__table__``).
+    :param rows: dicts of column values, all with the same keys.
+    :param keys: the columns of the unique constraint.
+    :param update: columns overwritten on conflict.
+    :raises NotImplementedError: on another database dialect.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"upsert not implemented for {dialect}")
+    for first in range(0, len(rows), _UPSERT_CHUNK_ROWS):
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
+        )
+        db.session.execute(stmt, rows[first : first + _UPSERT_CHUNK_ROWS])
+
+
+def _last_trade_date(code: str, run_date: dt.date) -> dt.date | None:
+    return db.session.scalar(
+        select(func.max(PriceBar.trade_date)).where(
+            PriceBar.series_code == code, PriceBar.trade_date <= run_date
+        )
+    )
+
+
+def refresh_market_data(run_date: dt.date) -> dict[str, dt.date]:
+    """Load the configured provider's bars into ``price_bars`` (idempotent upsert).
+
+    Loads ``MARKET_HISTORY_DAYS`` calendar days up to ``run_date`` for every series in
+    ``app.market.instruments.SERIES_CODES``; a series the provider cannot deliver is
+    logged and skipped (its older stored bars stay). Flushes, never commits.
+
+    :param run_date: last calendar date to load (inclusive).
+    :returns: series code → date of its last stored bar on or before ``run_date``
+        (series with no stored bar at all are absent).
+    """
+    provider = get_provider()
+    start = run_date - dt.timedelta(days=int(current_app.config["MARKET_HISTORY_DAYS"]))
+    as_of = {}
+    for code in SERIES_CODES:
+        try:
+            frame = provider.daily_bars(code, start, run_date)
+        except MarketDataUnavailable as error:
+            logger.warning("market refresh %s for %s: %s", code, run_date, error)
+        else:
+            upsert_rows(PriceBar.__table__, _bar_rows(code, frame, provider.name),
+                        ("series_code", "trade_date"), _VALUE_COLUMNS)
+            logger.info("market refresh %s for %s: %s bars from %s", code, run_date,
+                        len(frame), provider.name)
+        last = _last_trade_date(code, run_date)
+        if last is not None:
+            as_of[code] = last
+    db.session.flush()
+    return as_of
+
+
+def _recent_bars(code: str, run_date: dt.date, count: int) -> list[PriceBar]:
+    """The last ``count`` bars on or before ``run_date``, oldest first; fresh or raise."""
+    bars = list(db.session.scalars(
+        select(PriceBar)
+        .where(PriceBar.series_code == code, PriceBar.trade_date <= run_date)
+        .order_by(PriceBar.trade_date.desc())
+        .limit(count)
+    ))
+    if not bars:
+        raise MarketDataUnavailable(f"no {code} bar on or before {run_date}")
+    max_stale = int(current_app.config.get("MARKET_MAX_STALE_DAYS", 14))
+    if (run_date - bars[0].trade_date).days > max_stale:
+        raise MarketDataUnavailable(
+            f"last {code} bar is {bars[0].trade_date}, older than {max_stale} days before "
+            f"{run_date}"
+        )
+    return bars[::-1]
+
+
+def _series_context(code: str, run_date: dt.date) -> dict:
+    series = get_series(code)
+    bars = _recent_bars(code, run_date, PERIOD_TRADING_DAYS + 1)
+    if len(bars) < 2:
+        raise MarketDataUnavailable(f"need two {code} bars on or before {run_date}")
+    last, prev, base = bars[-1], bars[-2], bars[0]
+    change = round(last.close / prev.close - 1, 6)
+    return {
+        "name": series.name,
+        "close": last.close,
+        "prev_close": prev.close,
+        "change": change,
+        "change_pct": round(change * 100, 4),
+        "as_of": last.trade_date.isoformat(),
+        "prev_as_of": prev.trade_date.isoformat(),
+        "source": series.source,
+        "unit": series.unit,
+        "period_change_pct": round((last.close / base.close - 1) * 100, 4),
+        "period_start": base.trade_date.isoformat(),
+    }
+
+
+def market_context(run_date: dt.date) -> dict[str, dict]:
+    """Market figures for templates (``market.<CODE>``), read from ``price_bars``.
+
+    :param run_date: the content run date (calendar date, Asia/Shanghai).
+    :returns: series code → dict with ``name`` (Chinese), ``close`` (last close on or
+        before ``run_date``, unrounded, series unit), ``prev_close`` (the close before it),
+        ``change`` (fraction ``close/prev_close - 1``, rounded to 6 decimals),
+        ``change_pct`` (``change * 100``, 4 decimals), ``as_of`` / ``prev_as_of`` (ISO
+        dates of those closes), ``source`` (e.g. "Yahoo Finance ^HSI"), ``unit``,
+        ``period_change_pct`` (percent change over ``PERIOD_TRADING_DAYS`` = 20 trading
+        days of that series) and ``period_start`` (ISO date of the base close).
+    :raises MarketDataUnavailable: if a series has fewer than two bars on or before
+        ``run_date`` or its last one is older than ``MARKET_MAX_STALE_DAYS``.
+    """
+    return {code: _series_context(code, run_date) for code in SERIES_CODES}
+
+
+def series_frame(code: str, run_date: dt.date, window: int) -> pd.DataFrame:
+    """The last ``window`` stored bars of one series, for charts.
+
+    :param code: series code (e.g. ``"GOLD"``).
+    :param run_date: last calendar date included.
+    :param window: number of trading days (bars of that series).
+    :returns: frame indexed by naive ``trade_date`` (ascending) with float columns
+        open/high/low/close/volume (NaN where unknown), series unit.
+    :raises MarketDataUnavailable: as ``market_context`` (no bar, or stale).
+    """
+    bars = _recent_bars(code, run_date, window)
+    frame = pd.DataFrame(
+        [(bar.open, bar.high, bar.low, bar.close, bar.volume) for bar in bars],
+        columns=["open", "high", "low", "close", "volume"],
+        index=pd.DatetimeIndex([pd.Timestamp(bar.trade_date) for bar in bars], name="trade_date"),
+        dtype="float64",
+    )
+    return frame
