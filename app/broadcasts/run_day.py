@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.broadcasts.calendars import runs_on
 from app.broadcasts.models import Post, SopPlan, Task
@@ -150,7 +151,7 @@ def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
 def _frontline_staff(branch_id: int) -> list[User]:
     branch = db.session.get(Branch, branch_id)
     return list(db.session.scalars(
-        select(User).join(Branch, User.branch_id == Branch.id)
+        select(User).options(selectinload(User.branch)).join(Branch, User.branch_id == Branch.id)
         .where(Branch.path.startswith(branch.path), User.role == Role.frontline,
                User.is_active_account.is_(True))
         .order_by(User.id)

@@ -1,0 +1,175 @@
+import csv
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.broadcasts import jobs
+from app.broadcasts.models import Post, Task
+from app.broadcasts.run_day import run_day
+from app.content.models import ProductCategory, TemplateStatus
+from app.extensions import db as _db
+from app.org.models import BranchLevel
+from tests.factories import (
+    BranchFactory,
+    ContentTemplateFactory,
+    SopPlanFactory,
+    TemplateVersionFactory,
+    UserFactory,
+)
+
+SNAPSHOT = Path(__file__).resolve().parents[2] / "app" / "market" / "snapshot"
+BRIEF = (
+    "【环球市场】{{ date }}\n"
+    "上证指数收于{{ '%.2f'|format(market.SSE.close) }}点（截至{{ market.SSE.as_of }}）；"
+    "恒生指数收于{{ '%.2f'|format(market.HSI.close) }}点（截至{{ market.HSI.as_of }}）。\n"
+    "数据来源：{{ market.SSE.source }}、{{ market.HSI.source }}。\n"
+    "市场有风险，投资须谨慎。{{ staff.name }}·{{ staff.branch }}"
+)
+
+
+def snapshot_close(filename: str, day: str) -> float:
+    for file in SNAPSHOT.glob(filename):
+        with file.open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row["Date"] == day:
+                    return float(row["Close"])
+    raise AssertionError(f"{day} not in {filename}")
+
+
+def approved_template(body: str, product="general", chart_spec="global_indices"):
+    template = ContentTemplateFactory(product=ProductCategory(product), chart_spec=chart_spec,
+                                      status=TemplateStatus.approved)
+    version = TemplateVersionFactory(
+        template=template, body=body, body_sha256=hashlib.sha256(body.encode()).hexdigest()
+    )
+    template.approved_version = version
+    _db.session.flush()
+    return template
+
+
+@pytest.fixture
+def plan(db):
+    hq = BranchFactory(level=BranchLevel.hq)
+    sub = BranchFactory(parent=hq)
+    for _ in range(3):
+        UserFactory(role="frontline", branch=sub)
+    UserFactory(role="editor", branch=hq)  # not a recipient
+    return SopPlanFactory(template=approved_template(BRIEF), branch=hq, calendar="weekdays")
+
+
+def test_posts_carry_the_snapshot_closes(plan):
+    result = run_day(dt.date(2025, 4, 25))
+    assert result.posts_created == 1
+    assert result.tasks_created == 3
+    assert result.posts_skipped == []
+    assert result.market_as_of["SSE"] == "2025-04-25"
+    assert {c["spec"] for c in result.charts} >= {"global_indices", "gold", "cny_fx"}
+    sse = snapshot_close("sse_composite_000001.SS*.csv", "2025-04-25")
+    hsi = snapshot_close("hang_seng_HSI*.csv", "2025-04-25")
+    tasks = _db.session.scalars(select(Task)).all()
+    assert len(tasks) == 3
+    for task in tasks:
+        assert f"上证指数收于{sse:.2f}点（截至2025-04-25）" in task.body
+        assert f"恒生指数收于{hsi:.2f}点" in task.body
+        assert task.staff.display_name in task.body
+        assert task.body_sha256 == hashlib.sha256(task.body.encode()).hexdigest()
+    post = _db.session.scalar(select(Post))
+    assert post.chart_image.spec_name == "global_indices"
+    assert post.scheduled_at == dt.datetime(2025, 4, 25, 0, 30, tzinfo=dt.UTC)
+
+
+def test_running_the_same_date_twice_creates_nothing_new(plan):
+    run_day(dt.date(2025, 4, 25))
+    again = run_day(dt.date(2025, 4, 25))
+    assert (again.posts_created, again.tasks_created) == (0, 0)
+    assert _db.session.scalar(select(func.count(Post.id))) == 1
+    assert _db.session.scalar(select(func.count(Task.id))) == 3
+
+
+def test_rerun_assigns_only_staff_added_since(plan):
+    run_day(dt.date(2025, 4, 25))
+    UserFactory(role="frontline", branch=plan.branch)
+    again = run_day(dt.date(2025, 4, 25))
+    assert (again.posts_created, again.tasks_created) == (0, 1)
+
+
+def test_closed_market_uses_last_close_and_says_its_date(plan):
+    result = run_day(dt.date(2025, 1, 29))  # Lunar New Year: Shanghai and Hong Kong closed
+    assert result.posts_created == 1
+    assert result.market_as_of["SSE"] == "2025-01-27"
+    assert result.market_as_of["IXIC"] == "2025-01-29"
+    sse = snapshot_close("sse_composite_000001.SS*.csv", "2025-01-27")
+    body = _db.session.scalars(select(Task.body)).first()
+    assert f"上证指数收于{sse:.2f}点（截至2025-01-27）" in body
+
+
+def test_missing_figure_skips_the_sop_without_a_blank(db):
+    hq = BranchFactory(level=BranchLevel.hq)
+    UserFactory(role="frontline", branch=hq)
+    body = "上证 {{ market.SSE.close }}，未知 {{ market.NOPE.close }}。市场有风险，投资须谨慎。"
+    plan = SopPlanFactory(template=approved_template(body), branch=hq, calendar="weekdays")
+    result = run_day(dt.date(2025, 4, 25))
+    assert result.posts_created == 0
+    assert [s.sop for s in result.posts_skipped] == [plan.name]
+    assert "NOPE" in result.posts_skipped[0].reason
+    assert _db.session.scalar(select(func.count(Task.id))) == 0
+
+
+def test_blocking_compliance_finding_is_not_published(db):
+    hq = BranchFactory(level=BranchLevel.hq)
+    UserFactory(role="frontline", branch=hq)
+    body = "本基金稳赚不赔，上证{{ market.SSE.close }}。市场有风险，投资须谨慎。"
+    SopPlanFactory(template=approved_template(body, product="fund"), branch=hq,
+                   calendar="weekdays")
+    result = run_day(dt.date(2025, 4, 25))
+    assert result.posts_created == 0
+    assert "INV-01" in result.posts_skipped[0].rule_ids
+    assert _db.session.scalar(select(func.count(Post.id))) == 0
+
+
+def test_unapproved_template_and_closed_calendar_are_skipped(db):
+    hq = BranchFactory(level=BranchLevel.hq)
+    UserFactory(role="frontline", branch=hq)
+    draft = ContentTemplateFactory(status=TemplateStatus.draft)
+    SopPlanFactory(template=draft, branch=hq, calendar="weekdays")
+    SopPlanFactory(template=approved_template(BRIEF), branch=hq, calendar="XSHG")
+    result = run_day(dt.date(2025, 1, 29))
+    reasons = sorted(s.reason for s in result.posts_skipped)
+    assert len(reasons) == 2
+    assert any("未批准" in r for r in reasons)
+    assert any("XSHG" in r for r in reasons)
+
+
+def test_cli_prints_the_run_as_json(runner, plan):
+    result = runner.invoke(args=["ops", "run-day", "--date", "2025-04-25"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["date"] == "2025-04-25"
+    assert payload["posts_created"] == 1 and payload["tasks_created"] == 3
+    assert set(payload) == {"date", "market_as_of", "charts", "posts_created",
+                            "tasks_created", "posts_skipped"}
+    assert all(Path(c["path"]).is_file() for c in payload["charts"])
+    rerun = json.loads(runner.invoke(args=["ops", "run-day", "--date", "2025-04-25"]).output)
+    assert rerun["posts_created"] == 0 and rerun["tasks_created"] == 0
+
+
+def test_cli_rejects_a_bad_date(runner):
+    result = runner.invoke(args=["ops", "run-day", "--date", "25/04/2025"])
+    assert result.exit_code == 2
+    assert "YYYY-MM-DD" in result.output
+
+
+def test_scheduler_job_runs_the_same_code(app, plan):
+    app.config["BUSINESS_DATE"] = "2025-04-25"
+    jobs.bind_app(app)
+    try:
+        outcome = jobs.run_sop_job(plan.id)
+    finally:
+        app.config["BUSINESS_DATE"] = None
+        jobs.bind_app(None)
+    assert outcome["posts_created"] == 1 and outcome["tasks_created"] == 3
+    assert _db.session.scalar(select(func.count(Post.id))) == 1
