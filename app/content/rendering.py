@@ -96,7 +96,9 @@ def sample_context(run_date: dt.date | None = None) -> dict[str, Any] | None:
     return build_context(day, market, None, placeholder_chart_urls(day))
 
 
-def render_as_scheduled(body: str, run_date: dt.date, staff: Any = None) -> RenderOutcome:
+def render_as_scheduled(
+    body: str, run_date: dt.date, staff: Any = None, *, reuse_stored: bool = False
+) -> RenderOutcome:
     """Render ``body`` for ``run_date`` exactly as the daily run would.
 
     Loads the provider's bars for the date (idempotent upsert), renders the chart
@@ -106,15 +108,17 @@ def render_as_scheduled(body: str, run_date: dt.date, staff: Any = None) -> Rend
     :param body: template source.
     :param run_date: business date (Asia/Shanghai calendar date).
     :param staff: receiving front-line user or ``None``.
+    :param reuse_stored: previews: skip the provider when bars up to ``run_date`` are
+        already stored, and reuse chart images already rendered for the date.
     :returns: a :class:`RenderOutcome`; a template error is in ``error``, not raised.
     :raises app.market.services.MarketDataUnavailable: when a series has no usable bar.
     """
-    from app.market.charts import render_charts
     from app.market.services import market_context, refresh_market_data
 
-    refresh_market_data(run_date)
+    if not (reuse_stored and _stored_through(run_date)):
+        refresh_market_data(run_date)
     market = market_context(run_date)
-    charts = {chart.spec: chart.url for chart in render_charts(run_date)}
+    charts = _chart_urls(run_date, reuse_stored)
     outcome = RenderOutcome(
         run_date=run_date, charts=charts,
         market_as_of={code: series["as_of"] for code, series in market.items()},
@@ -124,6 +128,27 @@ def render_as_scheduled(body: str, run_date: dt.date, staff: Any = None) -> Rend
     except TemplateRenderError as error:
         outcome.error = error.message
     return outcome
+
+
+def _stored_through(run_date: dt.date) -> bool:
+    """True when some series already has a bar on or after ``run_date`` (loaded past it)."""
+    last = db.session.scalar(select(func.max(PriceBar.trade_date)))
+    return last is not None and last >= run_date
+
+
+def _chart_urls(run_date: dt.date, reuse_stored: bool) -> dict[str, str]:
+    from app.market.charts import chart_image_path, chart_url, render_charts
+
+    names = chart_spec_names()
+    if reuse_stored:
+        try:
+            for name in names:
+                chart_image_path(run_date, name)  # NotFound until rendered for the date
+        except DomainError:
+            pass
+        else:
+            return {name: chart_url(run_date, name) for name in names}
+    return {chart.spec: chart.url for chart in render_charts(run_date)}
 
 
 def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
@@ -140,7 +165,7 @@ def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
         refresh_market_data(business_today())
         day = latest_market_date() or business_today()
     try:
-        return render_as_scheduled(body, day)
+        return render_as_scheduled(body, day, reuse_stored=True)
     except DomainError as error:  # MarketDataUnavailable and friends
         logger.info("preview for %s has no market data: %s", day, error)
         message = f"{day.isoformat()} 没有可用的行情数据，请换一个日期"

@@ -1,0 +1,60 @@
+"""Previews: render a template or body with real market data, and check the rendered text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from app.content.checks import check_rendered
+from app.content.models import ContentTemplate
+from app.content.rendering import RenderOutcome, render_preview
+from app.errors import NotFound, ValidationFailed
+from app.extensions import db
+
+
+@dataclass
+class Preview:
+    """A rendering for one date with its findings on the rendered text (offsets in ``text``)."""
+
+    outcome: RenderOutcome
+    product: str | None
+    chart_spec: str | None
+    findings: list = field(default_factory=list)
+
+    @property
+    def chart_url(self) -> str | None:
+        """URL of the template's chart for that date, if it has one."""
+        return self.outcome.charts.get(self.chart_spec) if self.chart_spec else None
+
+    @property
+    def is_blocked(self) -> bool:
+        """True when the rendered text has a blocking finding."""
+        return any(f.severity == "block" for f in self.findings)
+
+
+def preview(
+    template_id: int | None = None, *, body: str | None = None,
+    product: str | None = None, run_date: dt.date | None = None,
+) -> Preview:
+    """Render a template (latest version) or a raw body with real market data and charts.
+
+    :param template_id: template whose latest body, product and chart are used, or
+    :param body: a body to preview instead (with ``product`` for the rules).
+    :param run_date: date of the figures; default the latest date with stored market
+        data on or before ``business_today()`` (Asia/Shanghai).
+    :returns: :class:`Preview`: text or a safe error, chart URLs, and compliance
+        findings on the rendered text. Loads market bars and charts (flushes only).
+    :raises NotFound: unknown template. :raises ValidationFailed: neither given.
+    """
+    chart_spec = None
+    if template_id is not None:
+        template = db.session.get(ContentTemplate, template_id)
+        if template is None:
+            raise NotFound("模板不存在")
+        body = body if body is not None else template.latest_version.body
+        product, chart_spec = template.product.value, template.chart_spec
+    if not body:
+        raise ValidationFailed("没有可预览的正文", {"body": "正文不能为空"})
+    outcome = render_preview(body, run_date)
+    findings = check_rendered(outcome.text, product) if outcome.text is not None else []
+    return Preview(outcome=outcome, product=product, chart_spec=chart_spec, findings=findings)

@@ -1,0 +1,293 @@
+"""Content-template rules: versions, compliance findings, review and four-eyes approval.
+
+Editors create and edit templates and submit them; reviewers approve or reject;
+admins may do both but, like everyone, never approve a version they wrote. Each
+save creates an immutable :class:`TemplateVersion` (identified by the SHA-256 of
+its body) with its compliance findings, and sends the template back to draft.
+Services flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+
+from sqlalchemy import select
+
+from app.auth.services import require_role
+from app.content.checks import findings_for_body
+from app.content.models import (
+    Approval,
+    ApprovalDecision,
+    Channel,
+    ComplianceFinding,
+    ContentTemplate,
+    ProductCategory,
+    TemplateStatus,
+    TemplateVersion,
+)
+from app.content.previews import Preview, preview
+from app.content.rendering import chart_spec_names, sample_context
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.org.models import Role, User
+
+__all__ = [
+    "Preview", "approval_blockers", "approve", "body_sha256", "create_template",
+    "get_template", "preview", "reject", "retire", "save_version", "submit_for_review",
+]
+logger = logging.getLogger(__name__)
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
+MAX_BODY_CHARS = 10_000
+
+
+def body_sha256(body: str) -> str:
+    """Hex SHA-256 of the UTF-8 body (identifies approved text, rule CH-01)."""
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def get_template(template_id: int) -> ContentTemplate:
+    """Load a template or raise :class:`NotFound`."""
+    template = db.session.get(ContentTemplate, template_id)
+    if template is None:
+        raise NotFound("模板不存在")
+    return template
+
+
+def _actor(user_id: int, *roles: Role) -> User:
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise NotFound("用户不存在")
+    require_role(user, *roles)
+    return user
+
+
+def create_template(
+    author_id: int, slug: str, title: str, product: str | ProductCategory,
+    channel: str | Channel, chart_spec: str | None, body: str,
+) -> ContentTemplate:
+    """Create a draft template with version 1 (and its compliance findings).
+
+    :param author_id: id of an editor (or admin).
+    :param slug: unique lowercase id, ``[a-z0-9][a-z0-9_-]{1,63}``.
+    :param product: ``ProductCategory`` or its value (selects the compliance rules).
+    :param channel: ``Channel`` or its value (mass_message, moments_post, customer_group).
+    :param chart_spec: a chart spec name from ``charts/`` or ``None``/"" for none.
+    :param body: Jinja source (plain text).
+    :returns: the new template (flushed), status ``draft``.
+    :raises PermissionDenied: the author is not an editor/admin.
+    :raises ValidationFailed: per-field messages for invalid values.
+    :raises Conflict: the slug is taken.
+    """
+    author = _actor(author_id, Role.editor)
+    values = _validated(slug, title, product, channel, chart_spec, body)
+    if db.session.scalar(select(ContentTemplate.id).where(ContentTemplate.slug == values["slug"])):
+        raise Conflict(f"标识 {values['slug']} 已被使用")
+    template = ContentTemplate(author_id=author.id, status=TemplateStatus.draft,
+                               **{k: v for k, v in values.items() if k != "body"})
+    db.session.add(template)
+    db.session.flush()
+    _add_version(template, author, values["body"])
+    logger.info("template created template_id=%s slug=%s author_id=%s",
+                template.id, template.slug, author.id)
+    return template
+
+
+def _validated(slug, title, product, channel, chart_spec, body) -> dict:
+    errors: dict[str, str] = {}
+    slug, title = (slug or "").strip(), (title or "").strip()
+    if not SLUG_RE.match(slug):
+        errors["slug"] = "标识只能包含小写字母、数字、- 和 _，长度 2–64"
+    if not title or len(title) > 120:
+        errors["title"] = "标题不能为空，且不超过 120 字"
+    try:
+        product = ProductCategory(getattr(product, "value", product))
+    except ValueError:
+        errors["product"] = "未知的产品类别"
+    try:
+        channel = Channel(getattr(channel, "value", channel))
+    except ValueError:
+        errors["channel"] = "未知的发布渠道"
+    chart_spec = (chart_spec or "").strip() or None
+    if chart_spec is not None and chart_spec not in chart_spec_names():
+        errors["chart_spec"] = "未知的图表"
+    body_error = _body_error(body)
+    if body_error:
+        errors["body"] = body_error
+    if errors:
+        raise ValidationFailed("输入有误", errors)
+    return {"slug": slug, "title": title, "product": product, "channel": channel,
+            "chart_spec": chart_spec, "body": body}
+
+
+def _body_error(body: str | None) -> str | None:
+    if not body or not body.strip():
+        return "正文不能为空"
+    if len(body) > MAX_BODY_CHARS:
+        return f"正文不能超过 {MAX_BODY_CHARS} 字"
+    return None
+
+
+def _add_version(template: ContentTemplate, author: User, body: str) -> TemplateVersion:
+    latest = template.latest_version
+    version = TemplateVersion(
+        template=template, number=(latest.number + 1) if latest else 1, body=body,
+        body_sha256=body_sha256(body), author_id=author.id,
+    )
+    db.session.add(version)
+    db.session.flush()
+    findings, sample_date = findings_for_body(body, template.product.value, sample_context())
+    for finding in findings:
+        db.session.add(ComplianceFinding(
+            version_id=version.id, rule_id=finding.rule_id, severity=finding.severity,
+            start=finding.start, end=finding.end, message=finding.message,
+            citation=finding.citation,
+        ))
+    db.session.flush()
+    db.session.refresh(version, ["findings"])
+    logger.info("template_id=%s version %s saved by user_id=%s: %s findings (sample %s)",
+                template.id, version.number, author.id, len(findings), sample_date)
+    return version
+
+
+def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion:
+    """Save a new body as the next version and send the template back to draft.
+
+    Saving a body identical to the latest version changes nothing and returns it.
+
+    :param template_id: the template.
+    :param editor_id: id of an editor (or admin); becomes the version's author.
+    :param body: Jinja source; checked for compliance as written and as rendered
+        with the latest stored market data (sample staff).
+    :returns: the new (or unchanged latest) version, with ``findings`` loaded.
+    :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
+    :raises Conflict: the template is retired. :raises ValidationFailed: empty/too long body.
+    """
+    editor = _actor(editor_id, Role.editor)
+    template = get_template(template_id)
+    if template.status is TemplateStatus.retired:
+        raise Conflict("模板已停用，不能再编辑")
+    body_error = _body_error(body)
+    if body_error:
+        raise ValidationFailed("输入有误", {"body": body_error})
+    latest = template.latest_version
+    if latest is not None and latest.body_sha256 == body_sha256(body):
+        return latest
+    version = _add_version(template, editor, body)
+    template.status = TemplateStatus.draft
+    return version
+
+
+def submit_for_review(template_id: int, editor_id: int) -> ContentTemplate:
+    """Send the latest version to review (draft → in_review).
+
+    :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
+    :raises Conflict: not a draft, or the latest version has a blocking finding.
+    """
+    editor = _actor(editor_id, Role.editor)
+    template = get_template(template_id)
+    if template.status is not TemplateStatus.draft:
+        raise Conflict("只有草稿可以提交复核")
+    if any(f.is_blocking for f in template.latest_version.findings):
+        raise Conflict("存在阻断性合规问题，请修改后再提交")
+    template.status = TemplateStatus.in_review
+    logger.info("template_id=%s submitted by user_id=%s", template.id, editor.id)
+    return template
+
+
+def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
+    """Reasons why ``user`` may not approve ``template`` now (empty list: may approve).
+
+    :returns: Chinese reasons: wrong role, not in review, own version (four-eyes),
+        blocking findings.
+    """
+    reasons = []
+    if user.role not in (Role.reviewer, Role.admin):
+        reasons.append("只有合规复核人员可以批准")
+    if template.status is not TemplateStatus.in_review:
+        reasons.append("模板不在待复核状态")
+    version = template.latest_version
+    if version is not None and version.author_id == user.id:
+        reasons.append("不能批准自己编写的版本（双人复核）")
+    if version is not None and any(f.is_blocking for f in version.findings):
+        reasons.append("存在阻断性合规问题")
+    return reasons
+
+
+def approve(template_id: int, reviewer_id: int, comment: str = "") -> Approval:
+    """Approve the latest version: it becomes ``approved_version`` and the template ``approved``.
+
+    :param reviewer_id: a reviewer (or admin) who did not author that version.
+    :param comment: optional note (≤ 500 chars).
+    :returns: the approval record.
+    :raises PermissionDenied: not a reviewer/admin. :raises NotFound: no such template.
+    :raises Conflict: not in review, own version (four-eyes), or a blocking finding.
+    """
+    reviewer = _actor(reviewer_id, Role.reviewer)
+    template = get_template(template_id)
+    reasons = approval_blockers(template, reviewer)
+    if reasons:
+        raise Conflict(reasons[0])
+    approval = _decide(template.latest_version, reviewer, ApprovalDecision.approved, comment)
+    template.approved_version_id = template.latest_version.id
+    template.status = TemplateStatus.approved
+    logger.info("template_id=%s version_id=%s approved by user_id=%s",
+                template.id, template.latest_version.id, reviewer.id)
+    return approval
+
+
+def reject(template_id: int, reviewer_id: int, comment: str) -> Approval:
+    """Reject the version in review with a reason; the template goes back to draft.
+
+    :raises PermissionDenied: not a reviewer/admin. :raises NotFound: no such template.
+    :raises Conflict: not in review, or the reviewer wrote that version.
+    :raises ValidationFailed: empty comment.
+    """
+    reviewer = _actor(reviewer_id, Role.reviewer)
+    template = get_template(template_id)
+    if not (comment or "").strip():
+        raise ValidationFailed("请填写退回原因", {"comment": "请填写退回原因"})
+    if template.status is not TemplateStatus.in_review:
+        raise Conflict("模板不在待复核状态")
+    if template.latest_version.author_id == reviewer.id:
+        raise Conflict("不能复核自己编写的版本（双人复核）")
+    approval = _decide(template.latest_version, reviewer, ApprovalDecision.rejected, comment)
+    template.status = TemplateStatus.draft
+    logger.info("template_id=%s rejected by user_id=%s", template.id, reviewer.id)
+    return approval
+
+
+def _decide(version: TemplateVersion, reviewer: User, decision: ApprovalDecision,
+            comment: str) -> Approval:
+    """Record (or update, on re-review of the same version) the reviewer's decision."""
+    from app.db import utcnow
+
+    approval = db.session.scalar(select(Approval).where(
+        Approval.version_id == version.id, Approval.reviewer_id == reviewer.id))
+    if approval is None:
+        approval = Approval(version_id=version.id, reviewer_id=reviewer.id)
+        db.session.add(approval)
+    approval.decision = decision
+    approval.comment = (comment or "").strip()[:500]
+    approval.decided_at = utcnow()
+    db.session.flush()
+    return approval
+
+
+def retire(template_id: int, actor_id: int) -> ContentTemplate:
+    """Retire a template: SOP runs stop using it; it can no longer be edited.
+
+    :param actor_id: an editor, reviewer or admin.
+    :raises PermissionDenied: other roles. :raises NotFound: no such template.
+    :raises Conflict: already retired.
+    """
+    actor = _actor(actor_id, Role.editor, Role.reviewer)
+    template = get_template(template_id)
+    if template.status is TemplateStatus.retired:
+        raise Conflict("模板已停用")
+    template.status = TemplateStatus.retired
+    logger.info("template_id=%s retired by user_id=%s", template.id, actor.id)
+    return template
+
