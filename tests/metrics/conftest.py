@@ -83,6 +83,9 @@ def world(db):
     make_task(fund_post, s2)
     sibling_task = make_task(gold_posts[0], s3, done=True, on_time=True, reach=40)
     add_events(sibling_task, InteractionKind.like, 50)
+    # Commit (releases the test savepoint only) so that a view's rollback after a 403
+    # does not undo the fixture data; the outer test transaction still rolls back.
+    db.session.commit()
     return SimpleNamespace(
         hq=hq, branch_a=branch_a, branch_b=branch_b, a1=a1, a2=a2, b1=b1, editor=editor,
         gold=gold, fund=fund, s1=s1, s2=s2, s3=s3, gold_posts=gold_posts, fund_post=fund_post,
