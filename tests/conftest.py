@@ -6,7 +6,7 @@ import os
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
@@ -37,7 +37,27 @@ def app(tmp_path_factory):
         _reset_schema()
         upgrade()
         _db.engine.dispose()
+        _sqlite_real_transactions(_db.engine)
     return app
+
+
+def _sqlite_real_transactions(engine) -> None:
+    """Make pysqlite emit BEGIN itself (SQLAlchemy's documented recipe).
+
+    Without it the driver starts no transaction before the per-test SAVEPOINT, so
+    ``session.commit()`` (RELEASE of the outermost savepoint) commits for real and
+    rows leak into later tests.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _explicit_begin(connection):
+        connection.exec_driver_sql("BEGIN")
 
 
 @pytest.fixture
