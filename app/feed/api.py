@@ -1,1 +1,95 @@
-"""JSON API v1."""
+"""JSON API v1 for front-line clients, authenticated per user by a bearer token.
+
+``GET /api/v1/feed/today``, ``POST /api/v1/tasks/<id>/complete`` and
+``POST /api/v1/interactions``. Only the session-less bearer token authenticates
+here, so the blueprint is exempt from CSRF. Errors are JSON ``{"error", "errors"?}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from app.auth.services import require_role
+from app.db import utcnow
+from app.extensions import csrf, db, token_auth
+from app.feed import api_bp
+from app.feed import services as feed
+from app.feed.schemas import parse_complete_body, parse_events_body, task_json
+from app.interactions import services as interactions
+from app.ops.clock import business_today
+from app.org.models import Role
+
+logger = logging.getLogger(__name__)
+
+csrf.exempt(api_bp)
+
+
+def api_roles_required(*roles: Role):
+    """Require a valid bearer token whose user has one of ``roles`` (admin passes).
+
+    No or bad token → 401 JSON; wrong role → 403 JSON.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @token_auth.login_required
+        def wrapped(*args, **kwargs):
+            require_role(token_auth.current_user(), *roles)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _json_body(required: bool):
+    """Decoded JSON body (any content type); ``None`` for an empty optional body."""
+    if not request.get_data(cache=True):
+        if required:
+            raise BadRequest("请求体为空，须为 JSON")
+        return None
+    payload = request.get_json(force=True, silent=True)
+    if payload is None:
+        raise BadRequest("请求体不是有效的 JSON")
+    return payload
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+@api_bp.get("/feed/today")
+@api_roles_required(Role.frontline)
+def feed_today():
+    """The caller's tasks for the business date, plus overdue open ones (see services)."""
+    day = business_today()
+    items = feed.tasks_for_day(token_auth.current_user().id, day)
+    tz = _tz()
+    return jsonify({"date": day.isoformat(), "tasks": [task_json(i, tz) for i in items]})
+
+
+@api_bp.post("/tasks/<int:task_id>/complete")
+@api_roles_required(Role.frontline)
+def complete_task(task_id: int):
+    """Mark the caller's task done (idempotent); body optional ``{"reach_count": N}``."""
+    reach_count = parse_complete_body(_json_body(required=False))
+    staff_id = token_auth.current_user().id
+    task = feed.complete_task(task_id, staff_id, reach_count, utcnow())
+    item = feed.task_item(task, business_today())
+    db.session.commit()
+    return jsonify(task_json(item, _tz()))
+
+
+@api_bp.post("/interactions")
+@api_roles_required(Role.frontline)
+def record_interactions():
+    """Record a batch of interaction events; per-item results, HTTP 200 unless the batch is bad."""
+    events = parse_events_body(_json_body(required=True))
+    results = interactions.record_events(token_auth.current_user().id, events)
+    db.session.commit()
+    return jsonify({"results": [r.to_dict() for r in results], **interactions.summarize(results)})

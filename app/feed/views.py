@@ -1,1 +1,78 @@
-"""Front-line pages."""
+"""Front-line pages: 今日任务 (phone-sized), mark done, and the API token page."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth.decorators import roles_required
+from app.auth.services import issue_api_token
+from app.db import utcnow
+from app.extensions import db
+from app.feed import bp, services
+from app.feed.forms import CompleteTaskForm, IssueTokenForm
+from app.interactions.forms import KIND_CHOICES
+from app.interactions.models import KIND_LABELS
+from app.interactions.services import counts_by_task
+from app.ops.clock import business_today
+from app.org.models import Role
+
+logger = logging.getLogger(__name__)
+
+
+def _flash_form_errors(form) -> None:
+    for field in form:
+        for error in field.errors:
+            flash(f"{field.label.text}：{error}", "error")
+
+
+@bp.get("/today")
+@roles_required(Role.frontline)
+def today():
+    """今日任务: the user's tasks for the business date, then overdue open ones."""
+    day = business_today()
+    items = services.tasks_for_day(current_user.id, day)
+    return render_template(
+        "feed/today.html", day=day, items=items,
+        counts=counts_by_task([item.id for item in items]),
+        tz=ZoneInfo(current_app.config["TIMEZONE"]),
+        kind_choices=KIND_CHOICES, kind_labels=KIND_LABELS,
+        new_event_id=lambda: uuid.uuid4().hex,
+    )
+
+
+@bp.post("/today/tasks/<int:task_id>/complete")
+@roles_required(Role.frontline)
+def complete(task_id: int):
+    """Mark one of the user's tasks done (form with optional 发送人数)."""
+    form = CompleteTaskForm()
+    if not form.validate_on_submit():
+        _flash_form_errors(form)
+    else:
+        services.complete_task(task_id, current_user.id, form.reach_count.data, utcnow())
+        db.session.commit()
+        flash("已标记完成", "success")
+    return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))
+
+
+@bp.route("/account/api-token", methods=["GET", "POST"])
+@roles_required(Role.frontline)
+def api_token():
+    """Explain the API and (re)issue the user's bearer token, shown once."""
+    form = IssueTokenForm()
+    token = None
+    if form.validate_on_submit():
+        token = issue_api_token(current_user._get_current_object())
+        db.session.commit()
+        logger.info("api token issued user_id=%s", current_user.id)
+    response = make_response(render_template(
+        "feed/api_token.html", form=form, token=token,
+        has_token=current_user.api_token_sha256 is not None,
+        base_url=request.url_root.rstrip("/"), kind_labels=KIND_LABELS,
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    return response

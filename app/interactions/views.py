@@ -1,1 +1,50 @@
-"""Views of this package (none yet)."""
+"""Web route for logging a customer reaction from the 今日任务 page."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import flash, redirect, url_for
+from flask_login import current_user
+
+from app.auth.decorators import roles_required
+from app.extensions import db
+from app.interactions import bp
+from app.interactions.forms import InteractionForm
+from app.interactions.models import KIND_LABELS, InteractionKind
+from app.interactions.services import CONFLICT, CREATED, DUPLICATE, record_events
+from app.org.models import Role
+
+logger = logging.getLogger(__name__)
+
+
+def _form_item(form: InteractionForm, task_id: int) -> dict:
+    item = {"event_id": form.event_id.data, "task_id": task_id, "kind": form.kind.data,
+            "quantity": form.quantity.data}
+    if form.amount_cny.data is not None:
+        item["amount_cny"] = str(form.amount_cny.data)
+    return item
+
+
+@bp.post("/tasks/<int:task_id>/interactions")
+@roles_required(Role.frontline)
+def log_for_task(task_id: int):
+    """Record one event against the user's task through the same service as the API."""
+    form = InteractionForm()
+    if not form.validate_on_submit():
+        for field in form:
+            for error in field.errors:
+                flash(f"{field.label.text}：{error}", "error")
+    else:
+        [result] = record_events(current_user.id, [_form_item(form, task_id)])
+        db.session.commit()
+        label = KIND_LABELS[InteractionKind(form.kind.data)]
+        if result.status == CREATED:
+            flash(f"已登记：{label} × {form.quantity.data}", "success")
+        elif result.status == DUPLICATE:
+            flash("这条反馈已登记过，未重复计入", "info")
+        elif result.status == CONFLICT:
+            flash("登记冲突，请刷新页面后重试", "error")
+        else:
+            flash("；".join(result.errors.values()), "error")
+    return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))

@@ -1,0 +1,22 @@
+"""Forms of the front-line pages (Flask-WTF, CSRF-protected)."""
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SubmitField
+from wtforms.validators import NumberRange, Optional
+
+from app.feed.services import MAX_REACH_COUNT
+
+
+class CompleteTaskForm(FlaskForm):
+    """Mark a task done, optionally reporting how many customers it was sent to."""
+
+    reach_count = IntegerField(
+        "发送人数", validators=[Optional(), NumberRange(min=0, max=MAX_REACH_COUNT)]
+    )
+    submit = SubmitField("标记完成")
+
+
+class IssueTokenForm(FlaskForm):
+    """(Re)issue the caller's API token; the old one stops working."""
+
+    submit = SubmitField("生成新令牌")

@@ -1,0 +1,188 @@
+"""Front-office 前台 rules: a staff member's tasks for a day, and marking a task done.
+
+Every function takes the acting staff member's id and only ever reads or changes
+that member's own tasks; someone else's task is reported as not found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
+
+from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
+from app.content.models import CHANNEL_LABELS, Channel
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+from app.market.models import ChartImage
+
+logger = logging.getLogger(__name__)
+
+#: Open tasks of posts up to this many days before the requested day are listed as overdue.
+OVERDUE_LOOKBACK_DAYS = 7
+#: Upper bound of a reported reach (WeCom caps a staff member's contacts far below this).
+MAX_REACH_COUNT = 1_000_000
+
+
+@dataclass(frozen=True)
+class TaskItem:
+    """One task as the front-line page and the API show it.
+
+    ``due_at`` and ``completed_at`` are aware UTC; ``chart_url`` is a site-relative
+    path (``/charts/<run_date>/<spec>.png``) or ``None`` for a post without a chart;
+    ``overdue`` is true for a still-open task whose post ran before the requested day.
+    """
+
+    id: int
+    post_id: int
+    run_date: dt.date
+    sop: str
+    channel: Channel
+    text: str
+    chart_url: str | None
+    status: TaskStatus
+    due_at: dt.datetime
+    completed_at: dt.datetime | None
+    reach_count: int | None
+    overdue: bool
+
+    @property
+    def channel_label(self) -> str:
+        """Chinese name of the WeCom channel (群发 / 朋友圈 / 客户群)."""
+        return CHANNEL_LABELS[self.channel]
+
+    @property
+    def is_done(self) -> bool:
+        """Whether the staff member has marked the task done."""
+        return self.status is TaskStatus.done
+
+
+def chart_url(chart: ChartImage | None) -> str | None:
+    """Site-relative URL of a rendered chart.
+
+    :param chart: the post's ``ChartImage`` row, or ``None``.
+    :returns: ``/charts/<YYYY-MM-DD>/<spec_name>.png`` (served by the market package), or ``None``.
+    """
+    if chart is None:
+        return None
+    return f"/charts/{chart.run_date.isoformat()}/{chart.spec_name}.png"
+
+
+def task_item(task: Task, day: dt.date) -> TaskItem:
+    """Build the display record of ``task`` as seen on business date ``day``.
+
+    :param task: a task with its post, SOP plan, template and chart loadable.
+    :param day: the business date (Asia/Shanghai) the caller is looking at.
+    :returns: a ``TaskItem``; ``overdue`` when open and its post ran before ``day``.
+    """
+    post = task.post
+    return TaskItem(
+        id=task.id,
+        post_id=post.id,
+        run_date=post.run_date,
+        sop=post.sop_plan.name,
+        channel=post.sop_plan.template.channel,
+        text=task.body,
+        chart_url=chart_url(post.chart_image),
+        status=task.status,
+        due_at=task.due_at,
+        completed_at=task.completed_at,
+        reach_count=task.reach_count,
+        overdue=task.status is TaskStatus.assigned and post.run_date < day,
+    )
+
+
+def _task_query():
+    return select(Task).join(Task.post).options(
+        joinedload(Task.post).joinedload(Post.sop_plan).joinedload(SopPlan.template),
+        joinedload(Task.post).joinedload(Post.chart_image),
+    )
+
+
+def tasks_for_day(staff_id: int, day: dt.date) -> list[TaskItem]:
+    """List a staff member's tasks for ``day``, then their overdue open tasks.
+
+    :param staff_id: the front-line user's id; only their own tasks are returned.
+    :param day: business date (Asia/Shanghai), matched against ``posts.run_date``.
+    :returns: tasks of published posts run on ``day`` ordered by due time, followed by
+        still-open tasks of the previous ``OVERDUE_LOOKBACK_DAYS`` days (``overdue=True``),
+        newest first. Cancelled posts are left out.
+    """
+    since = day - dt.timedelta(days=OVERDUE_LOOKBACK_DAYS)
+    stmt = _task_query().where(
+        Task.staff_id == staff_id,
+        Post.status == PostStatus.published,
+        or_(
+            Post.run_date == day,
+            and_(Post.run_date >= since, Post.run_date < day, Task.status == TaskStatus.assigned),
+        ),
+    ).order_by(Post.run_date.desc(), Task.due_at, Task.id)
+    return [task_item(task, day) for task in db.session.scalars(stmt).unique()]
+
+
+def get_own_task(task_id: int, staff_id: int) -> Task:
+    """Load a task that belongs to ``staff_id``.
+
+    :raises NotFound: if the task does not exist or belongs to someone else
+        (the two cases are indistinguishable to the caller).
+    """
+    task = db.session.scalars(
+        _task_query().where(Task.id == task_id, Task.staff_id == staff_id)
+    ).unique().one_or_none()
+    if task is None:
+        raise NotFound("任务不存在")
+    return task
+
+
+def _check_reach_count(reach_count: int | None) -> None:
+    if reach_count is None:
+        return
+    if isinstance(reach_count, bool) or not isinstance(reach_count, int):
+        raise ValidationFailed("发送人数无效", {"reach_count": "发送人数须为整数"})
+    if reach_count < 0:
+        raise ValidationFailed("发送人数无效", {"reach_count": "发送人数不能为负数"})
+    if reach_count > MAX_REACH_COUNT:
+        raise ValidationFailed(
+            "发送人数无效", {"reach_count": f"发送人数不能超过 {MAX_REACH_COUNT}"}
+        )
+
+
+def complete_task(
+    task_id: int, staff_id: int, reach_count: int | None, completed_at: dt.datetime
+) -> Task:
+    """Mark the staff member's task done; completing it again changes nothing.
+
+    The state change is one conditional ``UPDATE ... WHERE status = 'assigned'``, so two
+    concurrent completions keep the first one's time and reach.
+
+    :param task_id: the task to complete.
+    :param staff_id: the acting front-line user; must own the task.
+    :param reach_count: customers the post was sent to (>= 0), or ``None`` if not reported.
+    :param completed_at: aware instant of completion (stored as UTC).
+    :returns: the task, ``status=done``, with the first completion's ``completed_at``.
+    :raises NotFound: unknown task or another user's task.
+    :raises ValidationFailed: ``reach_count`` negative, not an integer or implausibly large.
+    :raises Conflict: the task's post has been withdrawn (cancelled).
+    """
+    if completed_at.tzinfo is None:
+        raise ValueError("completed_at must be timezone-aware")
+    _check_reach_count(reach_count)
+    task = get_own_task(task_id, staff_id)
+    if task.status is TaskStatus.done:
+        return task
+    if task.post.status is not PostStatus.published:
+        raise Conflict("该内容已撤回，无需执行")
+    result = db.session.execute(
+        update(Task)
+        .where(Task.id == task_id, Task.staff_id == staff_id, Task.status == TaskStatus.assigned)
+        .values(status=TaskStatus.done, completed_at=completed_at, reach_count=reach_count)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(task)
+    if result.rowcount:
+        logger.info("task completed task_id=%s staff_id=%s reach=%s", task_id, staff_id,
+                    reach_count)
+    return task
