@@ -1,4 +1,4 @@
-"""Drawing of the three chart kinds on a ``matplotlib.figure.Figure`` (no pyplot).
+"""Drawing of the three chart kinds on a ``matplotlib.figure.Figure`` (Agg canvas).
 
 Called by ``app.market.charts.render_chart`` inside its ``rc_context`` (CJK font).
 """

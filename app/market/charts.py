@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import io
 import logging
 import os
@@ -32,6 +31,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.market import chart_drawing
 from app.market.chart_specs import ChartSpec, load_specs
+from app.market.fonts import cjk_font_path
 from app.market.models import ChartImage
 from app.market.services import series_frame, upsert_rows
 
@@ -58,23 +58,12 @@ class ChartResult:
     chart_image_id: int
 
 
-def cjk_font_path() -> Path:
-    """Path of ``NotoSansCJKsc-Regular.otf`` inside the installed ``mplfonts`` package.
-
-    :raises RuntimeError: if mplfonts or the font file is missing.
-    """
-    spec = importlib.util.find_spec("mplfonts")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the mplfonts package is not installed")
-    path = Path(list(spec.submodule_search_locations)[0]) / "fonts" / "NotoSansCJKsc-Regular.otf"
-    if not path.is_file():
-        raise RuntimeError(f"CJK font not found at {path}")
-    return path
-
-
 @lru_cache(maxsize=1)
 def cjk_font_family() -> str:
-    """Register the Noto CJK font with matplotlib once and return its family name."""
+    """Register the Noto CJK font with matplotlib once and return its family name.
+
+    :returns: the family name (``"Noto Sans CJK SC"``) resolving to ``cjk_font_path()``.
+    """
     path = cjk_font_path()
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
