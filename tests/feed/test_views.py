@@ -28,7 +28,7 @@ def test_today_shows_own_post_chart_and_copy_button(client, login, make_task, fr
     assert (f'<pre class="post-text" id="post-text-{task.id}">恒生指数今日收于 21980.74 点\n'
             in html)
     assert '<img class="post-chart" src="/charts/2025-04-25/global_indices.png"' in html
-    assert f'class="copy-btn" data-target="post-text-{task.id}"' in html
+    assert f'class="copy copy-btn" data-target="post-text-{task.id}"' in html
     assert "navigator.clipboard" in html and "execCommand" in html
     assert f'action="/today/tasks/{task.id}/complete"' in html
     assert 'name="reach_count"' in html and "标记完成" in html
