@@ -21,4 +21,4 @@ def chart_image(run_date: str, spec_name: str):
     except ValueError:
         raise NotFound("图表不存在") from None
     path = chart_image_path(day, spec_name)
-    return send_file(path, mimetype="image/png", max_age=3600)
+    return send_file(path, mimetype="image/png", max_age=300)
