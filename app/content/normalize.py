@@ -1,0 +1,327 @@
+"""Text normalization for the compliance checker, with an offset map back to the original.
+
+Pipeline (RULES.md section 2), each step keeping, for every output character, the span of
+original characters it came from:
+
+1. HTML-entity decode (``&#20445;`` → 保), twice to undo double encoding.
+2. NFKC per character (full width → ASCII, Kangxi radicals → CJK, ① → 1), then drop Unicode
+   ``Cf`` characters (zero-width, BOM, bidi controls), emoji (Extended_Pictographic ranges),
+   variation selectors and the keycap mark; dingbat circled digits ❶ become digits.
+3. Traditional → simplified with OpenCC ``t2s`` (phrase-aware; its dictionaries are length
+   preserving, a length change falls back to character-by-character conversion).
+4. Homoglyphs: 夲→本, 〇→零, Cyrillic/Greek look-alikes → Latin; letter O inside digit runs → 0.
+5. Number words and split characters: 百分百/百分之百 → 100%, 壹佰%/一百% → 100%, 亻呆 → 保 ….
+
+The result is the *light* text (separators kept; used for NEG/EDU context, sentences, quotes,
+required statements and performance triggers). The *compact* text then removes separator runs
+(spaces, punctuation, symbols, single line breaks) between word characters, except runs that
+hold a sentence terminator (``。!?;``), a blank line, or a decimal point between digits.
+
+The pinyin layer (:func:`pinyin_hits`) maps the compact text to toneless, accent-folded
+syllables (zh/z, ch/c, sh/s, -ng/-n merged) and finds risk terms written in pinyin, mixed
+script or homophones.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+_EMOJI_RANGES = (
+    (0x1F000, 0x1FAFF), (0x2600, 0x2775), (0x2794, 0x27BF), (0x2300, 0x23FF),
+    (0x2B00, 0x2BFF), (0xFE00, 0xFE0F), (0xE0100, 0xE01EF),
+)
+_EMOJI_SINGLES = frozenset("\u20e3\u3030\u303d\u3297\u3299\u00a9\u00ae\u203c\u2049")
+_DINGBAT_DIGITS = {
+    **{0x2776 + i: str(i + 1) for i in range(10)},
+    **{0x2780 + i: str(i + 1) for i in range(10)},
+    **{0x278A + i: str(i + 1) for i in range(10)},
+}
+_HOMOGLYPHS = str.maketrans({
+    "夲": "本", "〇": "零",
+    # Cyrillic look-alikes
+    "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K", "М": "M",
+    "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "а": "a", "с": "c", "е": "e",
+    "і": "i", "ј": "j", "о": "o", "р": "p", "ѕ": "s", "у": "y", "х": "x", "ԁ": "d", "ԛ": "q",
+    "ԝ": "w",
+    # Greek look-alikes
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o",
+})
+_DIGIT_RUN_WITH_O = re.compile(r"(?<![A-Za-z])[0-9Oo]*[0-9][0-9Oo]*(?![A-Za-z])")
+_WORD_SUBS = {"百分之百": "100%", "百分百": "100%", "壹佰%": "100%", "一百%": "100%",
+              "亻呆": "保", "禾急": "稳", "贝兼": "赚", "贝咅": "赔", "冈刂": "刚"}
+_WORD_SUB_RE = re.compile("|".join(sorted(map(re.escape, _WORD_SUBS), key=len, reverse=True)))
+
+
+def _word_sub(m: re.Match) -> str:
+    return _WORD_SUBS[m.group()]
+
+
+_SEP_RUN = re.compile(r"(?:[^\w%‰]|_)+")
+_HARD_STOP = re.compile(r"[。!?;]|\n[^\n]*\n")
+TERMINATORS = re.compile(r"[。!?;\n]")
+
+
+@dataclass(slots=True)
+class Normalized:
+    """Light and compact normalized text with maps back to the original.
+
+    ``starts[i]``/``ends[i]``: original span of light character ``i``;
+    ``compact_index[j]``: light index of compact character ``j``.
+    """
+
+    original: str
+    text: str
+    starts: list[int]
+    ends: list[int]
+    compact: str
+    compact_index: list[int]
+    _bare: str | None = field(default=None, repr=False)
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original ``(start, end)`` of the light span ``[start, end)`` (end exclusive)."""
+        if end <= start:
+            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            return pos, pos
+        return self.starts[start], self.ends[end - 1]
+
+    def light_span(self, start: int, end: int) -> tuple[int, int]:
+        """Light ``(start, end)`` of the compact span ``[start, end)``."""
+        return self.compact_index[start], self.compact_index[end - 1] + 1
+
+    @property
+    def bare(self) -> str:
+        """Light text without any separator (for punctuation-insensitive statements)."""
+        if self._bare is None:
+            self._bare = _SEP_RUN.sub("", self.text)
+        return self._bare
+
+
+def _is_dropped(ch: str) -> bool:
+    cp = ord(ch)
+    if ch in _EMOJI_SINGLES or unicodedata.category(ch) == "Cf":
+        return True
+    return any(lo <= cp <= hi for lo, hi in _EMOJI_RANGES)
+
+
+@cache
+def _char_map(ch: str) -> str:
+    """NFKC of one character with dropped characters removed ('' when dropped)."""
+    if ord(ch) in _DINGBAT_DIGITS:
+        return _DINGBAT_DIGITS[ord(ch)]
+    return "".join(c for c in unicodedata.normalize("NFKC", ch) if not _is_dropped(c))
+
+
+def _substitute(text, starts, ends, pattern, repl):
+    """Replace every ``pattern`` match by ``repl(match)``, mapping new chars to the match span."""
+    out, out_s, out_e, pos = [], [], [], 0
+    for m in pattern.finditer(text):
+        a, b = m.span()
+        new = repl(m)
+        if new == m.group():
+            continue
+        out.append(text[pos:a])
+        out_s.extend(starts[pos:a])
+        out_e.extend(ends[pos:a])
+        out.append(new)
+        out_s.extend([starts[a]] * len(new))
+        out_e.extend([ends[b - 1]] * len(new))
+        pos = b
+    if pos == 0:
+        return text, starts, ends
+    out.append(text[pos:])
+    out_s.extend(starts[pos:])
+    out_e.extend(ends[pos:])
+    return "".join(out), out_s, out_e
+
+
+def _map_chars(text, starts, ends):
+    """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits)."""
+    mapped = [_char_map(ch) for ch in text]
+    if all(len(m) == 1 for m in mapped):
+        return "".join(mapped), starts, ends
+    out_s, out_e = [], []
+    for i, m in enumerate(mapped):
+        out_s.extend([starts[i]] * len(m))
+        out_e.extend([ends[i]] * len(m))
+    return "".join(mapped), out_s, out_e
+
+
+@cache
+def _opencc():
+    import opencc as opencc_pkg
+    from opencc import OpenCC
+
+    converter = OpenCC("t2s")
+    table = Path(opencc_pkg.__file__).with_name("dictionary") / "TSCharacters.txt"
+    traditional = set()
+    for line in table.read_text(encoding="utf-8").splitlines():
+        key, _, values = line.partition("\t")
+        if values.split(" ")[0] != key:
+            traditional.add(key)
+    return converter, frozenset(traditional)
+
+
+@cache
+def _t2s_char(ch: str) -> str:
+    out = _opencc()[0].convert(ch)
+    return out if len(out) == 1 else ch
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified, same length as ``text`` (OpenCC ``t2s``).
+
+    :param text: any text.
+    :returns: converted text; one output character per input character.
+    """
+    converter, traditional = _opencc()
+    if traditional.isdisjoint(text):
+        return text
+    out = converter.convert(text)
+    if len(out) != len(text):
+        out = "".join(_t2s_char(ch) for ch in text)
+    return out
+
+
+def _compact(text: str) -> tuple[str, list[int]]:
+    """Remove separator runs inside word runs; return compact text and light indexes."""
+    parts, index, pos = [], [], 0
+    for m in _SEP_RUN.finditer(text):
+        a, b = m.span()
+        if a == 0 or b == len(text) or _HARD_STOP.search(m.group()):
+            continue
+        if m.group() == "." and text[a - 1].isdigit() and text[b].isdigit():
+            continue
+        parts.append(text[pos:a])
+        index.extend(range(pos, a))
+        pos = b
+    parts.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    return "".join(parts), index
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize ``text`` for rule matching (see module docstring for the steps).
+
+    :param text: original text (a template body or a rendered post).
+    :returns: :class:`Normalized` with light and compact text and offset maps into ``text``.
+    """
+    starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
+    s = text
+    for _ in range(2):
+        if "&" not in s:
+            break
+        s, starts, ends = _substitute(s, starts, ends, _ENTITY, lambda m: html.unescape(m.group()))
+    if not s.isascii():
+        s, starts, ends = _map_chars(s, starts, ends)
+        s = to_simplified(s).translate(_HOMOGLYPHS)
+        s, starts, ends = _substitute(s, starts, ends, _WORD_SUB_RE, _word_sub)
+    if "O" in s or "o" in s:
+        s, starts, ends = _substitute(
+            s, starts, ends, _DIGIT_RUN_WITH_O,
+            lambda m: m.group().replace("O", "0").replace("o", "0"),
+        )
+    compact, index = _compact(s)
+    return Normalized(text, s, starts, ends, compact, index)
+
+
+_TOKEN = re.compile(r"[A-Za-z]+|[\u3400-\u4dbf\u4e00-\u9fff]")
+_TONE_MARKS = re.compile(r"[\u0300-\u036f]")
+
+
+def _fold(syllable: str) -> str:
+    """Accent-fold a toneless syllable: zh/ch/sh → z/c/s, final -ng → -n."""
+    if syllable[:2] in ("zh", "ch", "sh"):
+        syllable = syllable[0] + syllable[2:]
+    return syllable[:-1] if syllable.endswith("ng") else syllable
+
+
+@cache
+def _pinyin_table() -> tuple[dict[str, str], frozenset[str]]:
+    """Folded first reading of every CJK character in pypinyin, and every toneless syllable."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    readings, syllables = {}, set()
+    for code, value in pinyin_dict.items():
+        plain = [_TONE_MARKS.sub("", unicodedata.normalize("NFD", r)).replace("ü", "v")
+                 for r in value.split(",")]
+        readings[chr(code)] = _fold(plain[0])
+        syllables.update(p for p in plain if p.isascii() and p.isalpha())
+    return readings, frozenset(syllables)
+
+
+_RUN = re.compile(r"[A-Za-z\x01]{2,}")
+
+
+@cache
+def _candidate_table(wanted: frozenset[str]) -> dict[int, str]:
+    """Translate table marking (U+0001) CJK characters read as a ``wanted`` syllable."""
+    return {ord(ch): "\x01" for ch, syl in _pinyin_table()[0].items() if syl in wanted}
+
+
+def _segment(run: str) -> list[tuple[int, int]] | None:
+    """Split a Latin letter run into pinyin syllables (longest first), or ``None``."""
+    syllables, run = _pinyin_table()[1], run.lower()
+    best: list[list[tuple[int, int]] | None] = [None] * (len(run) + 1)
+    best[len(run)] = []
+    for i in range(len(run) - 1, -1, -1):
+        for j in range(min(len(run), i + 6), i, -1):
+            if run[i:j] in syllables and best[j] is not None:
+                best[i] = [(i, j), *best[j]]
+                break
+    return best[0]
+
+
+def _tokens(run: str, offset: int, wanted: frozenset[str]):
+    """Folded syllables of a candidate run (``#`` for anything else) and their compact spans."""
+    readings, tokens, spans = _pinyin_table()[0], [], []
+    for m in _TOKEN.finditer(run):
+        word = m.group()
+        parts = _segment(word) if word.isascii() else [(0, 1)]
+        if parts is None:
+            tokens.append("#")
+            spans.append((offset + m.start(), offset + m.end()))
+            continue
+        for a, b in parts:
+            syl = _fold(word[a:b].lower()) if word.isascii() else readings.get(word, "#")
+            tokens.append(syl if syl in wanted else "#")
+            spans.append((offset + m.start() + a, offset + m.start() + b))
+    return tokens, spans
+
+
+def pinyin_hits(norm: Normalized, terms: tuple[str, ...]) -> list[tuple[int, int, str, bool]]:
+    """Risk terms written in pinyin, mixed script or homophones, found in the compact text.
+
+    Syllables are toneless first readings from pypinyin's dictionary, accent-folded. A pure-CJK
+    homophone counts only when it shares at least one character with the term at the same
+    position; the literal term itself is left to the regular rules.
+
+    :param norm: normalized text.
+    :param terms: risk terms in simplified Chinese, e.g. ``("保本", "刚兑")``.
+    :returns: ``(compact_start, compact_end, term, has_latin)`` tuples in text order.
+    """
+    readings = _pinyin_table()[0]
+    keys = {term: [readings[ch] for ch in term] for term in terms}
+    wanted = frozenset(s for syls in keys.values() for s in syls)
+    hits = []
+    marked = norm.compact.translate(_candidate_table(wanted))
+    for run in _RUN.finditer(marked):
+        tokens, spans = _tokens(norm.compact[run.start():run.end()], run.start(), wanted)
+        for term, syls in keys.items():
+            n = len(syls)
+            for i in range(len(tokens) - n + 1):
+                if tokens[i:i + n] != syls:
+                    continue
+                a, b = spans[i][0], spans[i + n - 1][1]
+                found = norm.compact[a:b]
+                has_latin = any(ch.isascii() for ch in found)
+                if found == term or (not has_latin and not any(map(str.__eq__, found, term))):
+                    continue
+                hits.append((a, b, term, has_latin))
+    return sorted(hits)
