@@ -66,7 +66,7 @@ def _own_task_ids(reporter_id: int, task_ids: set[int]) -> set[int]:
     ))
 
 
-def _same_content(row: InteractionEvent, event: EventInput) -> bool:
+def _same_content(row, event: EventInput) -> bool:
     same = (
         row.task_id == event.task_id and row.kind is event.kind
         and row.quantity == event.quantity and row.amount_cny == event.amount_cny
@@ -115,12 +115,15 @@ def _insert(reporter_id: int, events: list[EventInput], now: dt.datetime) -> set
     return set(db.session.scalars(stmt, rows))
 
 
-def _existing(reporter_id: int, event_ids: list[str]) -> dict[str, InteractionEvent]:
+def _existing(reporter_id: int, event_ids: list[str]) -> dict:
+    """Stored content of already-recorded events, as rows keyed by event id."""
     if not event_ids:
         return {}
-    rows = db.session.scalars(select(InteractionEvent).where(
-        InteractionEvent.reporter_id == reporter_id, InteractionEvent.event_id.in_(event_ids)
-    ))
+    e = InteractionEvent
+    rows = db.session.execute(
+        select(e.event_id, e.task_id, e.kind, e.quantity, e.amount_cny, e.occurred_at)
+        .where(e.reporter_id == reporter_id, e.event_id.in_(event_ids))
+    )
     return {row.event_id: row for row in rows}
 
 
