@@ -5,10 +5,13 @@ from wtforms import IntegerField, SubmitField
 from wtforms.validators import NumberRange, Optional
 
 from app.feed.services import MAX_REACH_COUNT
+from app.interactions.forms import ChineseMeta
 
 
 class CompleteTaskForm(FlaskForm):
     """Mark a task done, optionally reporting how many customers it was sent to."""
+
+    Meta = ChineseMeta
 
     reach_count = IntegerField(
         "发送人数", validators=[Optional(), NumberRange(min=0, max=MAX_REACH_COUNT)]

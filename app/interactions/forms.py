@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.interactions.models import KIND_LABELS
@@ -12,12 +13,24 @@ from app.interactions.schemas import EVENT_ID_MAX_CHARS, MAX_QUANTITY
 KIND_CHOICES = [(kind.value, label) for kind, label in KIND_LABELS.items()]
 
 
+class ChineseMeta:
+    """Form ``Meta`` that shows WTForms' built-in messages in Simplified Chinese."""
+
+    locales = ("zh",)
+
+    def get_translations(self, form):
+        """WTForms' bundled ``zh`` catalogue (Flask-WTF would fall back to English)."""
+        return DefaultMeta.get_translations(self, form)
+
+
 class InteractionForm(FlaskForm):
     """One event against one task.
 
     ``event_id`` is generated when the page is rendered, so a double submit of the
     same form is recorded once.
     """
+
+    Meta = ChineseMeta
 
     event_id = HiddenField(
         "记录编号", validators=[DataRequired(), Length(max=EVENT_ID_MAX_CHARS)]

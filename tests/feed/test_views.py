@@ -67,7 +67,10 @@ def test_mark_done_rejects_negative_reach(db, client, login, make_task, frontlin
     client.post(f"/today/tasks/{task.id}/complete", data={"reach_count": "-3"})
     db.session.refresh(task)
     assert task.status is TaskStatus.assigned
-    assert "发送人数" in client.get("/today").get_data(as_text=True)
+    html = client.get("/today").get_data(as_text=True)
+    assert "发送人数：数值大小必须介于 0 到 1000000 之间。" in html
+    client.post(f"/today/tasks/{task.id}/complete", data={"reach_count": "abc"})
+    assert "发送人数：不是有效的整数。" in client.get("/today").get_data(as_text=True)
 
 
 def test_mark_done_of_other_users_task_is_404(db, client, login, make_task, frontline_a,
