@@ -25,13 +25,10 @@ def compliance_check(ctx: click.Context, file: str, product: str | None) -> None
     from app.content.compliance import blocking, check_text
 
     try:
-        if file == "-":
-            text = click.get_binary_stream("stdin").read().decode("utf-8")
-        else:
-            with open(file, encoding="utf-8") as fh:
-                text = fh.read()
+        with click.open_file(file, "rb") as fh:
+            text = fh.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror or exc
         click.echo(f"error: cannot read {file}: {reason}", err=True)
         ctx.exit(2)
     findings = check_text(text, product)
