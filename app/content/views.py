@@ -1,1 +1,206 @@
-"""Views of this package (none yet)."""
+"""Content-template pages: list, create, edit, preview, review (four-eyes), history.
+
+Editors create, edit and submit; reviewers approve or reject; admins may do both
+(never on their own version). Front-line staff and managers get 403 everywhere.
+"""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from app.auth.decorators import roles_required
+from app.content import bp, queries, services
+from app.content.checks import RENDER_ONLY
+from app.content.forms import ActionForm, BodyForm, NewTemplateForm, PreviewForm, ReviewForm
+from app.content.models import (
+    CHANNEL_LABELS,
+    PRODUCT_LABELS,
+    STATUS_LABELS,
+    TemplateStatus,
+)
+from app.content.presenters import finding_counts, highlight
+from app.content.rendering import chart_spec_names
+from app.errors import Conflict, PermissionDenied, ValidationFailed
+from app.extensions import db
+from app.org.models import Role
+
+READ_ROLES = (Role.editor, Role.reviewer)
+
+
+@bp.app_context_processor
+def inject_labels():
+    """Chinese labels for statuses, products and channels in content pages."""
+    return {"STATUS_LABELS": STATUS_LABELS, "PRODUCT_LABELS": PRODUCT_LABELS,
+            "CHANNEL_LABELS": CHANNEL_LABELS, "RENDER_ONLY": RENDER_ONLY,
+            "finding_counts": finding_counts}
+
+
+@bp.route("/")
+@roles_required(*READ_ROLES)
+def index():
+    """All templates with status, product, channel, last edit and findings count."""
+    status = TemplateStatus.__members__.get(request.args.get("status", ""))
+    return render_template("content/index.html", templates=queries.list_templates(status),
+                           status=status, can_create=current_user.role in (Role.editor, Role.admin))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.editor)
+def new():
+    """Create a template (version 1 is checked for compliance right away)."""
+    form = NewTemplateForm()
+    form.chart_spec.choices = [SelectChoice("", "无配图")] + [
+        SelectChoice(name, name) for name in chart_spec_names()]
+    if form.validate_on_submit():
+        try:
+            template = services.create_template(
+                current_user.id, form.slug.data, form.title.data, form.product.data,
+                form.channel.data, form.chart_spec.data, form.body.data)
+        except (ValidationFailed, Conflict) as error:
+            db.session.rollback()
+            _flash_error(error)
+        else:
+            db.session.commit()
+            flash(f"已创建模板「{template.title}」（第 1 版）", "success")
+            return redirect(url_for("content.edit", template_id=template.id))
+    return render_template("content/new.html", form=form)
+
+
+@bp.route("/<int:template_id>")
+@roles_required(*READ_ROLES)
+def show(template_id: int):
+    """The latest version with highlighted findings, and the review actions."""
+    return _show_page(services.get_template(template_id))
+
+
+def _show_page(template, review_form=None, status: int = 200):
+    version = template.latest_version
+    blockers = services.approval_blockers(template, current_user)
+    return render_template(
+        "content/show.html", template=template, version=version,
+        segments=highlight(version.body, version.findings), blockers=blockers,
+        review_form=review_form or ReviewForm(), action_form=ActionForm(),
+        is_editor=current_user.role in (Role.editor, Role.admin),
+        is_reviewer=current_user.role in (Role.reviewer, Role.admin),
+    ), status
+
+
+@bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.editor)
+def edit(template_id: int):
+    """Edit the body; saving creates a new version and lists its findings."""
+    template = services.get_template(template_id)
+    form = BodyForm(body=template.latest_version.body)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            version = services.save_version(template.id, current_user.id, form.body.data)
+        except (ValidationFailed, Conflict) as error:
+            db.session.rollback()
+            _flash_error(error)
+            status = error.status_code
+        else:
+            db.session.commit()
+            counts = finding_counts(version.findings)
+            flash(f"已保存第 {version.number} 版：阻断 {counts['block']} 项，"
+                  f"提示 {counts['warn']} 项", "success")
+            return redirect(url_for("content.edit", template_id=template.id))
+    version = template.latest_version
+    return render_template(
+        "content/edit.html", template=template, version=version, form=form,
+        segments=highlight(version.body, version.findings), action_form=ActionForm(),
+    ), status
+
+
+@bp.route("/<int:template_id>/preview")
+@roles_required(*READ_ROLES)
+def preview(template_id: int):
+    """Render the latest version with a date's market data and chart, and check the text."""
+    form = PreviewForm(formdata=request.args)
+    run_date = form.date.data if form.validate() else None
+    result = services.preview(template_id, run_date=run_date)
+    db.session.commit()  # market bars and chart images loaded for the date
+    text = result.outcome.text or ""
+    return render_template(
+        "content/preview.html", template=services.get_template(template_id), form=form,
+        result=result, segments=highlight(text, result.findings),
+    )
+
+
+@bp.route("/<int:template_id>/submit", methods=["POST"])
+@roles_required(Role.editor)
+def submit(template_id: int):
+    """Send the latest version to review."""
+    return _act(template_id, lambda: services.submit_for_review(template_id, current_user.id),
+                "已提交复核")
+
+
+@bp.route("/<int:template_id>/approve", methods=["POST"])
+@roles_required(Role.reviewer)
+def approve(template_id: int):
+    """Approve the version in review (never one's own; never with a blocking finding)."""
+    form = ReviewForm()
+    return _act(template_id,
+                lambda: services.approve(template_id, current_user.id, form.comment.data or ""),
+                "已批准，SOP 计划将使用此版本", form)
+
+
+@bp.route("/<int:template_id>/reject", methods=["POST"])
+@roles_required(Role.reviewer)
+def reject(template_id: int):
+    """Send the version back to the editor with a comment."""
+    form = ReviewForm()
+    return _act(template_id,
+                lambda: services.reject(template_id, current_user.id, form.comment.data or ""),
+                "已退回修改", form)
+
+
+@bp.route("/<int:template_id>/retire", methods=["POST"])
+@roles_required(Role.editor, Role.reviewer)
+def retire(template_id: int):
+    """Stop using a template."""
+    return _act(template_id, lambda: services.retire(template_id, current_user.id), "已停用")
+
+
+def _act(template_id: int, action, success: str, review_form=None):
+    """Run a state change from a CSRF-checked POST; domain errors re-render the page."""
+    form = review_form or ActionForm()
+    if not form.validate_on_submit():
+        flash("表单已过期，请重试", "error")
+        return redirect(url_for("content.show", template_id=template_id))
+    try:
+        action()
+    except (Conflict, ValidationFailed, PermissionDenied) as error:
+        db.session.rollback()
+        _flash_error(error)
+        return _show_page(services.get_template(template_id), review_form, error.status_code)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("content.show", template_id=template_id))
+
+
+@bp.route("/<int:template_id>/versions")
+@roles_required(*READ_ROLES)
+def versions(template_id: int):
+    """Version history with authors, hashes, findings and review decisions."""
+    template = services.get_template(template_id)
+    return render_template("content/versions.html", template=template,
+                           versions=list(reversed(template.versions)))
+
+
+@bp.route("/<int:template_id>/versions/<int:number>")
+@roles_required(*READ_ROLES)
+def version(template_id: int, number: int):
+    """One historical version with its highlighted findings."""
+    template = services.get_template(template_id)
+    item = queries.get_version(template_id, number)
+    return render_template("content/version.html", template=template, version=item,
+                           segments=highlight(item.body, item.findings))
+
+
+def _flash_error(error) -> None:
+    details = list(error.errors.values()) if isinstance(error.errors, dict) else []
+    for message in details or [error.message]:
+        flash(message, "error")

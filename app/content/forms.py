@@ -1,0 +1,58 @@
+"""Forms of the content pages (Flask-WTF, CSRF-protected)."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from app.content.models import CHANNEL_LABELS, PRODUCT_LABELS
+
+BODY_HELP = ("可用变量：date、market.<代码>.name/close/prev_close/change/change_pct/as_of/source/"
+             "period_change_pct/period_start、staff.name、staff.branch、charts.<图表>；"
+             "过滤器：num、pct、updown、cn_date、weekday_cn")
+
+
+class NewTemplateForm(FlaskForm):
+    """Create a template with its first version; chart choices are filled by the view."""
+
+    slug = StringField("标识（英文小写，唯一）", validators=[
+        DataRequired(), Length(min=2, max=64),
+        Regexp(r"^[a-z0-9][a-z0-9_-]*$", message="只能包含小写字母、数字、- 和 _"),
+    ])
+    title = StringField("标题", validators=[DataRequired(), Length(max=120)])
+    product = SelectField("产品类别（决定适用的合规规则）", choices=[
+        SelectChoice(p.value, label) for p, label in PRODUCT_LABELS.items()])
+    channel = SelectField("发布渠道", choices=[
+        SelectChoice(c.value, label) for c, label in CHANNEL_LABELS.items()])
+    chart_spec = SelectField("配图", choices=[SelectChoice("", "无配图")])
+    body = TextAreaField("正文（Jinja 模板）", validators=[DataRequired(), Length(max=10_000)],
+                         description=BODY_HELP)
+    submit = SubmitField("创建")
+
+
+class BodyForm(FlaskForm):
+    """Edit the body: saving creates a new version."""
+
+    body = TextAreaField("正文（Jinja 模板）", validators=[DataRequired(), Length(max=10_000)],
+                         description=BODY_HELP)
+    submit = SubmitField("保存为新版本")
+
+
+class ReviewForm(FlaskForm):
+    """Approve or reject with a comment (required to reject; checked by the service)."""
+
+    comment = TextAreaField("复核意见", validators=[Optional(), Length(max=500)])
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs CSRF (submit for review, retire)."""
+
+
+class PreviewForm(FlaskForm):
+    """GET form choosing the preview date (no CSRF: read-only query)."""
+
+    class Meta:
+        """Read-only GET form: no CSRF token."""
+
+        csrf = False
+
+    date = DateField("行情日期", validators=[Optional()])

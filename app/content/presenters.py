@@ -1,0 +1,55 @@
+"""Display helpers for content pages: finding highlights inside a body or rendered text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of text; ``css`` is ``finding-block``/``finding-warn`` for highlighted runs."""
+
+    text: str
+    css: str | None = None
+    rule_ids: str = ""
+
+
+def highlight(text: str, findings) -> list[Segment]:
+    """Split ``text`` into plain and highlighted segments.
+
+    :param text: the body (or rendered text) the offsets refer to.
+    :param findings: objects with ``start``, ``end`` (character offsets), ``severity``
+        and ``rule_id``; empty or out-of-range spans (e.g. required statements, or
+        findings only seen in a sample rendering) are not highlighted.
+    :returns: segments in order; overlapping spans merge, ``block`` wins over ``warn``.
+    """
+    spans = sorted(
+        (f.start, f.end, f.severity, f.rule_id) for f in findings
+        if 0 <= f.start < f.end <= len(text)
+    )
+    merged: list[list] = []
+    for start, end, severity, rule_id in spans:
+        if merged and start < merged[-1][1]:
+            last = merged[-1]
+            last[1] = max(last[1], end)
+            last[2] = "block" if "block" in (last[2], severity) else severity
+            last[3] = last[3] if rule_id in last[3].split() else f"{last[3]} {rule_id}"
+        else:
+            merged.append([start, end, severity, rule_id])
+    segments, cursor = [], 0
+    for start, end, severity, rule_ids in merged:
+        if start > cursor:
+            segments.append(Segment(text[cursor:start]))
+        segments.append(Segment(text[start:end], f"finding-{severity}", rule_ids))
+        cursor = end
+    if cursor < len(text):
+        segments.append(Segment(text[cursor:]))
+    return segments
+
+
+def finding_counts(findings) -> dict[str, int]:
+    """``{"block": n, "warn": m}`` for a list of findings."""
+    counts = {"block": 0, "warn": 0}
+    for finding in findings:
+        counts[finding.severity] = counts.get(finding.severity, 0) + 1
+    return counts

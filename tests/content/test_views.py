@@ -1,0 +1,186 @@
+import re
+
+import pytest
+
+from app.content import services
+from app.content.models import TemplateStatus
+from tests.factories import UserFactory
+
+SAFE = "定投是一种纪律性的投资方式。基金有风险，投资须谨慎。\n—— {{ staff.name }}"
+UNSAFE = "本基金保本保息。投资有风险，投资须谨慎。"
+
+ROUTES = [
+    ("get", "/content/"),
+    ("get", "/content/new"),
+    ("post", "/content/new"),
+    ("get", "/content/{id}"),
+    ("get", "/content/{id}/edit"),
+    ("post", "/content/{id}/edit"),
+    ("get", "/content/{id}/preview"),
+    ("post", "/content/{id}/submit"),
+    ("post", "/content/{id}/approve"),
+    ("post", "/content/{id}/reject"),
+    ("post", "/content/{id}/retire"),
+    ("get", "/content/{id}/versions"),
+    ("get", "/content/{id}/versions/1"),
+]
+
+
+def _template(author, body=SAFE, slug="fund-edu"):
+    return services.create_template(author.id, slug, "定投课堂", "fund", "moments_post", None,
+                                    body)
+
+
+@pytest.mark.parametrize("role", ["frontline", "manager"])
+def test_non_middle_office_gets_403_everywhere(client, login_as, db, editor, role):
+    template = _template(editor)
+    login_as(role)
+    db.session.commit()  # error handlers roll the session back
+    for method, url in ROUTES:
+        response = getattr(client, method)(url.format(id=template.id), data={"body": "x"})
+        assert response.status_code == 403, (method, url)
+    assert template.status is TemplateStatus.draft and len(template.versions) == 1
+
+
+def test_anonymous_is_sent_to_login(client, editor):
+    template = _template(editor)
+    response = client.get(f"/content/{template.id}")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_reviewer_cannot_edit_and_editor_cannot_approve(client, login_as, db, editor):
+    template = _template(editor)
+    services.submit_for_review(template.id, editor.id)
+    login_as("reviewer")
+    other_editor = UserFactory(role="editor")
+    db.session.commit()
+    assert client.post(f"/content/{template.id}/edit", data={"body": SAFE + "x"}).status_code == 403
+    assert client.get("/content/new").status_code == 403
+    login_as(other_editor)
+    assert client.post(f"/content/{template.id}/approve").status_code == 403
+    assert template.status is TemplateStatus.in_review
+
+
+def test_list_shows_status_product_channel_and_findings(client, login_as, editor):
+    _template(editor)
+    _template(editor, UNSAFE, slug="unsafe")
+    login_as(editor)
+    html = client.get("/content/").get_data(as_text=True)
+    assert "定投课堂" in html and "草稿" in html and "基金" in html and "朋友圈" in html
+    assert re.search(r"阻断 \d", html)
+    assert "待复核" in client.get("/content/?status=in_review").get_data(as_text=True)
+
+
+def test_create_and_edit_flow_highlights_findings(client, login_as, db):
+    editor = login_as("editor")
+    response = client.post("/content/new", data={
+        "slug": "fund-a", "title": "基金课堂", "product": "fund", "channel": "moments_post",
+        "chart_spec": "", "body": SAFE})
+    assert response.status_code == 302
+    template_id = int(response.headers["Location"].rstrip("/").split("/")[-2])
+    template = services.get_template(template_id)
+    assert template.author_id == editor.id and template.latest_version.number == 1
+
+    response = client.post(f"/content/{template_id}/edit", data={"body": UNSAFE})
+    assert response.status_code == 302
+    html = client.get(f"/content/{template_id}/edit").get_data(as_text=True)
+    assert "第 2 版" in html
+    assert re.search(r'<mark class="finding-block" title="[^"]*INV-01[^"]*">[^<]*保本', html)
+    assert "INV-01" in html and "阻断" in html
+
+
+def test_new_template_validation_errors(client, login_as, db):
+    login_as("editor")
+    db.session.commit()
+    response = client.post("/content/new", data={
+        "slug": "Bad Slug", "title": "", "product": "fund", "channel": "moments_post",
+        "chart_spec": "", "body": ""})
+    assert response.status_code == 200
+    assert "只能包含小写字母" in response.get_data(as_text=True)
+
+
+def test_submit_and_approve_happy_path(client, login_as, editor):
+    template = _template(editor)
+    login_as(editor)
+    assert client.post(f"/content/{template.id}/submit").status_code == 302
+    assert template.status is TemplateStatus.in_review
+    reviewer = login_as("reviewer")
+    html = client.get(f"/content/{template.id}").get_data(as_text=True)
+    assert re.search(r'<button type="submit" class="primary">批准</button>', html)
+    response = client.post(f"/content/{template.id}/approve", data={"comment": "同意发布"})
+    assert response.status_code == 302
+    assert template.status is TemplateStatus.approved
+    assert template.approved_version.approvals[0].reviewer_id == reviewer.id
+    history = client.get(f"/content/{template.id}/versions").get_data(as_text=True)
+    assert "同意发布" in history and "已批准" in history
+
+
+def test_own_version_cannot_be_approved_in_the_ui(client, login_as, db):
+    admin = login_as("admin")
+    template = _template(admin)
+    services.submit_for_review(template.id, admin.id)
+    db.session.commit()
+    html = client.get(f"/content/{template.id}").get_data(as_text=True)
+    assert "批准</button>" in html and "disabled>批准" in html
+    assert "不能批准自己编写的版本" in html
+    response = client.post(f"/content/{template.id}/approve")
+    assert response.status_code == 409
+    assert "双人复核" in response.get_data(as_text=True)
+    assert template.status is TemplateStatus.in_review
+
+
+def test_blocked_template_approve_disabled_with_reason(client, login_as, db, editor):
+    template = _template(editor, UNSAFE)
+    template.status = TemplateStatus.in_review
+    login_as("reviewer")
+    db.session.commit()
+    html = client.get(f"/content/{template.id}").get_data(as_text=True)
+    assert "disabled>批准" in html and "存在阻断性合规问题" in html
+    assert client.post(f"/content/{template.id}/approve").status_code == 409
+    assert template.status is TemplateStatus.in_review
+
+
+def test_reject_requires_comment(client, login_as, db, editor):
+    template = _template(editor)
+    services.submit_for_review(template.id, editor.id)
+    login_as("reviewer")
+    db.session.commit()
+    assert client.post(f"/content/{template.id}/reject", data={"comment": ""}).status_code == 422
+    response = client.post(f"/content/{template.id}/reject", data={"comment": "补充来源"})
+    assert response.status_code == 302
+    assert template.status is TemplateStatus.draft
+
+
+def test_preview_renders_text_chart_and_findings(client, login_as, editor, market):
+    body = ("上证指数收报 {{ market.SSE.close|num }} 点。数据来源：{{ market.SSE.source }}，"
+            "截至 {{ market.SSE.as_of }}。市场有风险，投资须谨慎。\n—— {{ staff.name }}")
+    template = services.create_template(editor.id, "sse", "上证速览", "general", "mass_message",
+                                        "global_indices", body)
+    login_as(editor)
+    from app.market.charts import chart_url
+
+    response = client.get(f"/content/{template.id}/preview?date=2025-04-25")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"上证指数收报 {market['SSE']['close']:,.2f} 点" in html
+    assert "示例客户经理" in html
+    url = chart_url(__import__("datetime").date(2025, 4, 25), "global_indices")
+    assert f'src="{url}"' in html
+    with client.get(url) as image:
+        assert image.status_code == 200 and image.mimetype == "image/png"
+
+
+def test_preview_shows_render_error(client, login_as, editor, market, stub_charts):
+    template = _template(editor, "收盘 {{ market.XXX.close }}。基金有风险，投资须谨慎。")
+    login_as("reviewer")
+    html = client.get(f"/content/{template.id}/preview?date=2025-04-25").get_data(as_text=True)
+    assert "渲染失败" in html and "market.XXX" in html
+
+
+def test_version_page(client, login_as, db, editor):
+    template = _template(editor, UNSAFE)
+    login_as("reviewer")
+    db.session.commit()
+    html = client.get(f"/content/{template.id}/versions/1").get_data(as_text=True)
+    assert '<mark class="finding-block"' in html
+    assert client.get(f"/content/{template.id}/versions/9").status_code == 404
