@@ -6,10 +6,12 @@ original characters it came from:
 1. HTML-entity decode (``&#20445;`` → 保), twice to undo double encoding.
 2. NFKC per character (full width → ASCII, Kangxi radicals → CJK, ① → 1), then drop Unicode
    ``Cf`` characters (zero-width, BOM, bidi controls), emoji (Extended_Pictographic ranges),
-   variation selectors and the keycap mark; dingbat circled digits ❶ become digits.
+   variation selectors and the keycap mark; dingbat circled digits ❶ become digits; homoglyphs
+   夲→本, 〇→零, Cyrillic/Greek look-alikes → Latin (one cached table, applied before t2s, which
+   is equivalent: none of these characters is touched by t2s).
 3. Traditional → simplified with OpenCC ``t2s`` (phrase-aware; its dictionaries are length
    preserving, a length change falls back to character-by-character conversion).
-4. Homoglyphs: 夲→本, 〇→零, Cyrillic/Greek look-alikes → Latin; letter O inside digit runs → 0.
+4. Letter O inside digit runs → 0 (1OO% → 100%).
 5. Number words and split characters: 百分百/百分之百 → 100%, 壹佰%/一百% → 100%, 亻呆 → 保 ….
 
 The result is the *light* text (separators kept; used for NEG/EDU context, sentences, quotes,
@@ -53,7 +55,8 @@ _HOMOGLYPHS = str.maketrans({
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o",
 })
-_DIGIT_RUN_WITH_O = re.compile(r"(?<![A-Za-z])[0-9Oo]*[0-9][0-9Oo]*(?![A-Za-z])")
+_DIGIT_RUN_WITH_O = re.compile(r"(?<![A-Za-z0-9])(?=[0-9Oo]*[Oo])(?=[0-9Oo]*[0-9])[0-9Oo]+"
+                               r"(?![A-Za-z0-9])")
 _WORD_SUBS = {"百分之百": "100%", "百分百": "100%", "壹佰%": "100%", "一百%": "100%",
               "亻呆": "保", "禾急": "稳", "贝兼": "赚", "贝咅": "赔", "冈刂": "刚"}
 _WORD_SUB_RE = re.compile("|".join(sorted(map(re.escape, _WORD_SUBS), key=len, reverse=True)))
@@ -110,12 +113,30 @@ def _is_dropped(ch: str) -> bool:
     return any(lo <= cp <= hi for lo, hi in _EMOJI_RANGES)
 
 
-@cache
 def _char_map(ch: str) -> str:
-    """NFKC of one character with dropped characters removed ('' when dropped)."""
+    """NFKC + homoglyph map of one character ('' when dropped: Cf, emoji, selectors)."""
     if ord(ch) in _DINGBAT_DIGITS:
         return _DINGBAT_DIGITS[ord(ch)]
-    return "".join(c for c in unicodedata.normalize("NFKC", ch) if not _is_dropped(c))
+    kept = "".join(c for c in unicodedata.normalize("NFKC", ch) if not _is_dropped(c))
+    return kept.translate(_HOMOGLYPHS)
+
+
+class _CharTable(dict):
+    """``str.translate`` table filled on demand; remembers characters whose map is not 1:1."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.irregular: set[str] = set()
+
+    def __missing__(self, code: int) -> str:
+        out = _char_map(chr(code))
+        if len(out) != 1:
+            self.irregular.add(chr(code))
+        self[code] = out
+        return out
+
+
+_CHAR_TABLE = _CharTable()
 
 
 def _substitute(text, starts, ends, pattern, repl):
@@ -143,14 +164,15 @@ def _substitute(text, starts, ends, pattern, repl):
 
 def _map_chars(text, starts, ends):
     """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits)."""
-    mapped = [_char_map(ch) for ch in text]
-    if all(len(m) == 1 for m in mapped):
-        return "".join(mapped), starts, ends
+    mapped = text.translate(_CHAR_TABLE)
+    if _CHAR_TABLE.irregular.isdisjoint(text):
+        return mapped, starts, ends
     out_s, out_e = [], []
-    for i, m in enumerate(mapped):
-        out_s.extend([starts[i]] * len(m))
-        out_e.extend([ends[i]] * len(m))
-    return "".join(mapped), out_s, out_e
+    for i, ch in enumerate(text):
+        n = len(_CHAR_TABLE[ord(ch)])
+        out_s.extend([starts[i]] * n)
+        out_e.extend([ends[i]] * n)
+    return mapped, out_s, out_e
 
 
 @cache
@@ -220,7 +242,7 @@ def normalize(text: str) -> Normalized:
         s, starts, ends = _substitute(s, starts, ends, _ENTITY, lambda m: html.unescape(m.group()))
     if not s.isascii():
         s, starts, ends = _map_chars(s, starts, ends)
-        s = to_simplified(s).translate(_HOMOGLYPHS)
+        s = to_simplified(s)
         s, starts, ends = _substitute(s, starts, ends, _WORD_SUB_RE, _word_sub)
     if "O" in s or "o" in s:
         s, starts, ends = _substitute(

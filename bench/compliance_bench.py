@@ -1,0 +1,118 @@
+"""Throughput of the compliance checker on realistic posts, with floors from the same run.
+
+Run: ``.venv/bin/python bench/compliance_bench.py [--posts 5000] [--repeat 3] [--seed 7]``.
+
+Builds ``posts`` deterministic WeCom-style posts (market commentary, fund, wealth, gold, FX,
+deposit; about 10 % carry a violation, some an evasion variant), then times:
+
+- ``check_text`` with each post's product (cold first call separately: rules, OpenCC, pinyin);
+- ``normalize`` alone (our pipeline);
+- floor 1: plain ``unicodedata.normalize("NFKC", …)`` over the same texts;
+- floor 2: ONE combined ``re.search`` of every forbid pattern over the same texts.
+
+Prints numbers only (best of ``repeat``); asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import time
+import unicodedata
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.content.compliance import blocking, check_text, load_rules  # noqa: E402
+from app.content.normalize import normalize  # noqa: E402
+
+MARKET = [
+    "今日恒生指数收于{a},{b:03d}.{c:02d}点，涨幅{p}%，上证指数收于3,{b:03d}.{c:02d}点。",
+    "COMEX黄金收于{a:,}.{c:02d}美元/盎司，金价较前一交易日上涨{p}%。",
+    "美元兑人民币中间价报7.{b:04d}，人民币汇率较上周小幅波动。",
+    "纳斯达克综合指数近期震荡，市场关注美联储议息会议，避险情绪有所升温。",
+    "日经225指数收于3{b:04d}点，跌幅{p}%，外资持续流入。",
+]
+PRODUCT = {
+    "fund": ["本基金近一年收益率{p}%，业绩比较基准收益率{q}%。基金的过往业绩并不预示其未来表现，"
+             "基金管理人管理的其他基金的业绩并不构成基金业绩表现的保证。",
+             "本基金为混合型基金，其预期风险与预期收益高于债券型基金与货币市场基金。"],
+    "wealth": ["本产品风险等级PR2（中低风险），最低起购金额1元，最短持有期30天。",
+               "理财产品过往业绩不代表其未来表现，不等于理财产品实际收益，投资须谨慎。"
+               "理财非存款、产品有风险、投资须谨慎。"],
+    "gold": ["黄金价格波动较大，过往走势不代表未来表现，请理性配置。",
+             "积存金支持1克起购，请通过本行官方渠道办理业务，注意账户资金安全。"],
+    "fx": ["外汇市场存在汇率波动风险，结售汇以实时牌价为准。",
+           "如有留学、旅游购汇需求，可通过手机银行办理。"],
+    "deposit": ["大额存单属于存款，受《存款保险条例》保护，最高偿付限额为人民币50万元。",
+                "定期存款到期后按约定利率还本付息。"],
+}
+CLOSING = ["数据来源：Yahoo Finance，截至2025-04-25。投资有风险，入市需谨慎。",
+           "（数据来源：Wind，截至2025年4月25日）市场有风险，投资需谨慎。"]
+VIOLATIONS = ["本产品保本保息，稳赚不赔！", "年化收益最高可达6%，名额有限欲购从速。",
+              "黄金必涨，现在上车正当时。", "保💰本理财，wen赚不赔。",
+              "零风险高收益，加我私人微信详聊。", "穩賺不賠，無風險。",
+              "最好的理财选择，独一无二。"]
+
+
+def make_posts(count: int, seed: int) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    posts = []
+    for _ in range(count):
+        product = rng.choice(list(PRODUCT))
+        lines = rng.sample(MARKET, 2) + rng.sample(PRODUCT[product], 2)
+        if rng.random() < 0.1:
+            lines.insert(rng.randrange(len(lines)), rng.choice(VIOLATIONS))
+        lines.append(rng.choice(CLOSING))
+        values = {"a": rng.randint(2000, 3400), "b": rng.randint(0, 999), "c": rng.randint(0, 99),
+                  "p": round(rng.uniform(0.1, 3), 2), "q": round(rng.uniform(0.1, 3), 2)}
+        posts.append(("\n".join(line.format(**values) for line in lines), product))
+    return posts
+
+
+def best(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    posts = make_posts(args.posts, args.seed)
+    texts = [text for text, _ in posts]
+    cold, _ = best(lambda: check_text(texts[0], posts[0][1]), 1)
+    combined = re.compile("|".join(f"(?:{r.pattern.pattern})" for r in load_rules().rules
+                                   if r.kind == "forbid"))
+    full, results = best(lambda: [check_text(t, p) for t, p in posts], args.repeat)
+    norm, _ = best(lambda: [normalize(t) for t in texts], args.repeat)
+    nfkc, _ = best(lambda: [unicodedata.normalize("NFKC", t) for t in texts], args.repeat)
+    search, _ = best(lambda: [combined.search(t) for t in texts], args.repeat)
+    blocked = sum(1 for findings in results if blocking(findings))
+    chars = sum(map(len, texts))
+    n = len(texts)
+
+    def line(label: str, seconds: float) -> str:
+        return (f"{label:<34} {seconds * 1000:9.1f} ms  {seconds / n * 1e6:8.1f} us/post  "
+                f"{n / seconds:10.0f} posts/s")
+
+    print(f"posts={n} chars={chars} avg_chars={chars / n:.0f} blocked_posts={blocked} "
+          f"findings={sum(map(len, results))}")
+    print(f"cold first call (rules, OpenCC, pinyin) {cold * 1000:9.1f} ms")
+    print(line("check_text (full)", full))
+    print(line("normalize only", norm))
+    print(line("floor: NFKC only", nfkc))
+    print(line("floor: one combined re.search", search))
+    print(f"check_text / combined search = {full / search:.1f}x; / NFKC = {full / nfkc:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
