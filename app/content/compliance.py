@@ -149,7 +149,10 @@ def _first_chars(items) -> tuple[set[str] | None, bool]:
 
 def _gated(pattern: str) -> str:
     """Prefix ``(?=[first chars])`` so the regex engine rejects most positions at once."""
-    first, nullable = _first_chars(_sre_parse.parse(pattern))
+    try:
+        first, nullable = _first_chars(_sre_parse.parse(pattern))
+    except (AttributeError, TypeError, ValueError):  # private parser API changed: no prefilter
+        return pattern
     if first is None or nullable or len(first) > 500:
         return pattern
     return f"(?=[{''.join(map(re.escape, sorted(first)))}])(?:{pattern})"
@@ -174,8 +177,12 @@ def _compiler(macros: dict[str, str]):
 
 
 def _build_rule(raw: dict, compile_) -> Rule:
-    if raw["kind"] not in KINDS or raw["severity"] not in _SEVERITY_RANK:
-        raise ValueError(f"rule {raw['id']}: bad kind or severity")
+    products = set(raw["products"]) | set(raw.get("product_when", {}))
+    if (raw["kind"] not in KINDS or raw["severity"] not in _SEVERITY_RANK
+            or not products <= PRODUCTS | {"all"}
+            or ("pattern" in raw) != (raw["kind"] == "forbid")
+            or ("when" in raw) != (raw["kind"] == "require_when")):
+        raise ValueError(f"rule {raw['id']}: bad kind, severity, products or pattern/when")
     statement = raw.get("statement", "")
     return Rule(
         id=raw["id"], kind=raw["kind"], severity=raw["severity"],
@@ -199,7 +206,8 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
 
     :param path: TOML rules file (default ``app/content/compliance_rules.toml``).
     :returns: the compiled :class:`RuleSet`.
-    :raises ValueError: on an unknown kind or severity; ``tomllib.TOMLDecodeError`` on bad TOML.
+    :raises ValueError: on an invalid rule (kind, severity, products, pattern/when mismatch);
+        ``tomllib.TOMLDecodeError`` on bad TOML; ``re.error`` on a bad regex.
     """
     with open(path, "rb") as fh:
         data = tomllib.load(fh)

@@ -39,6 +39,9 @@ SHOULD_PASS = [
     ("首次购买前请先完成风险承受能力评估。", "fund"),
     ("外汇市场存在汇率波动风险，结售汇以实时牌价为准。", "fx"),
     ("本基金管理人与股东之间实行业务隔离制度。", "fund"),
+    # not in RULES.md section 3, but standard wording (FD-09) that a naive matcher would flag
+    ("基金管理人不保证基金一定盈利，也不保证最低收益。", "fund"),
+    ("业绩比较基准不是预期收益率，不代表产品的未来表现和实际收益。", "wealth"),
 ]
 
 
@@ -244,3 +247,41 @@ def test_rules_file_is_complete():
         assert rule.message and len(rule.message) <= 255, rule.id
         assert (rule.pattern is not None) == (rule.kind == "forbid"), rule.id
         assert (rule.when is not None) == (rule.kind == "require_when"), rule.id
+
+
+def test_invalid_rules_file_is_rejected(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        "[guards]\nneg='不'\nneg_window=12\npromise='x'\nedu='谨防'\nquotes='“[^”]*”'\n"
+        "[[rules]]\nid='X-1'\nkind='forbid'\nseverity='block'\nproducts=['stocks']\n"
+        "message='m'\ncitation='c'\npattern='x'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValueError, match="X-1"):
+        load_rules(path)
+
+
+def test_first_char_prefilter_does_not_change_matches():
+    import re
+
+    from app.content.normalize import normalize
+
+    corpus = [s for s, _ in SHOULD_PASS] + [t for t, *_ in EVASIONS] + [
+        "本产品保本保息，稳赚不赔！年化收益最高可达6%，欲购从速。黄金必涨，现在上车。",
+        "零风险高收益，加我私人微信。100%兑付，从未亏损。国家担保，专家推荐，远超同行。",
+        "结构性存款保本；存款保险全额保障；免息秒批不看征信；外汇保证金；同类排名第一。",
+    ]
+    gated = 0
+    for rule in load_rules().rules:
+        for compiled in filter(None, [rule.pattern, rule.when, rule.skip, rule.allow]):
+            source = compiled.pattern
+            if not source.startswith("(?=["):
+                continue
+            gated += 1
+            plain = re.compile(source[source.index("])(?:") + 5:-1], compiled.flags)
+            for text in corpus:
+                norm = normalize(text)
+                for view in (norm.text, norm.compact):
+                    assert ([m.span() for m in compiled.finditer(view)]
+                            == [m.span() for m in plain.finditer(view)]), (rule.id, view)
+    assert gated > 30
