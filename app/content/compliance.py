@@ -37,9 +37,11 @@ import re
 import re._constants as _sre  # private but stable since 3.11; only used for the prefilter
 import re._parser as _sre_parse
 import tomllib
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from app.content.normalize import TERMINATORS, Normalized, normalize, pinyin_hits
@@ -53,6 +55,7 @@ _GAP = re.compile(r"(?<!\\)\.(?=\{\d*,?\d*\})")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 _SEVERITY_RANK = {"block": 0, "warn": 1}
 _BARE = re.compile(r"[\W_]+")
+_ALLOW_REACH = 40  # an allow phrase (e.g. 最低起购金额) starts/ends within this many chars
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class RuleSet:
     pinyin_terms: dict[str, str]
     initialisms: re.Pattern
     initialism_terms: dict[str, tuple[str, str]]
+    statement_ids: frozenset[str]
 
     def base_rule(self, rule_id: str) -> Rule:
         """The first forbidding rule with ``rule_id`` (used by the evasion layer)."""
@@ -224,6 +228,8 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
         pinyin_terms={t["term"]: t["rule"] for t in data.get("pinyin_terms", ())},
         initialisms=re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE),
         initialism_terms={k.lower(): tuple(v) for k, v in initialisms.items()},
+        statement_ids=frozenset(r.id for r in rules if r.kind != "forbid")
+        - {r.id for r in rules if r.kind == "forbid"},
     )
 
 
@@ -240,17 +246,25 @@ def _applies(rule: Rule, product: str | None, norm: Normalized) -> bool:
     return bool(cond and cond.search(norm.text))
 
 
+@lru_cache(maxsize=8)
+def _stops(text: str) -> list[int]:
+    """Positions of sentence terminators (。!?; and line breaks) in ``text``."""
+    return [m.start() for m in TERMINATORS.finditer(text)]
+
+
 def _sentence(text: str, a: int, b: int) -> tuple[int, int]:
-    """Bounds of the sentence around ``[a, b)`` (terminators 。!?; and line breaks)."""
-    start = max((m.end() for m in TERMINATORS.finditer(text, 0, a)), default=0)
-    m = TERMINATORS.search(text, b)
-    return start, (m.start() if m else len(text))
+    """Bounds of the sentence around ``[a, b)``."""
+    stops = _stops(text)
+    i, j = bisect_left(stops, a), bisect_left(stops, b)
+    return (stops[i - 1] + 1 if i else 0), (stops[j] if j < len(stops) else len(text))
 
 
 def _skipped(rule: Rule, text: str, a: int, b: int) -> bool:
     """True when the rule's allow/skip/skip_before context cancels the hit ``[a, b)``."""
-    if rule.allow and any(m.start() <= a and b <= m.end() for m in rule.allow.finditer(text)):
-        return True
+    if rule.allow:
+        window = rule.allow.finditer(text, max(0, a - _ALLOW_REACH), b + _ALLOW_REACH)
+        if any(m.start() <= a and b <= m.end() for m in window):
+            return True
     if rule.skip:
         s0, s1 = _sentence(text, a, b)
         if any(m.start() < b and a < m.end() for m in rule.skip.finditer(text, s0, s1)):
@@ -336,22 +350,25 @@ def _require(rule: Rule, product: str | None, norm: Normalized) -> list[Finding]
     return [_finding(rule, product, norm, a, b)]
 
 
-def _overlaps(f: Finding, g: Finding) -> bool:
-    if f.start == f.end or g.start == g.end:
-        return (f.start, f.end) == (g.start, g.end)
-    return f.start < g.end and g.start < f.end
-
-
-def _merge(findings: list[Finding], require_ids: set[str]) -> list[Finding]:
+def _merge(findings: list[Finding], statement_ids: frozenset[str]) -> list[Finding]:
     """Per rule keep the most severe, earliest, longest of overlapping hits (one per REQ rule)."""
+    groups: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        groups[f.rule_id].append(f)
     kept: list[Finding] = []
-    order = sorted(findings, key=lambda f: (_SEVERITY_RANK[f.severity], f.start, f.start - f.end,
-                                            f.rule_id, f.message))
-    for f in order:
-        same = [g for g in kept if g.rule_id == f.rule_id]
-        if f.rule_id in require_ids and same:
+    for rule_id, group in groups.items():
+        group.sort(key=lambda f: (_SEVERITY_RANK[f.severity], f.start, f.start - f.end, f.message))
+        if rule_id in statement_ids:
+            kept.append(group[0])
             continue
-        if not any(_overlaps(f, g) for g in same):
+        starts: list[int] = []
+        ends: list[int] = []
+        for f in group:
+            i = bisect_right(starts, f.start)
+            if (i and ends[i - 1] > f.start) or (i < len(starts) and starts[i] < f.end):
+                continue
+            starts.insert(i, f.start)
+            ends.insert(i, f.end)
             kept.append(f)
     return sorted(kept, key=lambda f: (f.start, f.end, f.rule_id, _SEVERITY_RANK[f.severity]))
 
@@ -385,8 +402,7 @@ def check_text(text: str, product: str | None = None, *,
             findings.extend(_require(rule, product, norm))
     if "forbid" in wanted:
         findings.extend(_evasions(rs, product, norm))
-    require_ids = {r.id for r in rs.rules if r.kind != "forbid"}
-    return _merge(findings, require_ids)
+    return _merge(findings, rs.statement_ids)
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:

@@ -285,3 +285,12 @@ def test_first_char_prefilter_does_not_change_matches():
                     assert ([m.span() for m in compiled.finditer(view)]
                             == [m.span() for m in plain.finditer(view)]), (rule.id, view)
     assert gated > 30
+
+
+def test_long_text_findings_scale_with_repetitions():
+    unit = "今日指数涨幅0.74%。最佳选择，保本保息！\n"
+    one = check_text(unit, "fund", kinds={"forbid"})
+    many = check_text(unit * 200, "fund", kinds={"forbid"})
+    assert len(one) == 3 and len(many) == 600
+    assert [(f.rule_id, f.start % len(unit), f.end % len(unit)) for f in many[:3]] == [
+        (f.rule_id, f.start, f.end) for f in one]
