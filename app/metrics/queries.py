@@ -1,4 +1,4 @@
-"""SQL building blocks of the scorecard: scoped tasks, per-task event totals, measures.
+"""The scorecard's SQL: one statement computes every table of a scorecard.
 
 Scope rules shared by every query:
 - a task belongs to the branch of its staff member (``users.branch_id``); a branch
@@ -8,9 +8,19 @@ Scope rules shared by every query:
   they occurred; tasks of cancelled posts are left out;
 - each event's ``quantity`` is summed (an aggregated report may carry several customers).
 
-Events are first summed per task, then left-joined to tasks, so a task with many events
-is never counted twice. Rates are computed in SQL as ``CAST(n AS FLOAT) / NULLIF(d, 0)``:
-fractions 0..1, NULL (``None``) when the denominator is 0. Portable SQLite/PostgreSQL.
+Shape of the statement (portable across SQLite ≥ 3.35 and PostgreSQL ≥ 12)::
+
+    WITH scoped_tasks AS (tasks ⋈ posts ⋈ template_versions ⋈ users [⋈ branches subtree]
+                          WHERE run_date BETWEEN … AND post not cancelled),
+         task_facts AS (scoped_tasks LEFT JOIN (events summed per task by kind))
+    SELECT 'staff', … GROUP BY staff_id   UNION ALL
+    SELECT 'branch', … GROUP BY branch_id UNION ALL … (template, sop, day, total)
+
+Events are summed per task first, so a task with many events is never counted twice;
+``task_facts`` is referenced by every part, so both databases materialise it once and
+the events table is read once per scorecard. Rates are computed in SQL as
+``CAST(n AS FLOAT) / NULLIF(d, 0)``: fractions 0..1, NULL (``None``) when the
+denominator is 0.
 """
 
 from __future__ import annotations
@@ -18,10 +28,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import (
+    Date,
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
-from app.broadcasts.models import Post, PostStatus, Task, TaskStatus
-from app.content.models import TemplateVersion
+from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
+from app.content.models import ContentTemplate, TemplateVersion
 from app.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.org.models import Branch, User
@@ -83,17 +107,24 @@ def _scoped_tasks(scope: Scope):
     return stmt.cte("scoped_tasks")
 
 
-def _event_totals(tasks):
-    """Subquery: per task in scope, summed event quantities by kind and conversion amount."""
-    return (
+_EVENT_SUMS = {
+    "likes": (_K.like,),
+    "comments": (_K.comment,),
+    "inquiries": (_K.inquiry,),
+    "replies": (_K.reply,),
+    "blocks_deletes": (_K.block, _K.delete),
+    "conversions": (_K.conversion,),
+}
+#: Parts of a scorecard, in the order they are computed and returned.
+PARTS = ("branch", "staff", "template", "sop", "day", "total")
+
+
+def _task_facts(tasks):
+    """CTE: one row per scoped task with its flags, reach and summed event quantities."""
+    events = (
         select(
             InteractionEvent.task_id,
-            _sum_of((_K.like,)).label("likes"),
-            _sum_of((_K.comment,)).label("comments"),
-            _sum_of((_K.inquiry,)).label("inquiries"),
-            _sum_of((_K.reply,)).label("replies"),
-            _sum_of((_K.block, _K.delete)).label("blocks_deletes"),
-            _sum_of((_K.conversion,)).label("conversions"),
+            *[_sum_of(kinds).label(name) for name, kinds in _EVENT_SUMS.items()],
             _sum_of((_K.conversion,), func.coalesce(InteractionEvent.amount_cny, 0)).label(
                 "conversion_amount_cny"
             ),
@@ -102,28 +133,33 @@ def _event_totals(tasks):
         .group_by(InteractionEvent.task_id)
         .subquery("event_totals")
     )
+    sums = [*_EVENT_SUMS, "conversion_amount_cny"]
+    return (
+        select(tasks, *[func.coalesce(events.c[name], 0).label(name) for name in sums])
+        .select_from(tasks.outerjoin(events, events.c.task_id == tasks.c.task_id))
+        .cte("task_facts")
+    )
 
 
-def _measures(tasks, events) -> list:
-    """Aggregate columns (counts, sums and rates) over ``tasks`` left-joined to ``events``."""
+def _measures(facts) -> list:
+    """Aggregate output columns over ``task_facts`` rows: counts, sums and rates."""
 
-    def total(column):
-        return func.coalesce(func.sum(column), 0)
+    def total(name):
+        return func.coalesce(func.sum(facts.c[name]), 0)
 
-    assigned = func.count(tasks.c.task_id)
-    done, on_time, reach = total(tasks.c.is_done), total(tasks.c.is_on_time), total(tasks.c.reach)
-    likes, comments = total(events.c.likes), total(events.c.comments)
-    inquiries, blocks = total(events.c.inquiries), total(events.c.blocks_deletes)
-    conversions = total(events.c.conversions)
+    assigned, done, on_time = func.count(facts.c.task_id), total("is_done"), total("is_on_time")
+    reach, likes, comments = total("reach"), total("likes"), total("comments")
+    inquiries, blocks, conversions = total("inquiries"), total("blocks_deletes"), total(
+        "conversions")
     return [
         assigned.label("tasks_assigned"),
         done.label("tasks_done"),
         on_time.label("tasks_on_time"),
         _ratio(done, assigned).label("execution_rate"),
         _ratio(on_time, assigned).label("on_time_rate"),
-        total(events.c.replies).label("replies"),
+        total("replies").label("replies"),
         reach.label("reach"),
-        func.count(tasks.c.post_id.distinct()).label("posts"),
+        func.count(facts.c.post_id.distinct()).label("posts"),
         likes.label("likes"),
         comments.label("comments"),
         inquiries.label("inquiries"),
@@ -132,24 +168,73 @@ def _measures(tasks, events) -> list:
         blocks.label("blocks_deletes"),
         _ratio(blocks, reach).label("block_delete_rate"),
         conversions.label("conversions"),
-        total(events.c.conversion_amount_cny).label("conversion_amount_cny"),
+        total("conversion_amount_cny").label("conversion_amount_cny"),
         _ratio(conversions, reach).label("conversion_rate"),
     ]
 
 
-def grouped_rows(scope: Scope, keys: list, joins, order_by) -> list[dict]:
-    """Run one aggregate query grouped by ``keys`` and return its rows as dicts.
+def _text(value: str):
+    return cast(literal_column(f"'{value}'"), String)
 
-    :param keys: labelled key/label columns (functions of the CTE ``tasks``).
-    :param joins: callable ``(stmt, tasks) -> stmt`` adding label joins.
+
+def _part(facts, part: str):
+    """SELECT of one part: part name, key, run_date, label, detail, username, sort_key, measures.
+
+    Label columns come from joins on the key (staff name, branch name, template title …).
     """
-    tasks = _scoped_tasks(scope)
-    events = _event_totals(tasks)
-    key_columns = keys(tasks)
-    stmt = select(*key_columns, *_measures(tasks, events)).select_from(
-        tasks.outerjoin(events, events.c.task_id == tasks.c.task_id)
-    )
-    stmt = joins(stmt, tasks)
-    if key_columns:
-        stmt = stmt.group_by(*key_columns).order_by(*order_by(tasks))
-    return [dict(row) for row in db.session.execute(stmt).mappings()]
+    none_int, none_date, empty = cast(null(), Integer), cast(null(), Date), _text("")
+    author = aliased(User)
+    specs = {
+        "staff": (facts.c.staff_id, none_date, User.display_name, Branch.name, User.username,
+                  User.display_name),
+        "branch": (facts.c.branch_id, none_date, Branch.name, Branch.code, empty, Branch.path),
+        "template": (facts.c.template_id, none_date, ContentTemplate.title, author.display_name,
+                     empty, ContentTemplate.title),
+        "sop": (facts.c.sop_plan_id, none_date, SopPlan.name, ContentTemplate.title, empty,
+                SopPlan.name),
+        "day": (none_int, facts.c.run_date, empty, empty, empty, empty),
+        "total": (none_int, none_date, _text("合计"), empty, empty, empty),
+    }
+    key, run_date, label, detail, username, sort_key = specs[part]
+    stmt = select(
+        _text(part).label("part"), key.label("key"), run_date.label("run_date"),
+        label.label("label"), detail.label("detail"), username.label("username"),
+        sort_key.label("sort_key"), *_measures(facts),
+    ).select_from(facts)
+    if part == "staff":
+        stmt = stmt.join(User, User.id == key).join(Branch, Branch.id == User.branch_id)
+    elif part == "branch":
+        stmt = stmt.join(Branch, Branch.id == key)
+    elif part == "template":
+        stmt = stmt.join(ContentTemplate, ContentTemplate.id == key).join(
+            author, author.id == ContentTemplate.author_id)
+    elif part == "sop":
+        stmt = stmt.join(SopPlan, SopPlan.id == key).join(
+            ContentTemplate, ContentTemplate.id == SopPlan.template_id)
+    if part == "day":
+        return stmt.group_by(run_date)
+    if part == "total":
+        return stmt
+    return stmt.group_by(key, label, detail, username, sort_key)
+
+
+def scorecard_rows(scope: Scope, parts: tuple[str, ...] = PARTS) -> dict[str, list[dict]]:
+    """Run the scorecard statement (one round trip) and return its rows by part.
+
+    :param scope: subtree and run-date range.
+    :param parts: which of ``PARTS`` to compute: ``branch``, ``staff``, ``template``,
+        ``sop`` (one row per key with tasks in scope), ``day`` (one row per run date),
+        ``total`` (exactly one row, counts 0 and rates ``None`` when nothing is in scope).
+    :returns: ``{part: [row dict]}``; each row has ``key``, ``run_date``, ``label``,
+        ``detail``, ``username``, ``sort_key`` and every measure of ``_measures``;
+        rows ordered by run date, then ``sort_key`` (name, or tree path for branches), then key.
+    """
+    facts = _task_facts(_scoped_tasks(scope))
+    selects = [_part(facts, part) for part in parts]
+    stmt = union_all(*selects) if len(selects) > 1 else selects[0]
+    stmt = stmt.order_by(literal_column("part"), literal_column("run_date"),
+                         literal_column("sort_key"), literal_column("key"))
+    result: dict[str, list[dict]] = {part: [] for part in parts}
+    for row in db.session.execute(stmt).mappings():
+        result[row["part"]].append(dict(row))
+    return result

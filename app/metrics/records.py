@@ -94,9 +94,13 @@ def _money(value) -> decimal.Decimal:
     return decimal.Decimal(str(value or 0)).quantize(decimal.Decimal("0.01"))
 
 
-def front_row(row: dict) -> FrontOfficeRow:
-    """Build a ``FrontOfficeRow`` from an aggregate row mapping (see ``services._measures``)."""
-    path = row.get("path") or ""
+def front_row(row: dict, depth_from: str | None = None) -> FrontOfficeRow:
+    """Build a ``FrontOfficeRow`` from an aggregate row (see ``app.metrics.queries``).
+
+    :param depth_from: name of a column holding a branch path (``/1/3/``) to derive the
+        row's tree depth from; ``None`` = depth 0.
+    """
+    path = row.get(depth_from) or "" if depth_from else ""
     return FrontOfficeRow(
         key=row["key"], label=row["label"], detail=row.get("detail") or "",
         tasks_assigned=int(row["tasks_assigned"]), tasks_done=int(row["tasks_done"]),
@@ -108,7 +112,7 @@ def front_row(row: dict) -> FrontOfficeRow:
 
 
 def middle_row(row: dict) -> MiddleOfficeRow:
-    """Build a ``MiddleOfficeRow`` from an aggregate row mapping (see ``services._measures``)."""
+    """Build a ``MiddleOfficeRow`` from an aggregate row (see ``app.metrics.queries``)."""
     return MiddleOfficeRow(
         key=row["key"], label=row["label"], detail=row.get("detail") or "",
         posts=int(row["posts"]), reach=int(row["reach"]), likes=int(row["likes"]),

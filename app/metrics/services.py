@@ -15,21 +15,11 @@ import datetime as dt
 import logging
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
-from app.broadcasts.models import SopPlan
-from app.content.models import ContentTemplate
 from app.errors import NotFound, PermissionDenied
 from app.extensions import db
-from app.metrics.queries import Scope, grouped_rows
-from app.metrics.records import (
-    DailyPoint,
-    FrontOfficeRow,
-    MiddleOfficeRow,
-    Scorecard,
-    front_row,
-    middle_row,
-)
+from app.metrics.queries import Scope, scorecard_rows
+from app.metrics.records import DailyPoint, Scorecard, front_row, middle_row
 from app.org.models import Branch, Role, User
 from app.org.services import scope_branch_ids
 
@@ -39,71 +29,7 @@ logger = logging.getLogger(__name__)
 SCORECARD_ROLES = (Role.admin, Role.editor, Role.reviewer, Role.manager)
 
 
-def front_office_by_staff(scope: Scope) -> list[FrontOfficeRow]:
-    """Process measures per staff member: one row per user with tasks in scope."""
-    rows = grouped_rows(
-        scope,
-        lambda t: [t.c.staff_id.label("key"), User.display_name.label("label"),
-                   User.username.label("username"), Branch.name.label("detail")],
-        lambda s, t: s.join(User, User.id == t.c.staff_id).join(
-            Branch, Branch.id == User.branch_id),
-        lambda t: [User.display_name, t.c.staff_id],
-    )
-    return [front_row(r) for r in rows]
-
-
-def front_office_by_branch(scope: Scope) -> list[FrontOfficeRow]:
-    """Process measures per branch of the staff (the branch a user belongs to)."""
-    rows = grouped_rows(
-        scope,
-        lambda t: [t.c.branch_id.label("key"), Branch.name.label("label"),
-                   Branch.code.label("detail"), Branch.path.label("path")],
-        lambda s, t: s.join(Branch, Branch.id == t.c.branch_id),
-        lambda t: [Branch.path],
-    )
-    return [front_row(r) for r in rows]
-
-
-def middle_office_by_template(scope: Scope) -> list[MiddleOfficeRow]:
-    """Outcome measures per content template (author shown as the accountable editor)."""
-    author = aliased(User)
-    rows = grouped_rows(
-        scope,
-        lambda t: [t.c.template_id.label("key"), ContentTemplate.title.label("label"),
-                   author.display_name.label("detail")],
-        lambda s, t: s.join(ContentTemplate, ContentTemplate.id == t.c.template_id).join(
-            author, author.id == ContentTemplate.author_id),
-        lambda t: [ContentTemplate.title, t.c.template_id],
-    )
-    return [middle_row(r) for r in rows]
-
-
-def middle_office_by_sop(scope: Scope) -> list[MiddleOfficeRow]:
-    """Outcome measures per SOP plan (detail = the plan's template title)."""
-    rows = grouped_rows(
-        scope,
-        lambda t: [t.c.sop_plan_id.label("key"), SopPlan.name.label("label"),
-                   ContentTemplate.title.label("detail")],
-        lambda s, t: s.join(SopPlan, SopPlan.id == t.c.sop_plan_id).join(
-            ContentTemplate, ContentTemplate.id == SopPlan.template_id),
-        lambda t: [SopPlan.name, t.c.sop_plan_id],
-    )
-    return [middle_row(r) for r in rows]
-
-
-def totals(scope: Scope) -> tuple[FrontOfficeRow, MiddleOfficeRow]:
-    """Whole-scope totals (one ungrouped query), as a front and a middle row labelled 合计."""
-    (row,) = grouped_rows(scope, lambda t: [], lambda s, t: s, lambda t: [])
-    row.update(key=None, label="合计", detail="")
-    return front_row(row), middle_row(row)
-
-
-def daily_series(scope: Scope) -> list[DailyPoint]:
-    """Per run date with tasks in scope: execution rate and engagement rate, oldest first."""
-    rows = grouped_rows(
-        scope, lambda t: [t.c.run_date.label("run_date")], lambda s, t: s,
-        lambda t: [t.c.run_date],
-    )
+def _daily(rows: list[dict]) -> list[DailyPoint]:
     return [
         DailyPoint(
             run_date=r["run_date"], tasks_assigned=int(r["tasks_assigned"]),
@@ -163,9 +89,10 @@ def daily_only(viewer: User, branch_id: int | None, start: dt.date, end: dt.date
     """
     branch = resolve_branch(viewer, branch_id)
     scope = Scope(path=branch.path if branch else None, start=start, end=end)
+    rows = scorecard_rows(scope, ("day",))
     return Scorecard(
         branch_id=branch.id if branch else None, branch_name=branch.name if branch else "全行",
-        start=start, end=end, daily=daily_series(scope),
+        start=start, end=end, daily=_daily(rows["day"]),
     )
 
 
@@ -183,18 +110,19 @@ def scorecard(viewer: User, branch_id: int | None, start: dt.date, end: dt.date)
     """
     branch = resolve_branch(viewer, branch_id)
     scope = Scope(path=branch.path if branch else None, start=start, end=end)
-    front_total, middle_total = totals(scope)
+    rows = scorecard_rows(scope)
     logger.debug("scorecard user_id=%s branch_id=%s %s..%s", viewer.id, branch_id, start, end)
+    (total,) = rows["total"]
     return Scorecard(
         branch_id=branch.id if branch else None,
         branch_name=branch.name if branch else "全行",
         start=start,
         end=end,
-        front_by_branch=front_office_by_branch(scope),
-        front_by_staff=front_office_by_staff(scope),
-        front_total=front_total,
-        middle_by_template=middle_office_by_template(scope),
-        middle_by_sop=middle_office_by_sop(scope),
-        middle_total=middle_total,
-        daily=daily_series(scope),
+        front_by_branch=[front_row(r, depth_from="sort_key") for r in rows["branch"]],
+        front_by_staff=[front_row(r) for r in rows["staff"]],
+        front_total=front_row(total),
+        middle_by_template=[middle_row(r) for r in rows["template"]],
+        middle_by_sop=[middle_row(r) for r in rows["sop"]],
+        middle_total=middle_row(total),
+        daily=_daily(rows["day"]),
     )
