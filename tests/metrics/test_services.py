@@ -148,3 +148,29 @@ def test_custom_period_validation():
         period_range(Period.custom, start, end)
     with pytest.raises(ValidationFailed):
         period_range(Period.custom, end, dt.date(2023, 1, 1))
+
+
+def test_boundaries_reach_only_when_done_and_on_time_inclusive(world):
+    from app.broadcasts.models import TaskStatus
+    from tests.factories import TaskFactory
+    from tests.metrics.conftest import DUE
+
+    staff = UserFactory(branch=world.a2, display_name="赵六")
+    TaskFactory(post=world.gold_posts[0], staff=staff, due_at=DUE, reach_count=999)
+    TaskFactory(post=world.gold_posts[1], staff=staff, due_at=DUE, status=TaskStatus.done,
+                completed_at=DUE, reach_count=7)
+    row = _by_label(scorecard(world.editor, world.a2.id, RUN_DATE, RUN_DATE).front_by_staff)["赵六"]
+    assert (row.tasks_assigned, row.tasks_done, row.tasks_on_time, row.reach) == (2, 1, 1, 7)
+
+
+def test_late_events_count_towards_the_post_run_date(world):
+    from app.interactions.models import InteractionKind
+    from tests.factories import InteractionEventFactory, TaskFactory
+
+    task = TaskFactory(post=world.gold_posts[3], staff=world.s2)
+    InteractionEventFactory(task=task, kind=InteractionKind.comment, quantity=4,
+                            occurred_at=dt.datetime(2025, 5, 20, 8, 0, tzinfo=dt.UTC))
+    card = scorecard(world.editor, world.branch_a.id, RUN_DATE, RUN_DATE)
+    assert _by_label(card.middle_by_template)["金价早报"].comments == 3 + 4
+    may = scorecard(world.editor, world.branch_a.id, dt.date(2025, 5, 1), dt.date(2025, 5, 31))
+    assert may.middle_by_template == []
