@@ -81,6 +81,7 @@ class Rule:
     message: str
     citation: str
     pattern: re.Pattern | None = None
+    lead: frozenset[str] | None = None
     when: re.Pattern | None = None
     statement: str = ""
     require: tuple[re.Pattern, ...] = ()
@@ -156,10 +157,25 @@ def _gated(pattern: str) -> str:
     try:
         first, nullable = _first_chars(_sre_parse.parse(pattern))
     except (AttributeError, TypeError, ValueError):  # private parser API changed: no prefilter
-        return pattern
+        return pattern  # pragma: no cover
     if first is None or nullable or len(first) > 500:
         return pattern
     return f"(?=[{''.join(map(re.escape, sorted(first)))}])(?:{pattern})"
+
+
+def _lead_chars(compiled: re.Pattern | None) -> frozenset[str] | None:
+    """Characters one of which every match starts with (``None``: unknown / any)."""
+    if compiled is None:
+        return None
+    try:
+        first, nullable = _first_chars(_sre_parse.parse(compiled.pattern))
+    except (AttributeError, TypeError, ValueError):
+        return None
+    if first is None or nullable:
+        return None
+    if compiled.flags & re.IGNORECASE:
+        first |= {c.swapcase() for c in first}
+    return frozenset(first)
 
 
 def _compiler(macros: dict[str, str]):
@@ -188,10 +204,11 @@ def _build_rule(raw: dict, compile_) -> Rule:
             or ("when" in raw) != (raw["kind"] == "require_when")):
         raise ValueError(f"rule {raw['id']}: bad kind, severity, products or pattern/when")
     statement = raw.get("statement", "")
+    pattern = compile_(raw.get("pattern"))
     return Rule(
         id=raw["id"], kind=raw["kind"], severity=raw["severity"],
         products=frozenset(raw["products"]), message=raw["message"], citation=raw["citation"],
-        pattern=compile_(raw.get("pattern")), when=compile_(raw.get("when")),
+        pattern=pattern, lead=_lead_chars(pattern), when=compile_(raw.get("when")),
         statement=normalize(statement).bare if statement else "",
         require=tuple(compile_(p) for p in raw.get("require", ())),
         allow=compile_(raw.get("allow")), skip=compile_(raw.get("skip")),
@@ -292,12 +309,12 @@ def _guarded(rs: RuleSet, rule: Rule, norm: Normalized, a: int, b: int) -> bool:
 def _pattern_hits(rule: Rule, norm: Normalized) -> set[tuple[int, int]]:
     """Light spans of the rule's pattern in the light and the compact text."""
     spans = set()
-    for text, index in ((norm.text, None), (norm.compact, norm.compact_index)):
+    for compact, text in ((False, norm.text), (True, norm.compact)):
         for m in rule.pattern.finditer(text):
             a, b = m.span()
             if a == b or _skipped(rule, text, a, b):
                 continue
-            spans.add((a, b) if index is None else norm.light_span(a, b))
+            spans.add(norm.light_span(a, b) if compact else (a, b))
     return spans
 
 
@@ -308,7 +325,10 @@ def _finding(rule: Rule, product: str | None, norm: Normalized, a: int, b: int,
                    start, end, message or rule.message, rule.citation)
 
 
-def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized) -> list[Finding]:
+def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized,
+            chars: frozenset[str]) -> list[Finding]:
+    if rule.lead is not None and rule.lead.isdisjoint(chars):
+        return []
     if rule.unless_all and all(p.search(norm.text) for p in rule.unless_all):
         return []
     return [_finding(rule, product, norm, a, b) for a, b in sorted(_pattern_hits(rule, norm))
@@ -392,12 +412,13 @@ def check_text(text: str, product: str | None = None, *,
     if not wanted <= KINDS:
         raise ValueError(f"unknown rule kinds: {sorted(wanted - KINDS)}")
     rs, norm = load_rules(), normalize(text)
+    chars = frozenset(norm.text)
     findings: list[Finding] = []
     for rule in rs.rules:
         if rule.kind not in wanted or not _applies(rule, product, norm):
             continue
         if rule.kind == "forbid":
-            findings.extend(_forbid(rs, rule, product, norm))
+            findings.extend(_forbid(rs, rule, product, norm, chars))
         else:
             findings.extend(_require(rule, product, norm))
     if "forbid" in wanted:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+_TABLE_LIMIT = 60_000  # cap on cached characters per translate table (memory bound)
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 _EMOJI_RANGES = (
     (0x1F000, 0x1FAFF), (0x2600, 0x2775), (0x2794, 0x27BF), (0x2300, 0x23FF),
@@ -67,7 +68,11 @@ def _word_sub(m: re.Match) -> str:
 
 
 _SEP_RUN = re.compile(r"(?:[^\w%‰]|_)+")
-_HARD_STOP = re.compile(r"[。!?;]|\n[^\n]*\n")
+_SEP = r"(?:[^\w%‰。!?;\n]|_)"
+# A separator run between word characters with no sentence terminator, at most one line break,
+# and not a lone decimal point between digits.
+_REMOVABLE = re.compile(rf"(?<=[^\W_]|[%‰])(?!(?<=\d)\.\d)(?:{_SEP}+(?:\n{_SEP}*)?|\n{_SEP}*)"
+                        r"(?=[^\W_]|[%‰])")
 TERMINATORS = re.compile(r"[。!?;\n]")
 
 
@@ -84,8 +89,20 @@ class Normalized:
     starts: list[int]
     ends: list[int]
     compact: str
-    compact_index: list[int]
+    _index: list[int] | None = field(default=None, repr=False)
     _bare: str | None = field(default=None, repr=False)
+
+    @property
+    def compact_index(self) -> list[int]:
+        """Light index of every compact character (computed on first use)."""
+        if self._index is None:
+            index, pos = [], 0
+            for m in _REMOVABLE.finditer(self.text):
+                index.extend(range(pos, m.start()))
+                pos = m.end()
+            index.extend(range(pos, len(self.text)))
+            self._index = index
+        return self._index
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Original ``(start, end)`` of the light span ``[start, end)`` (end exclusive)."""
@@ -132,7 +149,8 @@ class _CharTable(dict):
         out = _char_map(chr(code))
         if len(out) != 1:
             self.irregular.add(chr(code))
-        self[code] = out
+        if len(self) < _TABLE_LIMIT or len(out) != 1:
+            self[code] = out
         return out
 
 
@@ -211,23 +229,6 @@ def to_simplified(text: str) -> str:
     return out
 
 
-def _compact(text: str) -> tuple[str, list[int]]:
-    """Remove separator runs inside word runs; return compact text and light indexes."""
-    parts, index, pos = [], [], 0
-    for m in _SEP_RUN.finditer(text):
-        a, b = m.span()
-        if a == 0 or b == len(text) or _HARD_STOP.search(m.group()):
-            continue
-        if m.group() == "." and text[a - 1].isdigit() and text[b].isdigit():
-            continue
-        parts.append(text[pos:a])
-        index.extend(range(pos, a))
-        pos = b
-    parts.append(text[pos:])
-    index.extend(range(pos, len(text)))
-    return "".join(parts), index
-
-
 def normalize(text: str) -> Normalized:
     """Normalize ``text`` for rule matching (see module docstring for the steps).
 
@@ -249,8 +250,7 @@ def normalize(text: str) -> Normalized:
             s, starts, ends, _DIGIT_RUN_WITH_O,
             lambda m: m.group().replace("O", "0").replace("o", "0"),
         )
-    compact, index = _compact(s)
-    return Normalized(text, s, starts, ends, compact, index)
+    return Normalized(text, s, starts, ends, _REMOVABLE.sub("", s))
 
 
 _TOKEN = re.compile(r"[A-Za-z]+|[\u3400-\u4dbf\u4e00-\u9fff]")
@@ -281,10 +281,24 @@ def _pinyin_table() -> tuple[dict[str, str], frozenset[str]]:
 _RUN = re.compile(r"[A-Za-z\x01]{2,}")
 
 
+class _Marks(dict):
+    """Translate table marking (U+0001) CJK characters read as a wanted syllable.
+
+    Unmarked characters are cached as themselves on first sight, so ``str.translate`` never
+    pays for a failed lookup twice.
+    """
+
+    def __missing__(self, code: int) -> str:
+        if len(self) < _TABLE_LIMIT:
+            self[code] = chr(code)
+        return chr(code)
+
+
 @cache
-def _candidate_table(wanted: frozenset[str]) -> dict[int, str]:
-    """Translate table marking (U+0001) CJK characters read as a ``wanted`` syllable."""
-    return {ord(ch): "\x01" for ch, syl in _pinyin_table()[0].items() if syl in wanted}
+def _candidate_table(wanted: frozenset[str]) -> _Marks:
+    marks = _Marks()
+    marks.update((ord(ch), "\x01") for ch, syl in _pinyin_table()[0].items() if syl in wanted)
+    return marks
 
 
 def _segment(run: str) -> list[tuple[int, int]] | None:
