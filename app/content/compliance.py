@@ -23,7 +23,9 @@ Guards: ``allow`` (AD-01 最 whitelist), ``skip`` (context in the same sentence)
 (INV-08 risk-rating marker), NEG (negation in the hit plus the 12 light-text characters before it,
 cut at the sentence start, evaluated before separator stripping; promise-shaped negations such as
 保证不亏 are never suppressed) and EDU (hit inside quotes in a sentence with 谨防/诈骗/违规话术…).
-Forbid patterns are matched on both the light and the compact text and merged per rule.
+Forbid patterns are matched on both the light and the compact text and merged per rule. Each
+compiled regex gets a ``(?=[first characters])`` prefix derived from its parse tree, so the
+engine rejects most positions at once (about 3x faster on Chinese alternations).
 
 Required statements ignore punctuation and spaces. A missing unconditional statement is reported
 as an empty span at the end of the text; a missing conditional one at its trigger (e.g. the
@@ -81,7 +83,6 @@ class Rule:
     message: str
     citation: str
     pattern: re.Pattern | None = None
-    lead: frozenset[str] | None = None
     when: re.Pattern | None = None
     statement: str = ""
     require: tuple[re.Pattern, ...] = ()
@@ -157,25 +158,10 @@ def _gated(pattern: str) -> str:
     try:
         first, nullable = _first_chars(_sre_parse.parse(pattern))
     except (AttributeError, TypeError, ValueError):  # private parser API changed: no prefilter
-        return pattern  # pragma: no cover
+        return pattern
     if first is None or nullable or len(first) > 500:
         return pattern
     return f"(?=[{''.join(map(re.escape, sorted(first)))}])(?:{pattern})"
-
-
-def _lead_chars(compiled: re.Pattern | None) -> frozenset[str] | None:
-    """Characters one of which every match starts with (``None``: unknown / any)."""
-    if compiled is None:
-        return None
-    try:
-        first, nullable = _first_chars(_sre_parse.parse(compiled.pattern))
-    except (AttributeError, TypeError, ValueError):
-        return None
-    if first is None or nullable:
-        return None
-    if compiled.flags & re.IGNORECASE:
-        first |= {c.swapcase() for c in first}
-    return frozenset(first)
 
 
 def _compiler(macros: dict[str, str]):
@@ -204,11 +190,10 @@ def _build_rule(raw: dict, compile_) -> Rule:
             or ("when" in raw) != (raw["kind"] == "require_when")):
         raise ValueError(f"rule {raw['id']}: bad kind, severity, products or pattern/when")
     statement = raw.get("statement", "")
-    pattern = compile_(raw.get("pattern"))
     return Rule(
         id=raw["id"], kind=raw["kind"], severity=raw["severity"],
         products=frozenset(raw["products"]), message=raw["message"], citation=raw["citation"],
-        pattern=pattern, lead=_lead_chars(pattern), when=compile_(raw.get("when")),
+        pattern=compile_(raw.get("pattern")), when=compile_(raw.get("when")),
         statement=normalize(statement).bare if statement else "",
         require=tuple(compile_(p) for p in raw.get("require", ())),
         allow=compile_(raw.get("allow")), skip=compile_(raw.get("skip")),
@@ -325,10 +310,7 @@ def _finding(rule: Rule, product: str | None, norm: Normalized, a: int, b: int,
                    start, end, message or rule.message, rule.citation)
 
 
-def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized,
-            chars: frozenset[str]) -> list[Finding]:
-    if rule.lead is not None and rule.lead.isdisjoint(chars):
-        return []
+def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized) -> list[Finding]:
     if rule.unless_all and all(p.search(norm.text) for p in rule.unless_all):
         return []
     return [_finding(rule, product, norm, a, b) for a, b in sorted(_pattern_hits(rule, norm))
@@ -412,13 +394,12 @@ def check_text(text: str, product: str | None = None, *,
     if not wanted <= KINDS:
         raise ValueError(f"unknown rule kinds: {sorted(wanted - KINDS)}")
     rs, norm = load_rules(), normalize(text)
-    chars = frozenset(norm.text)
     findings: list[Finding] = []
     for rule in rs.rules:
         if rule.kind not in wanted or not _applies(rule, product, norm):
             continue
         if rule.kind == "forbid":
-            findings.extend(_forbid(rs, rule, product, norm, chars))
+            findings.extend(_forbid(rs, rule, product, norm))
         else:
             findings.extend(_require(rule, product, norm))
     if "forbid" in wanted:
