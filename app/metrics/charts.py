@@ -6,7 +6,7 @@ import io
 import math
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter
+from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -15,6 +15,7 @@ from app.metrics.records import Scorecard
 
 EXECUTION_COLOR = "#b3261e"
 ENGAGEMENT_COLOR = "#1f6feb"
+MAX_LABELLED_DAYS = 16
 
 
 def _series(values) -> list[float]:
@@ -45,11 +46,17 @@ def daily_rates_png(card: Scorecard) -> bytes:
     ax.set_ylim(0, 105)
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=0))
     twin = ax.twinx()
-    engagement = twin.plot(dates, _series(p.engagement_rate for p in card.daily), marker="s",
+    engagement_values = _series(p.engagement_rate for p in card.daily)
+    engagement = twin.plot(dates, engagement_values, marker="s",
                            color=ENGAGEMENT_COLOR, label="互动率（中台·结果）")
     twin.set_ylabel("互动率", fontproperties=cjk_font(11))
-    twin.set_ylim(bottom=0)
+    top = max((v for v in engagement_values if not math.isnan(v)), default=0.0)
+    twin.set_ylim(0, max(top * 1.15, 1.0))  # headroom above the highest point, at least 1 %
     twin.yaxis.set_major_formatter(PercentFormatter(decimals=1))
+    if len(dates) <= MAX_LABELLED_DAYS:
+        ax.set_xticks(dates)  # one tick per run date, never sub-day ticks
+    else:
+        ax.xaxis.set_major_locator(AutoDateLocator(minticks=4, maxticks=12))
     ax.xaxis.set_major_formatter(DateFormatter("%m-%d"))
     ax.grid(alpha=0.3)
     lines = execution + engagement
