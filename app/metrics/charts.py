@@ -40,6 +40,19 @@ def daily_rates_png(card: Scorecard) -> bytes:
                 transform=ax.transAxes, fontproperties=cjk_font(12))
         ax.set_axis_off()
         return _png(figure)
+    lines = _draw_rates(ax, card)
+    _date_axis(ax, dates)
+    ax.grid(alpha=0.3)
+    ax.legend(lines, [line.get_label() for line in lines], loc="lower left", prop=cjk_font(10))
+    figure.text(0.01, 0.01, "数据来源：任务执行记录与客户互动事件，按帖子日期统计",
+                fontproperties=cjk_font(8), color="#667085")
+    figure.autofmt_xdate()
+    return _png(figure)
+
+
+def _draw_rates(ax, card: Scorecard) -> list:
+    """Plot execution rate on ``ax`` and engagement rate on a twin axis; return both lines."""
+    dates = [p.run_date for p in card.daily]
     execution = ax.plot(dates, _series(p.execution_rate for p in card.daily), marker="o",
                         color=EXECUTION_COLOR, label="执行率（前台·过程）")
     ax.set_ylabel("执行率", fontproperties=cjk_font(11))
@@ -53,18 +66,16 @@ def daily_rates_png(card: Scorecard) -> bytes:
     top = max((v for v in engagement_values if not math.isnan(v)), default=0.0)
     twin.set_ylim(0, max(top * 1.15, 1.0))  # headroom above the highest point, at least 1 %
     twin.yaxis.set_major_formatter(PercentFormatter(decimals=1))
+    return execution + engagement
+
+
+def _date_axis(ax, dates: list) -> None:
+    """One tick per run date for short ranges (never sub-day ticks), automatic otherwise."""
     if len(dates) <= MAX_LABELLED_DAYS:
-        ax.set_xticks(dates)  # one tick per run date, never sub-day ticks
+        ax.set_xticks(dates)
     else:
         ax.xaxis.set_major_locator(AutoDateLocator(minticks=4, maxticks=12))
     ax.xaxis.set_major_formatter(DateFormatter("%m-%d"))
-    ax.grid(alpha=0.3)
-    lines = execution + engagement
-    ax.legend(lines, [line.get_label() for line in lines], loc="lower left", prop=cjk_font(10))
-    figure.text(0.01, 0.01, "数据来源：任务执行记录与客户互动事件，按帖子日期统计",
-                fontproperties=cjk_font(8), color="#667085")
-    figure.autofmt_xdate()
-    return _png(figure)
 
 
 def _png(figure: Figure) -> bytes:

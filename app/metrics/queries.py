@@ -174,17 +174,14 @@ def _measures(facts) -> list:
 
 
 def _text(value: str):
+    """A constant string column (only for our own fixed labels, never for user input)."""
     return cast(literal_column(f"'{value}'"), String)
 
 
-def _part(facts, part: str):
-    """SELECT of one part: part name, key, run_date, label, detail, username, sort_key, measures.
-
-    Label columns come from joins on the key (staff name, branch name, template title …).
-    """
+def _part_columns(facts, part: str, author) -> tuple:
+    """(key, run_date, label, detail, username, sort_key) expressions of one part."""
     none_int, none_date, empty = cast(null(), Integer), cast(null(), Date), _text("")
-    author = aliased(User)
-    specs = {
+    return {
         "staff": (facts.c.staff_id, none_date, User.display_name, Branch.name, User.username,
                   User.display_name),
         "branch": (facts.c.branch_id, none_date, Branch.name, Branch.code, empty, Branch.path),
@@ -194,23 +191,37 @@ def _part(facts, part: str):
                 SopPlan.name),
         "day": (none_int, facts.c.run_date, empty, empty, empty, empty),
         "total": (none_int, none_date, _text("合计"), empty, empty, empty),
-    }
-    key, run_date, label, detail, username, sort_key = specs[part]
+    }[part]
+
+
+def _join_labels(stmt, part: str, key, author):
+    """Join the tables that name the key of ``part`` (no join for ``day`` and ``total``)."""
+    if part == "staff":
+        return stmt.join(User, User.id == key).join(Branch, Branch.id == User.branch_id)
+    if part == "branch":
+        return stmt.join(Branch, Branch.id == key)
+    if part == "template":
+        return stmt.join(ContentTemplate, ContentTemplate.id == key).join(
+            author, author.id == ContentTemplate.author_id)
+    if part == "sop":
+        return stmt.join(SopPlan, SopPlan.id == key).join(
+            ContentTemplate, ContentTemplate.id == SopPlan.template_id)
+    return stmt
+
+
+def _part(facts, part: str):
+    """SELECT of one part: part name, key, run_date, label, detail, username, sort_key, measures.
+
+    Every part has the same columns in the same order, so the parts can be UNION ALL-ed.
+    """
+    author = aliased(User)
+    key, run_date, label, detail, username, sort_key = _part_columns(facts, part, author)
     stmt = select(
         _text(part).label("part"), key.label("key"), run_date.label("run_date"),
         label.label("label"), detail.label("detail"), username.label("username"),
         sort_key.label("sort_key"), *_measures(facts),
     ).select_from(facts)
-    if part == "staff":
-        stmt = stmt.join(User, User.id == key).join(Branch, Branch.id == User.branch_id)
-    elif part == "branch":
-        stmt = stmt.join(Branch, Branch.id == key)
-    elif part == "template":
-        stmt = stmt.join(ContentTemplate, ContentTemplate.id == key).join(
-            author, author.id == ContentTemplate.author_id)
-    elif part == "sop":
-        stmt = stmt.join(SopPlan, SopPlan.id == key).join(
-            ContentTemplate, ContentTemplate.id == SopPlan.template_id)
+    stmt = _join_labels(stmt, part, key, author)
     if part == "day":
         return stmt.group_by(run_date)
     if part == "total":

@@ -37,3 +37,13 @@ def test_cjk_font_is_the_mplfonts_noto_file():
     path = cjk_font_path()
     assert path.name == "NotoSansCJKsc-Regular.otf"
     assert path.parent.parent.name == "mplfonts"
+
+
+def test_long_range_uses_automatic_date_ticks_without_warnings():
+    start = dt.date(2025, 3, 1)
+    points = [DailyPoint(start + dt.timedelta(days=i), 10, 7, 50, 0.7, 0.04) for i in range(45)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = daily_rates_png(_card(points))
+    assert caught == []
+    assert imread(io.BytesIO(png), format="png").shape[:2] == (420, 1000)
