@@ -1,0 +1,73 @@
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from app.broadcasts.models import Post, Task
+from app.content.models import ContentTemplate, TemplateStatus
+from app.extensions import db as _db
+from app.interactions.models import InteractionEvent
+from app.org.demo import demo_usernames, seed
+from app.org.models import Role, User
+from app.org.services import refuse_demo_accounts
+from tests.factories import UserFactory
+
+
+def _counts():
+    return tuple(_db.session.scalar(select(func.count()).select_from(m))
+                 for m in (User, ContentTemplate, Post, Task, InteractionEvent))
+
+
+def test_seed_builds_the_demo_bank_once(db):
+    first = seed("pw", dt.date(2025, 4, 25), days=2)
+    assert first.created
+    assert first.users == len(demo_usernames()) == 41
+    assert first.templates >= 6 and first.plans == 3
+    assert first.posts == 6 and first.tasks == 6 * 36
+    assert first.events > 0
+    roles = dict(_db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+    assert roles[Role.frontline] == 36
+    approved = _db.session.scalar(select(func.count()).select_from(ContentTemplate)
+                                  .where(ContentTemplate.status == TemplateStatus.approved))
+    assert approved >= 6
+    before = _counts()
+    assert seed("pw", dt.date(2025, 4, 25), days=2).created is False
+    assert _counts() == before
+
+
+def test_seed_leaves_todays_tasks_open_for_the_first_sub_branch(db):
+    seed("pw", dt.date(2025, 4, 25), days=1)
+    rm001 = _db.session.scalar(select(User).where(User.username == "rm001"))
+    statuses = _db.session.scalars(select(Task.status).where(Task.staff_id == rm001.id)).all()
+    assert statuses and all(s.value == "assigned" for s in statuses)
+
+
+def test_seed_command_and_logins(runner):
+    result = runner.invoke(args=["demo", "seed", "--days", "1"])
+    assert result.exit_code == 0, result.output
+    assert "demo seeded: 41 users" in result.output
+    logins = runner.invoke(args=["demo", "logins"]).output
+    for name in ("editor", "reviewer", "manager", "admin", "rm001"):
+        assert name in logins
+    assert "zhongtai-demo" in logins
+
+
+def test_production_refuses_demo_accounts(app, db):
+    UserFactory(is_demo=True)
+    _db.session.commit()
+    app.config["ALLOW_DEMO_ACCOUNTS"] = False
+    try:
+        with pytest.raises(RuntimeError, match="demo accounts"):
+            refuse_demo_accounts(app)
+    finally:
+        app.config["ALLOW_DEMO_ACCOUNTS"] = True
+
+
+def test_seed_command_refused_when_demo_accounts_are_not_allowed(app, runner):
+    app.config["ALLOW_DEMO_ACCOUNTS"] = False
+    try:
+        result = runner.invoke(args=["demo", "seed"])
+    finally:
+        app.config["ALLOW_DEMO_ACCOUNTS"] = True
+    assert result.exit_code == 1
+    assert "not allowed" in result.output
