@@ -1,7 +1,7 @@
 """SOP plan form (Flask-WTF, CSRF-protected)."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, SubmitField, TimeField
+from wtforms import SelectChoice, SelectField, StringField, SubmitField, TimeField
 from wtforms.validators import DataRequired, Length
 
 from app.broadcasts.calendars import CALENDAR_LABELS
@@ -14,7 +14,8 @@ class SopPlanForm(FlaskForm):
     template_id = SelectField("内容模板（已批准）", coerce=int)
     branch_id = SelectField("下发范围（机构及下级）", coerce=int)
     send_time = TimeField("发送时间（北京时间）", validators=[DataRequired()])
-    calendar = SelectField("运行日历", choices=list(CALENDAR_LABELS.items()))
+    calendar = SelectField("运行日历", choices=[
+        SelectChoice(code, label) for code, label in CALENDAR_LABELS.items()])
     submit = SubmitField("创建计划")
 
 

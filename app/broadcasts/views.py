@@ -7,6 +7,7 @@ import datetime as dt
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from app.auth.decorators import roles_required
 from app.broadcasts import bp
@@ -25,12 +26,12 @@ VIEW_ROLES = (Role.editor, Role.reviewer, Role.manager)
 def _plan_form() -> SopPlanForm:
     form = SopPlanForm()
     form.template_id.choices = [
-        (t.id, t.title) for t in db.session.scalars(
+        SelectChoice(t.id, t.title) for t in db.session.scalars(
             select(ContentTemplate).where(ContentTemplate.status == TemplateStatus.approved)
             .order_by(ContentTemplate.title))
     ]
     form.branch_id.choices = [
-        (b.id, b.name) for b in db.session.scalars(select(Branch).order_by(Branch.path))
+        SelectChoice(b.id, b.name) for b in db.session.scalars(select(Branch).order_by(Branch.path))
     ]
     return form
 
