@@ -1,0 +1,158 @@
+"""Loading, validating and compiling the compliance rules (``compliance_rules.toml``).
+
+The rules file lives next to this module and is read and compiled once per process
+(:func:`load_rules`), never per call. Macros (``{NAME}``) are expanded, a ``.{m,n}`` gap never
+crosses a sentence terminator, Latin patterns match case-insensitively, and every regex gets a
+first-character gate (:mod:`app.content.regex_gate`). Statements are stored normalized and bare
+(without separators) so required-statement checks ignore punctuation and spaces.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from app.content.normalize import normalize
+from app.content.regex_gate import gated
+
+logger = logging.getLogger(__name__)
+
+RULES_PATH = Path(__file__).with_name("compliance_rules.toml")
+PRODUCTS = frozenset({"general", "fund", "wealth", "gold", "fx", "insurance", "deposit", "loan"})
+KINDS = frozenset({"forbid", "require", "require_when"})
+#: Sort rank of a severity: ``block`` before ``warn``.
+SEVERITY_RANK = {"block": 0, "warn": 1}
+_GAP = re.compile(r"(?<!\\)\.(?=\{\d*,?\d*\})")
+_MACRO = re.compile(r"\{([A-Z_]+)\}")
+
+Compile = Callable[[str | None], re.Pattern | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A compiled rule from ``compliance_rules.toml`` (see the file header for the keys)."""
+
+    id: str
+    kind: str
+    severity: str
+    products: frozenset[str]
+    message: str
+    citation: str
+    pattern: re.Pattern | None = None
+    when: re.Pattern | None = None
+    statement: str = ""
+    require: tuple[re.Pattern, ...] = ()
+    allow: re.Pattern | None = None
+    skip: re.Pattern | None = None
+    skip_before: re.Pattern | None = None
+    skip_window: int = 0
+    neg: bool = False
+    edu: bool = True
+    in_general: bool = True
+    unless_all: tuple[re.Pattern, ...] = ()
+    severity_by_product: dict[str, str] = field(default_factory=dict)
+    product_when: dict[str, re.Pattern] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """All rules plus guard regexes and the evasion tables."""
+
+    rules: tuple[Rule, ...]
+    neg: re.Pattern
+    neg_window: int
+    promise: re.Pattern
+    edu: re.Pattern
+    quotes: re.Pattern
+    pinyin_terms: dict[str, str]
+    initialisms: re.Pattern
+    initialism_terms: dict[str, tuple[str, str]]
+    statement_ids: frozenset[str]
+
+    def base_rule(self, rule_id: str) -> Rule:
+        """The first forbidding rule with ``rule_id`` (used by the evasion layer)."""
+        return next(r for r in self.rules if r.id == rule_id and r.kind == "forbid")
+
+
+def _compiler(macros: dict[str, str]) -> Compile:
+    """A compile function that expands ``macros``, bounds gaps and gates the regex."""
+
+    def expand(pattern: str) -> str:
+        def sub(m: re.Match) -> str:
+            name = m.group(1)
+            return f"(?:{expand(macros[name])})" if name in macros else m.group(0)
+
+        return _MACRO.sub(sub, pattern)
+
+    def compile_(pattern: str | None) -> re.Pattern | None:
+        if pattern is None:
+            return None
+        source = gated(_GAP.sub(r"[^。!?;\\n]", expand(pattern)))
+        latin = re.search(r"[A-Za-z]", re.sub(r"\\(?:u[0-9a-fA-F]{4}|.)", "", source))
+        return re.compile(source, re.IGNORECASE if latin else 0)
+
+    return compile_
+
+
+def _validate(raw: dict) -> None:
+    """Raise ``ValueError`` when a raw rule's kind, severity, products or pattern/when is off."""
+    products = set(raw["products"]) | set(raw.get("product_when", {}))
+    if (raw["kind"] not in KINDS or raw["severity"] not in SEVERITY_RANK
+            or not products <= PRODUCTS | {"all"}
+            or ("pattern" in raw) != (raw["kind"] == "forbid")
+            or ("when" in raw) != (raw["kind"] == "require_when")):
+        raise ValueError(f"rule {raw['id']}: bad kind, severity, products or pattern/when")
+
+
+def _build_rule(raw: dict, compile_: Compile) -> Rule:
+    """Validate and compile one ``[[rules]]`` table."""
+    _validate(raw)
+    statement = raw.get("statement", "")
+    return Rule(
+        id=raw["id"], kind=raw["kind"], severity=raw["severity"],
+        products=frozenset(raw["products"]), message=raw["message"], citation=raw["citation"],
+        pattern=compile_(raw.get("pattern")), when=compile_(raw.get("when")),
+        statement=normalize(statement).bare if statement else "",
+        require=tuple(compile_(p) for p in raw.get("require", ())),
+        allow=compile_(raw.get("allow")), skip=compile_(raw.get("skip")),
+        skip_before=compile_(raw.get("skip_before")), skip_window=raw.get("skip_window", 0),
+        neg=raw.get("neg", False), edu=raw.get("edu", True),
+        in_general=raw.get("in_general", True),
+        unless_all=tuple(compile_(p) for p in raw.get("unless_all", ())),
+        severity_by_product=dict(raw.get("severity_by_product", {})),
+        product_when={k: compile_(v) for k, v in raw.get("product_when", {}).items()},
+    )
+
+
+@cache
+def load_rules(path: Path = RULES_PATH) -> RuleSet:
+    """Read and compile the rules file once per process.
+
+    :param path: TOML rules file (default ``app/content/compliance_rules.toml``).
+    :returns: the compiled :class:`RuleSet`.
+    :raises ValueError: on an invalid rule (kind, severity, products, pattern/when mismatch);
+        ``tomllib.TOMLDecodeError`` on bad TOML; ``re.error`` on a bad regex.
+    """
+    with open(path, "rb") as fh:
+        data = tomllib.load(fh)
+    compile_ = _compiler(data.get("macros", {}))
+    guards = data["guards"]
+    initialisms = data.get("initialisms", {})
+    abbrs = "|".join(sorted(map(re.escape, initialisms), key=len, reverse=True))
+    rules = tuple(_build_rule(raw, compile_) for raw in data["rules"])
+    logger.info("loaded %s compliance rules from %s", len(rules), path)
+    return RuleSet(
+        rules=rules, neg=compile_(guards["neg"]), neg_window=guards["neg_window"],
+        promise=compile_(guards["promise"]), edu=compile_(guards["edu"]),
+        quotes=compile_(guards["quotes"]),
+        pinyin_terms={t["term"]: t["rule"] for t in data.get("pinyin_terms", ())},
+        initialisms=re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE),
+        initialism_terms={k.lower(): tuple(v) for k, v in initialisms.items()},
+        statement_ids=frozenset(r.id for r in rules if r.kind != "forbid")
+        - {r.id for r in rules if r.kind == "forbid"},
+    )
