@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.errors import PermissionDenied
 from app.extensions import db
-from app.org.models import Role, User
+from app.org.models import ROLE_LABELS, Role, User
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -70,5 +70,5 @@ def require_role(user: User, *roles: Role) -> None:
     """
     if user.role is Role.admin or user.role in roles:
         return
-    names = "、".join(r.value for r in roles)
+    names = "、".join(ROLE_LABELS[r] for r in roles)
     raise PermissionDenied(f"需要以下角色之一：{names}")

@@ -5,10 +5,13 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TimeFie
 from wtforms.validators import DataRequired, Length
 
 from app.broadcasts.calendars import CALENDAR_LABELS
+from app.interactions.forms import ChineseMeta
 
 
 class SopPlanForm(FlaskForm):
     """Create an SOP plan; choices are filled by the view."""
+
+    Meta = ChineseMeta
 
     name = StringField("计划名称", validators=[DataRequired(), Length(max=120)])
     template_id = SelectField("内容模板（已批准）", coerce=int)

@@ -5,14 +5,22 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.content.models import CHANNEL_LABELS, PRODUCT_LABELS
+from app.interactions.forms import ChineseMeta
 
 BODY_HELP = ("可用变量：date、market.<代码>.name/close/prev_close/change/change_pct/as_of/source/"
              "period_change_pct/period_start、staff.name、staff.branch、charts.<图表>；"
              "过滤器：num、pct、updown、cn_date、weekday_cn")
 
 
+def lf_newlines(value: str | None) -> str | None:
+    """Browsers submit textareas with CRLF line breaks; store bodies with LF as written."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
 class NewTemplateForm(FlaskForm):
     """Create a template with its first version; chart choices are filled by the view."""
+
+    Meta = ChineseMeta
 
     slug = StringField("标识（英文小写，唯一）", validators=[
         DataRequired(), Length(min=2, max=64),
@@ -25,20 +33,24 @@ class NewTemplateForm(FlaskForm):
         SelectChoice(c.value, label) for c, label in CHANNEL_LABELS.items()])
     chart_spec = SelectField("配图", choices=[SelectChoice("", "无配图")])
     body = TextAreaField("正文（Jinja 模板）", validators=[DataRequired(), Length(max=10_000)],
-                         description=BODY_HELP)
+                         description=BODY_HELP, filters=[lf_newlines])
     submit = SubmitField("创建")
 
 
 class BodyForm(FlaskForm):
     """Edit the body: saving creates a new version."""
 
+    Meta = ChineseMeta
+
     body = TextAreaField("正文（Jinja 模板）", validators=[DataRequired(), Length(max=10_000)],
-                         description=BODY_HELP)
+                         description=BODY_HELP, filters=[lf_newlines])
     submit = SubmitField("保存为新版本")
 
 
 class ReviewForm(FlaskForm):
     """Approve or reject with a comment (required to reject; checked by the service)."""
+
+    Meta = ChineseMeta
 
     comment = TextAreaField("复核意见", validators=[Optional(), Length(max=500)])
 

@@ -95,6 +95,7 @@ def edit(template_id: int):
     form = BodyForm(body=template.latest_version.body)
     status = 200
     if form.validate_on_submit():
+        latest_id = template.latest_version.id
         try:
             version = services.save_version(template.id, current_user.id, form.body.data)
         except (ValidationFailed, Conflict) as error:
@@ -103,9 +104,7 @@ def edit(template_id: int):
             status = error.status_code
         else:
             db.session.commit()
-            counts = finding_counts(version.findings)
-            flash(f"已保存第 {version.number} 版：阻断 {counts['block']} 项，"
-                  f"提示 {counts['warn']} 项", "success")
+            _flash_saved(version, unchanged=version.id == latest_id)
             return redirect(url_for("content.edit", template_id=template.id))
     version = template.latest_version
     return render_template(
@@ -198,6 +197,15 @@ def version(template_id: int, number: int):
     item = queries.get_version(template_id, number)
     return render_template("content/version.html", template=template, version=item,
                            segments=highlight(item.body, item.findings))
+
+
+def _flash_saved(version, unchanged: bool) -> None:
+    if unchanged:
+        flash(f"正文没有改动，仍为第 {version.number} 版", "info")
+        return
+    counts = finding_counts(version.findings)
+    flash(f"已保存第 {version.number} 版：阻断 {counts['block']} 项，提示 {counts['warn']} 项",
+          "success")
 
 
 def _flash_error(error) -> None:

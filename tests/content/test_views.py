@@ -184,3 +184,29 @@ def test_version_page(client, login_as, db, editor):
     html = client.get(f"/content/{template.id}/versions/1").get_data(as_text=True)
     assert '<mark class="finding-block"' in html
     assert client.get(f"/content/{template.id}/versions/9").status_code == 404
+
+
+def test_browser_crlf_body_is_stored_with_lf_and_unchanged_save_keeps_the_version(
+    client, login_as, db, editor
+):
+    template = _template(editor)
+    services.submit_for_review(template.id, editor.id)
+    services.approve(template.id, login_as("reviewer").id)
+    login_as(editor)
+    db.session.commit()
+    crlf = SAFE.replace("\n", "\r\n")  # what a browser submits for a textarea
+    response = client.post(f"/content/{template.id}/edit", data={"body": crlf},
+                           follow_redirects=True)
+    assert "正文没有改动，仍为第 1 版" in response.get_data(as_text=True)
+    assert len(template.versions) == 1 and template.status is TemplateStatus.approved
+
+    client.post(f"/content/{template.id}/edit", data={"body": crlf + "\r\n欢迎咨询。"})
+    assert template.latest_version.body == SAFE + "\n欢迎咨询。"
+
+
+def test_content_form_messages_are_chinese(client, login_as, db):
+    login_as("editor")
+    db.session.commit()
+    html = client.post("/content/new", data={"product": "fund", "channel": "moments_post"}
+                       ).get_data(as_text=True)
+    assert "This field is required" not in html and "标题：" in html
