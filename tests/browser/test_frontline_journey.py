@@ -2,74 +2,17 @@
 
 Drives Debian's chromium (/usr/bin/chromium) through Playwright against a real
 HTTP server on 127.0.0.1 with its own SQLite database, migrated and seeded by
-the same commands a newcomer runs.
+the same commands a newcomer runs (fixtures ``live_server`` and ``browser`` in
+conftest.py).
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
-
 import pytest
-from flask_migrate import upgrade
-from werkzeug.serving import make_server
 
-from app import create_app
-from app.extensions import db
-from config import TestConfig
-
-CHROMIUM = "/usr/bin/chromium"
-DEMO_DATE = "2025-04-25"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.browser.helpers import ARTIFACTS
 
 pytestmark = pytest.mark.browser
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is required in CI (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
-
-
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("browser")
-    app = create_app(
-        TestConfig(),
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{base / 'browser.sqlite3'}",
-        CHART_OUTPUT_DIR=str(base / "charts"),
-        BUSINESS_DATE=DEMO_DATE,
-        DEMO_DATE=DEMO_DATE,
-        WTF_CSRF_ENABLED=True,
-    )
-    with app.app_context():
-        upgrade()
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--days", "2"])
-    assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(timeout=10)
-    with app.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_frontline_sees_todays_post_with_chart_and_marks_it_done(live_server, browser):
