@@ -62,6 +62,7 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.ALLOW_DEMO_ACCOUNTS = True
         self.TESTING = False

@@ -50,6 +50,36 @@ class ValidationFailed(DomainError):
     status_code = 422
 
 
+#: Chinese text for HTTP errors that carry only werkzeug's English default description.
+HTTP_MESSAGES = {
+    400: "请求无效，请检查后重试",
+    401: "请先登录",
+    403: "无权访问此页面",
+    404: "页面不存在",
+    405: "不支持该请求方式",
+    413: "请求内容过大",
+    429: "操作过于频繁，请稍后再试",
+}
+CSRF_MESSAGE = "页面已过期或缺少安全令牌，请刷新页面后重试"
+
+
+def http_error_message(error: HTTPException) -> str:
+    """Chinese message for an HTTP error, safe to show.
+
+    A description set on purpose (e.g. ``BadRequest("请求体不是有效的 JSON")``) is kept;
+    werkzeug's English defaults, Flask-WTF's CSRF errors and Flask-Limiter's limit
+    string (``"10 per 1 minute"``) are replaced by text from ``HTTP_MESSAGES``.
+    """
+    from flask_wtf.csrf import CSRFError
+
+    if isinstance(error, CSRFError):
+        return CSRF_MESSAGE
+    code = error.code or 500
+    if code == 429 or not error.description or error.description == type(error).description:
+        return HTTP_MESSAGES.get(code, error.name)
+    return error.description
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -75,7 +105,7 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
-        return _render(error.code or 500, error.description or error.name)
+        return _render(error.code or 500, http_error_message(error))
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -18,14 +18,34 @@ from app.org.models import Branch, Role, User
 from app.org.services import scope_branch_ids
 
 
+def plan_branch_ids(viewer: User) -> list[int] | None:
+    """Branch ids whose SOP plans reach ``viewer``'s data scope; ``None`` = every branch.
+
+    A plan targets a branch subtree, so a manager's staff receive the plans of the
+    manager's subtree and of the branches above it (e.g. an HQ-wide plan), never those
+    of a sibling branch.
+
+    :returns: sorted ids (subtree plus ancestors of the viewer's branch), or ``None`` for
+        middle office and admin.
+    """
+    scope = scope_branch_ids(viewer)
+    if scope is None:
+        return None
+    own = db.session.get(Branch, viewer.branch_id)
+    ancestors = {int(part) for part in own.path.split("/") if part} if own else set()
+    return sorted(set(scope) | ancestors)
+
+
 def list_plans(viewer: User) -> list[SopPlan]:
-    """Plans visible to ``viewer``: all for middle office/admin, own subtree for managers.
+    """Plans visible to ``viewer``: all for middle office/admin, for managers those reaching them.
+
+    A manager sees the plans of their subtree and of the branches above it (``plan_branch_ids``).
 
     :raises PermissionDenied: for front-line users.
     """
     require_role(viewer, Role.editor, Role.reviewer, Role.manager)
     query = select(SopPlan).order_by(SopPlan.send_time, SopPlan.id)
-    scope = scope_branch_ids(viewer)
+    scope = plan_branch_ids(viewer)
     if scope is not None:
         query = query.where(SopPlan.branch_id.in_(scope))
     return list(db.session.scalars(query))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app.auth.decorators import roles_required
+from app.auth.services import require_role
 from app.broadcasts import bp
 from app.broadcasts import services as plans
 from app.broadcasts.calendars import CALENDAR_LABELS
@@ -38,7 +39,9 @@ def _plan_form() -> SopPlanForm:
 
 @roles_required(*VIEW_ROLES)
 def plans_page():
-    """List SOP plans; editors create new ones."""
+    """List SOP plans; editors create new ones (a POST from any other role is 403)."""
+    if request.method == "POST":
+        require_role(current_user, Role.editor)
     form = _plan_form() if current_user.role in (Role.editor, Role.admin) else None
     if form is not None and form.validate_on_submit():
         try:
