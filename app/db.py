@@ -51,6 +51,32 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+UPSERT_CHUNK_ROWS = 500  # rows per ``upsert_rows`` statement (bound parameter limits)
+
+
+def insert_on_conflict(table):
+    """The dialect's INSERT for ``table``, which offers ``ON CONFLICT`` clauses.
+
+    The one place that picks ``sqlalchemy.dialects.postgresql.insert`` or
+    ``sqlalchemy.dialects.sqlite.insert`` for the current session's database; chain
+    ``.on_conflict_do_nothing(index_elements=…)`` or ``.on_conflict_do_update(…)`` on it.
+
+    :param table: a SQLAlchemy ``Table`` (e.g. ``PriceBar.__table__``).
+    :returns: an ``Insert`` construct of the bound dialect (no values yet).
+    :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
+    """
+    from app.extensions import db
+
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"upsert not implemented for {dialect}")
+    return insert(table)
+
+
 def upsert_returning_ids(model, rows: list[dict], conflict_columns: list[str]) -> list[int]:
     """INSERT ``rows`` into ``model``'s table, skipping conflicts; return the new ids.
 
@@ -65,16 +91,32 @@ def upsert_returning_ids(model, rows: list[dict], conflict_columns: list[str]) -
 
     if not rows:
         return []
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"upsert not implemented for {dialect}")
     statement = (
-        insert(model.__table__).values(rows)
+        insert_on_conflict(model.__table__).values(rows)
         .on_conflict_do_nothing(index_elements=conflict_columns)
         .returning(model.__table__.c.id)
     )
     return list(db.session.scalars(statement))
+
+
+def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[str, ...]) -> None:
+    """Insert rows, updating ``update`` columns when the ``keys`` already exist.
+
+    Uses ``INSERT … ON CONFLICT DO UPDATE`` on SQLite and PostgreSQL (the unique
+    constraint on ``keys`` decides), so concurrent or repeated runs never duplicate;
+    sent in chunks of ``UPSERT_CHUNK_ROWS`` rows.
+
+    :param table: a SQLAlchemy ``Table`` (e.g. ``PriceBar.__table__``).
+    :param rows: dicts of column values, all with the same keys.
+    :param keys: the columns of the unique constraint.
+    :param update: columns overwritten on conflict.
+    :raises NotImplementedError: on another database dialect.
+    """
+    from app.extensions import db
+
+    for first in range(0, len(rows), UPSERT_CHUNK_ROWS):
+        stmt = insert_on_conflict(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
+        )
+        db.session.execute(stmt, rows[first : first + UPSERT_CHUNK_ROWS])

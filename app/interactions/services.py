@@ -12,10 +12,9 @@ import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.broadcasts.models import Task
-from app.db import utcnow
+from app.db import insert_on_conflict, utcnow
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
@@ -47,15 +46,6 @@ class ItemResult:
         if self.errors:
             body["errors"] = self.errors
         return body
-
-
-def _insert_for_dialect():
-    name = db.session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert
-    if name == "sqlite":
-        return sqlite.insert
-    raise RuntimeError(f"unsupported database dialect for interaction upsert: {name}")
 
 
 def _own_task_ids(reporter_id: int, task_ids: set[int]) -> set[int]:
@@ -108,7 +98,7 @@ def _insert(reporter_id: int, events: list[EventInput], now: dt.datetime) -> set
         for e in events
     ]
     stmt = (
-        _insert_for_dialect()(table)
+        insert_on_conflict(table)
         .on_conflict_do_nothing(index_elements=["reporter_id", "event_id"])
         .returning(table.c.event_id)
     )

@@ -16,24 +16,23 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
 import pandas as pd
 from flask import current_app
-from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sqlalchemy import select
 
+from app.db import upsert_rows
 from app.errors import NotFound
 from app.extensions import db
 from app.market import chart_drawing
 from app.market.chart_specs import ChartSpec, load_specs
-from app.market.fonts import cjk_font_path
+from app.market.fonts import cjk_font_family
 from app.market.models import ChartImage
-from app.market.services import series_frame, upsert_rows
+from app.market.services import series_frame
 
 logger = logging.getLogger(__name__)
 
@@ -56,17 +55,6 @@ class ChartResult:
     url: str
     as_of: dict[str, str]
     chart_image_id: int
-
-
-@lru_cache(maxsize=1)
-def cjk_font_family() -> str:
-    """Register the Noto CJK font with matplotlib once and return its family name.
-
-    :returns: the family name (``"Noto Sans CJK SC"``) resolving to ``cjk_font_path()``.
-    """
-    path = cjk_font_path()
-    font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
 
 
 def _rc() -> dict:

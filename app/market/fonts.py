@@ -1,10 +1,17 @@
-"""The CJK font for charts: Noto Sans CJK SC shipped by the PyPI package ``mplfonts``."""
+"""The CJK font for charts: Noto Sans CJK SC shipped by the PyPI package ``mplfonts``.
+
+Two ways to use it: :func:`cjk_font_family` registers the file with matplotlib's font manager
+and returns a family name for ``rcParams["font.family"]`` (market charts); :func:`cjk_font`
+returns ``FontProperties`` for one text element (scorecard charts). Both resolve to
+:func:`cjk_font_path`, never to a system font.
+"""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
 
+from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
@@ -22,6 +29,18 @@ def cjk_font_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"CJK font missing: {path}")
     return path
+
+
+@functools.cache
+def cjk_font_family() -> str:
+    """Register the Noto CJK font with matplotlib once and return its family name.
+
+    :returns: the family name (``"Noto Sans CJK SC"``) resolving to ``cjk_font_path()``.
+    :raises FileNotFoundError: if ``mplfonts`` is installed without the font file.
+    """
+    path = cjk_font_path()
+    font_manager.fontManager.addfont(str(path))
+    return FontProperties(fname=str(path)).get_name()
 
 
 def cjk_font(size: float | None = None) -> FontProperties:

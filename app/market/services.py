@@ -18,7 +18,7 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.db import utcnow
+from app.db import upsert_rows, utcnow
 from app.extensions import db
 from app.market.instruments import SERIES_CODES, get_series
 from app.market.models import PriceBar
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 #: Trading days (of each series' own calendar) behind ``period_change_pct``.
 PERIOD_TRADING_DAYS = 20
-_UPSERT_CHUNK_ROWS = 500
 _VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "source", "fetched_at")
 
 
@@ -52,33 +51,6 @@ def _bar_rows(code: str, frame: pd.DataFrame, source: str) -> list[dict]:
         }
         for stamp, row in zip(frame.index, frame.itertuples(index=False), strict=True)
     ]
-
-
-def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[str, ...]) -> None:
-    """Insert rows, updating ``update`` columns when the ``keys`` already exist.
-
-    Uses ``INSERT … ON CONFLICT DO UPDATE`` on SQLite and PostgreSQL (the unique
-    constraint on ``keys`` decides), so concurrent or repeated runs never duplicate.
-
-    :param table: a SQLAlchemy ``Table`` (e.g. ``PriceBar.__table__``).
-    :param rows: dicts of column values, all with the same keys.
-    :param keys: the columns of the unique constraint.
-    :param update: columns overwritten on conflict.
-    :raises NotImplementedError: on another database dialect.
-    """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"upsert not implemented for {dialect}")
-    for first in range(0, len(rows), _UPSERT_CHUNK_ROWS):
-        stmt = insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
-        )
-        db.session.execute(stmt, rows[first : first + _UPSERT_CHUNK_ROWS])
 
 
 def _last_trade_date(code: str, run_date: dt.date) -> dt.date | None:

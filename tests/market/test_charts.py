@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from app.market import charts
 from app.market.chart_specs import load_specs, parse_spec
-from app.market.charts import as_of_lines, cjk_font_family, render_chart, render_charts
+from app.market.charts import as_of_lines, render_chart, render_charts
+from app.market.fonts import cjk_font_family, cjk_font_path
 from app.market.models import ChartImage
 from app.market.services import refresh_market_data, series_frame
 
@@ -51,13 +52,13 @@ def test_font_is_the_noto_cjk_file_from_mplfonts():
     family = cjk_font_family()
     path = font_manager.findfont(font_manager.FontProperties(family=family),
                                  fallback_to_default=False)
-    assert Path(path) == charts.cjk_font_path()
+    assert Path(path) == cjk_font_path()
     assert Path(path).name == "NotoSansCJKsc-Regular.otf" and "mplfonts" in Path(path).parts
 
 
 def test_every_drawn_character_has_a_glyph_in_the_font(app, db):
     refresh_market_data(D(2025, 1, 29))
-    font = FT2Font(str(charts.cjk_font_path()))
+    font = FT2Font(str(cjk_font_path()))
     specs = load_specs()
     texts = [s.title + s.source for s in specs]
     frames = {code: series_frame(code, D(2025, 1, 29), 5) for code in ("SSE", "HSI", "IXIC")}
