@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,11 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
-        return _render(error.code or 500, http_error_message(error))
+        response = make_response(_render(error.code or 500, http_error_message(error)))
+        for name, value in error.get_headers():  # keeps Allow (405), WWW-Authenticate (401)
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

@@ -1,4 +1,4 @@
-"""Server-side chart of the scorecard's daily series (matplotlib ``Figure`` on Agg, no pyplot)."""
+"""Server-side chart of the scorecard's daily series (matplotlib ``Figure`` on the Agg canvas)."""
 
 from __future__ import annotations
 

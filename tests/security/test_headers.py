@@ -68,3 +68,10 @@ def test_jinja2_pin_and_installed_version():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert "jinja2>=3.1.6" in project["dependencies"]
     assert Version(version("jinja2")) >= Version("3.1.6")
+
+
+def test_method_not_allowed_keeps_the_allow_header(client):
+    response = client.get("/logout")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert "不支持该请求方式" in response.get_data(as_text=True)
