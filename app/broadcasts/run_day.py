@@ -125,7 +125,9 @@ def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
         raise PlanSkipped(f"非运行日（日历 {plan.calendar}）")
     template = plan.template
     version = template.approved_version
-    if template.status is not TemplateStatus.approved or version is None:
+    if template.status is TemplateStatus.retired:
+        raise PlanSkipped(f"模板「{template.title}」已停用")
+    if version is None:  # a newer draft or review keeps the last approved version running
         raise PlanSkipped(f"模板「{template.title}」未批准")
     staff = _frontline_staff(plan.branch_id)
     if not staff:

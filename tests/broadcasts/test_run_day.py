@@ -173,3 +173,23 @@ def test_scheduler_job_runs_the_same_code(app, plan):
         jobs.bind_app(None)
     assert outcome["posts_created"] == 1 and outcome["tasks_created"] == 3
     assert _db.session.scalar(select(func.count(Post.id))) == 1
+
+
+def test_a_new_draft_keeps_the_approved_version_running(plan):
+    template = plan.template
+    approved_body = template.approved_version.body
+    TemplateVersionFactory(template=template, body="草稿：{{ market.NOPE.close }}")
+    template.status = TemplateStatus.draft
+    _db.session.flush()
+    result = run_day(dt.date(2025, 4, 25))
+    assert result.posts_created == 1 and result.posts_skipped == []
+    post = _db.session.scalar(select(Post))
+    assert post.template_version.body == approved_body
+
+
+def test_retired_template_is_skipped(plan):
+    plan.template.status = TemplateStatus.retired
+    _db.session.flush()
+    result = run_day(dt.date(2025, 4, 25))
+    assert result.posts_created == 0
+    assert "已停用" in result.posts_skipped[0].reason
