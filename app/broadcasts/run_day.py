@@ -69,7 +69,8 @@ class PlanSkipped(Exception):
         self.rule_ids = rule_ids or []
 
 
-def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None) -> RunDayResult:
+def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
+            refresh_market: bool = True) -> RunDayResult:
     """Produce posts and tasks for ``run_date`` for every active plan (or the given ones).
 
     Loads market bars (provider from ``MARKET_DATA_PROVIDER``), renders the chart
@@ -80,13 +81,16 @@ def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None) -> RunDayR
 
     :param run_date: the business date (Asia/Shanghai calendar date).
     :param sop_plan_ids: restrict to these plans (the scheduler passes one id).
+    :param refresh_market: load bars from the provider first; the demo seed loads
+        once for its last date and passes ``False`` for the earlier dates.
     :returns: counts, per-series as-of dates, charts and skipped plans with reasons.
     :raises app.market.services.MarketDataUnavailable: when a configured series has no bar.
     """
     from app.market.charts import render_charts
     from app.market.services import market_context, refresh_market_data
 
-    refresh_market_data(run_date)
+    if refresh_market:
+        refresh_market_data(run_date)
     market = market_context(run_date)
     charts = render_charts(run_date)
     result = RunDayResult(

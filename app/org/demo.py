@@ -89,10 +89,12 @@ def seed(password: str, end_date: dt.date, days: int = 30) -> SeedResult:
     plans = _plans(templates, branches["HQ"], users["editor"])
     dates = _run_dates(end_date, days)
     from app.broadcasts.run_day import run_day
+    from app.market.services import refresh_market_data
 
     result = SeedResult(True, len(users), len(templates), len(plans), len(dates))
+    refresh_market_data(end_date)  # covers every earlier run date too
     for day in dates:
-        outcome = run_day(day)
+        outcome = run_day(day, refresh_market=False)
         result.posts += outcome.posts_created
         result.tasks += outcome.tasks_created
     result.events = _activity(dates, end_date)
