@@ -80,8 +80,7 @@ def insert_on_conflict(table):
 def upsert_returning_ids(model, rows: list[dict], conflict_columns: list[str]) -> list[int]:
     """INSERT ``rows`` into ``model``'s table, skipping conflicts; return the new ids.
 
-    One statement (``INSERT … ON CONFLICT (cols) DO NOTHING RETURNING id``) on
-    SQLite and PostgreSQL, so concurrent or repeated runs never duplicate and
+    ``INSERT … ON CONFLICT (cols) DO NOTHING RETURNING id`` on SQLite and PostgreSQL, so concurrent or repeated runs never duplicate and
     never raise on the unique key. Rows that already existed are not returned.
 
     :param rows: column → value dicts; enum columns take their ``.value`` strings.
@@ -92,11 +91,13 @@ def upsert_returning_ids(model, rows: list[dict], conflict_columns: list[str]) -
     if not rows:
         return []
     statement = (
-        insert_on_conflict(model.__table__).values(rows)
+        insert_on_conflict(model.__table__)
         .on_conflict_do_nothing(index_elements=conflict_columns)
         .returning(model.__table__.c.id)
     )
-    return list(db.session.scalars(statement))
+    # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues") with one
+    # cached compiled statement, instead of compiling one huge VALUES list per call.
+    return list(db.session.scalars(statement, rows))
 
 
 def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[str, ...]) -> None:

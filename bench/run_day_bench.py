@@ -16,6 +16,7 @@ Usage: ``python bench/run_day_bench.py [--staff 2000]``.
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import sys
 import tempfile
@@ -89,11 +90,23 @@ def main() -> None:
         refresh_market_data(RUN_DATE)
         chart_s, charts = timed(lambda: render_charts(RUN_DATE))
         market = market_context(RUN_DATE)
-        run_s, result = timed(lambda: run_day(RUN_DATE))
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            run_s, result = timed(lambda: profiler.runcall(run_day, RUN_DATE))
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        else:
+            run_s, result = timed(lambda: run_day(RUN_DATE))
         db.session.commit()
         tasks = result.tasks_created
 
+        from app.content import sandbox
+
         plain = jinja2.Environment()
+        plain.filters.update(num=sandbox.num, pct=sandbox.pct, updown=sandbox.updown,
+                             cn_date=sandbox.cn_date, weekday_cn=sandbox.weekday_cn)
         compiled = [plain.from_string(b) for b in bodies]
         context = {"date": RUN_DATE.isoformat(), "market": market,
                    "charts": {c.spec: c.url for c in charts}}

@@ -24,7 +24,6 @@ from app.extensions import db
 from app.org.models import Branch, Role, User
 
 logger = logging.getLogger(__name__)
-TASK_INSERT_CHUNK = 500
 
 
 @dataclass
@@ -147,10 +146,7 @@ def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
     rows = [{"post_id": post_id, "staff_id": user.id, "body": body,
              "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
              "due_at": due_at, "status": "assigned"} for user, body in bodies]
-    created = 0
-    for start in range(0, len(rows), TASK_INSERT_CHUNK):
-        created += len(upsert_returning_ids(Task, rows[start:start + TASK_INSERT_CHUNK],
-                                            ["post_id", "staff_id"]))
+    created = len(upsert_returning_ids(Task, rows, ["post_id", "staff_id"]))
     return int(post_created), created
 
 
