@@ -16,8 +16,8 @@ Usage: ``python bench/run_day_bench.py [--staff 2000]``.
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
+import os
 import sys
 import tempfile
 import time
