@@ -80,8 +80,9 @@ def insert_on_conflict(table):
 def upsert_returning_ids(model, rows: list[dict], conflict_columns: list[str]) -> list[int]:
     """INSERT ``rows`` into ``model``'s table, skipping conflicts; return the new ids.
 
-    ``INSERT … ON CONFLICT (cols) DO NOTHING RETURNING id`` on SQLite and PostgreSQL, so concurrent or repeated runs never duplicate and
-    never raise on the unique key. Rows that already existed are not returned.
+    ``INSERT … ON CONFLICT (cols) DO NOTHING RETURNING id`` on SQLite and
+    PostgreSQL, so concurrent or repeated runs never duplicate and never raise on
+    the unique key. Rows that already existed are not returned.
 
     :param rows: column → value dicts; enum columns take their ``.value`` strings.
     :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
