@@ -38,7 +38,10 @@ class SkippedPost:
 
 @dataclass
 class RunDayResult:
-    """Outcome of one run; ``as_dict()`` is the JSON printed by ``flask ops run-day``."""
+    """Outcome of one run; ``as_dict()`` is the JSON printed by ``flask ops run-day``.
+
+    ``market_unavailable`` maps series codes without fresh data to the reason.
+    """
 
     date: dt.date
     market_as_of: dict[str, str]
@@ -46,6 +49,7 @@ class RunDayResult:
     posts_created: int = 0
     tasks_created: int = 0
     posts_skipped: list[SkippedPost] = field(default_factory=list)
+    market_unavailable: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain-JSON shape: dates as ISO strings, skipped posts as ``{sop, reason, ...}``."""
@@ -56,6 +60,7 @@ class RunDayResult:
             "posts_created": self.posts_created,
             "tasks_created": self.tasks_created,
             "posts_skipped": [asdict(s) for s in self.posts_skipped],
+            "market_unavailable": self.market_unavailable,
         }
 
 
@@ -83,20 +88,22 @@ def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
     :param refresh_market: load bars from the provider first; the demo seed loads
         once for its last date and passes ``False`` for the earlier dates.
     :returns: counts, per-series as-of dates, charts and skipped plans with reasons.
-    :raises app.market.services.MarketDataUnavailable: when a configured series has no bar.
+    A series without fresh data is left out of the context (listed in
+    ``market_unavailable``), so only the SOPs whose template or chart needs it are skipped.
     """
     from app.market.charts import render_charts
-    from app.market.services import market_context, refresh_market_data
+    from app.market.services import available_market_context, refresh_market_data
 
     if refresh_market:
         refresh_market_data(run_date)
-    market = market_context(run_date)
-    charts = render_charts(run_date)
+    market, missing = available_market_context(run_date)
+    charts = render_charts(run_date, skip_unavailable=True)
     result = RunDayResult(
         date=run_date,
         market_as_of={code: series["as_of"] for code, series in market.items()},
         charts=[{"spec": c.spec, "path": str(c.path), "url": c.url, "as_of": c.as_of}
                 for c in charts],
+        market_unavailable=missing,
     )
     chart_ids = {c.spec: c.chart_image_id for c in charts}
     chart_urls = {c.spec: c.url for c in charts}
@@ -136,7 +143,7 @@ def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
     if not staff:
         raise PlanSkipped("计划范围内没有在岗的客户经理")
     if template.chart_spec and template.chart_spec not in chart_ids:
-        raise PlanSkipped(f"图表 {template.chart_spec} 不存在")
+        raise PlanSkipped(f"图表 {template.chart_spec} 未生成（行情数据缺失）")
     bodies = _render_for_staff(version.body, template.product.value, run_date, market,
                                chart_urls, staff)
     scheduled_at = _scheduled_at(plan, run_date)

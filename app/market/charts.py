@@ -32,7 +32,7 @@ from app.market import chart_drawing
 from app.market.chart_specs import ChartSpec, load_specs
 from app.market.fonts import cjk_font_family
 from app.market.models import ChartImage
-from app.market.services import series_frame
+from app.market.services import MarketDataUnavailable, series_frame
 
 logger = logging.getLogger(__name__)
 
@@ -135,20 +135,29 @@ def _save(run_date: dt.date, spec: ChartSpec, png: bytes, as_of: dict[str, str])
     return ChartResult(spec.name, str(path), chart_url(run_date, spec.name), as_of, image_id)
 
 
-def render_charts(run_date: dt.date) -> list[ChartResult]:
+def render_charts(run_date: dt.date, skip_unavailable: bool = False) -> list[ChartResult]:
     """Render every spec in ``CHART_SPEC_DIR`` for ``run_date`` from ``price_bars``.
 
     Writes ``CHART_OUTPUT_DIR/<YYYY-MM-DD>/<spec>.png`` (atomically) and upserts one
     ``chart_images`` row per spec (unique on run date and spec). Flushes, never commits.
 
     :param run_date: content run date; each series uses its bars on or before it.
-    :returns: one ``ChartResult`` per spec, in spec-name order.
+    :param skip_unavailable: leave out (and log) a spec whose data is missing or stale
+        instead of raising; the daily run then skips only the SOPs that need that chart.
+    :returns: one ``ChartResult`` per rendered spec, in spec-name order.
     :raises MarketDataUnavailable: if a series of a spec has no fresh bar (see
-        ``app.market.services.series_frame``).
+        ``app.market.services.series_frame``) and ``skip_unavailable`` is false.
     """
     results = []
     for spec in load_specs():
-        frames = {code: series_frame(code, run_date, spec.bars_needed) for code in spec.series}
+        try:
+            frames = {code: series_frame(code, run_date, spec.bars_needed)
+                      for code in spec.series}
+        except MarketDataUnavailable as error:
+            if not skip_unavailable:
+                raise
+            logger.warning("chart %s for %s not rendered: %s", spec.name, run_date, error)
+            continue
         as_of = {code: frame.index[-1].date().isoformat() for code, frame in frames.items()}
         result = _save(run_date, spec, render_chart(spec, frames), as_of)
         logger.info("chart %s for %s rendered: id=%s as_of=%s", spec.name, run_date,

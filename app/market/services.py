@@ -147,7 +147,28 @@ def market_context(run_date: dt.date) -> dict[str, dict]:
     :raises MarketDataUnavailable: if a series has fewer than two bars on or before
         ``run_date`` or its last one is older than ``MARKET_MAX_STALE_DAYS``.
     """
-    return {code: _series_context(code, run_date) for code in SERIES_CODES}
+    context, missing = available_market_context(run_date)
+    if missing:
+        raise MarketDataUnavailable("; ".join(missing.values()))
+    return context
+
+
+def available_market_context(run_date: dt.date) -> tuple[dict[str, dict], dict[str, str]]:
+    """Like ``market_context`` but leaves out series without fresh data instead of raising.
+
+    The daily run uses this so that one stale market only skips the SOPs whose templates
+    need it (their render fails on the missing ``market.<CODE>``).
+
+    :returns: ``(context, missing)``: the figures of every available series, and series
+        code → reason (English, for logs and the run's JSON) for the others.
+    """
+    context, missing = {}, {}
+    for code in SERIES_CODES:
+        try:
+            context[code] = _series_context(code, run_date)
+        except MarketDataUnavailable as error:
+            missing[code] = str(error)
+    return context, missing
 
 
 def series_frame(code: str, run_date: dt.date, window: int) -> pd.DataFrame:

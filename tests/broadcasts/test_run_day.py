@@ -151,7 +151,8 @@ def test_cli_prints_the_run_as_json(runner, plan):
     assert payload["date"] == "2025-04-25"
     assert payload["posts_created"] == 1 and payload["tasks_created"] == 3
     assert set(payload) == {"date", "market_as_of", "charts", "posts_created",
-                            "tasks_created", "posts_skipped"}
+                            "tasks_created", "posts_skipped", "market_unavailable"}
+    assert payload["market_unavailable"] == {}
     assert all(Path(c["path"]).is_file() for c in payload["charts"])
     rerun = json.loads(runner.invoke(args=["ops", "run-day", "--date", "2025-04-25"]).output)
     assert rerun["posts_created"] == 0 and rerun["tasks_created"] == 0
@@ -193,3 +194,22 @@ def test_retired_template_is_skipped(plan):
     result = run_day(dt.date(2025, 4, 25))
     assert result.posts_created == 0
     assert "已停用" in result.posts_skipped[0].reason
+
+
+def test_a_stale_market_skips_only_the_sops_that_need_it(db):
+    # The snapshot has no HSI or N225 bars from 2025-04-30 to 2025-09-05.
+    hq = BranchFactory(level=BranchLevel.hq)
+    UserFactory(role="frontline", branch=hq)
+    indices = SopPlanFactory(template=approved_template(BRIEF), branch=hq, calendar="daily")
+    gold_body = ("COMEX黄金收于{{ market.GOLD.close|round(2) }}美元/盎司"
+                 "（截至{{ market.GOLD.as_of }}，数据来源：{{ market.GOLD.source }}）。"
+                 "市场有风险，投资须谨慎。")
+    SopPlanFactory(template=approved_template(gold_body, chart_spec="gold"), branch=hq,
+                   calendar="daily")
+    result = run_day(dt.date(2025, 6, 16))
+    assert {"HSI", "N225"} <= set(result.market_unavailable)
+    assert "HSI" not in result.market_as_of and "GOLD" in result.market_as_of
+    assert "global_indices" not in {c["spec"] for c in result.charts}
+    assert result.posts_created == 1
+    assert [s.sop for s in result.posts_skipped] == [indices.name]
+    assert "global_indices" in result.posts_skipped[0].reason
