@@ -42,6 +42,8 @@ class Config:
             "MARKET_SNAPSHOT_DIR", str(PROJECT_ROOT / "app" / "market" / "snapshot")
         )
         self.MARKET_HISTORY_DAYS = _env_int("MARKET_HISTORY_DAYS", 400)
+        #: A last close older than this (calendar days before the run date) counts as missing.
+        self.MARKET_MAX_STALE_DAYS = _env_int("MARKET_MAX_STALE_DAYS", 14)
         self.MARKET_REFRESH_INTERVAL_SECONDS = _env_int("MARKET_REFRESH_INTERVAL_SECONDS", 3600)
         self.CHART_SPEC_DIR = _env("CHART_SPEC_DIR", str(PROJECT_ROOT / "charts"))
         #: Where rendered chart PNGs are written; default ``<instance>/charts``.

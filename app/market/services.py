@@ -102,7 +102,7 @@ def _recent_bars(code: str, run_date: dt.date, count: int) -> list[PriceBar]:
     ))
     if not bars:
         raise MarketDataUnavailable(f"no {code} bar on or before {run_date}")
-    max_stale = int(current_app.config.get("MARKET_MAX_STALE_DAYS", 14))
+    max_stale = current_app.config["MARKET_MAX_STALE_DAYS"]
     if (run_date - bars[0].trade_date).days > max_stale:
         raise MarketDataUnavailable(
             f"last {code} bar is {bars[0].trade_date}, older than {max_stale} days before "
