@@ -33,3 +33,27 @@ def test_home_requires_login(client):
     response = client.get("/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_business_now_follows_a_pinned_business_date(app):
+    import datetime as dt
+
+    from app.ops.clock import business_now
+
+    with app.app_context():
+        app.config["BUSINESS_DATE"] = "2025-04-25"
+        try:
+            pinned = business_now()
+        finally:
+            app.config["BUSINESS_DATE"] = None
+        real = business_now()
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    assert pinned.tzinfo is not None
+    assert pinned.astimezone(shanghai).date() == dt.date(2025, 4, 25)
+
+    def seconds(instant):
+        local = instant.astimezone(shanghai)
+        return local.hour * 3600 + local.minute * 60 + local.second
+
+    gap = abs(seconds(real) - seconds(pinned))
+    assert min(gap, 86400 - gap) < 60  # same wall-clock time of day

@@ -15,13 +15,12 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from app.auth.services import require_role
-from app.db import utcnow
 from app.extensions import csrf, db, token_auth
 from app.feed import api_bp
 from app.feed import services as feed
 from app.feed.schemas import parse_complete_body, parse_events_body, task_json
 from app.interactions import services as interactions
-from app.ops.clock import business_today
+from app.ops.clock import business_now, business_today
 from app.org.models import Role
 
 logger = logging.getLogger(__name__)
@@ -79,7 +78,7 @@ def complete_task(task_id: int):
     """Mark the caller's task done (idempotent); body optional ``{"reach_count": N}``."""
     reach_count = parse_complete_body(_json_body(required=False))
     staff_id = token_auth.current_user().id
-    task = feed.complete_task(task_id, staff_id, reach_count, utcnow())
+    task = feed.complete_task(task_id, staff_id, reach_count, business_now())
     item = feed.task_item(task, business_today())
     db.session.commit()
     return jsonify(task_json(item, _tz()))

@@ -11,14 +11,13 @@ from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.auth.services import issue_api_token
-from app.db import utcnow
 from app.extensions import db
 from app.feed import bp, services
 from app.feed.forms import CompleteTaskForm, IssueTokenForm
 from app.interactions.forms import KIND_CHOICES
 from app.interactions.models import KIND_LABELS
 from app.interactions.services import counts_by_task
-from app.ops.clock import business_today
+from app.ops.clock import business_now, business_today
 from app.org.models import Role
 
 logger = logging.getLogger(__name__)
@@ -53,7 +52,7 @@ def complete(task_id: int):
     if not form.validate_on_submit():
         _flash_form_errors(form)
     else:
-        services.complete_task(task_id, current_user.id, form.reach_count.data, utcnow())
+        services.complete_task(task_id, current_user.id, form.reach_count.data, business_now())
         db.session.commit()
         flash("已标记完成", "success")
     return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from app.broadcasts.models import Task
-from app.db import insert_on_conflict, utcnow
+from app.db import insert_on_conflict
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.interactions.schemas import EventInput, parse_event
+from app.ops.clock import business_now
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def record_events(
             f"单批最多 {MAX_BATCH_ITEMS} 条事件，本批 {len(items)} 条，请分批提交",
             {"events": f"最多 {MAX_BATCH_ITEMS} 条"},
         )
-    now = now or utcnow()
+    now = now or business_now()
     checked = _validate(reporter_id, items, now)
     first: dict[str, EventInput] = {}
     for entry in checked:
