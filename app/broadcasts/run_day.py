@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.broadcasts.calendars import runs_on
+from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
 from app.broadcasts.models import Post, SopPlan, Task
 from app.content.models import TemplateStatus
 from app.db import upsert_returning_ids
@@ -132,7 +132,7 @@ def _plans(sop_plan_ids: list[int] | None) -> list[SopPlan]:
 
 def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
     if not runs_on(plan.calendar, run_date):
-        raise PlanSkipped(f"非运行日（日历 {plan.calendar}）")
+        raise PlanSkipped(f"非运行日（{CALENDAR_LABELS.get(plan.calendar, plan.calendar)}）")
     template = plan.template
     version = template.approved_version
     if template.status is TemplateStatus.retired:

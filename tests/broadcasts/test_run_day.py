@@ -141,7 +141,7 @@ def test_unapproved_template_and_closed_calendar_are_skipped(db):
     reasons = sorted(s.reason for s in result.posts_skipped)
     assert len(reasons) == 2
     assert any("未批准" in r for r in reasons)
-    assert any("XSHG" in r for r in reasons)
+    assert any("非运行日（A股交易日（上交所））" in r for r in reasons)
 
 
 def test_cli_prints_the_run_as_json(runner, plan):
