@@ -23,8 +23,8 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask demo logins
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/flask scheduler run & \
+	@$(BIN)/flask scheduler run & scheduler=$$!; \
+	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
 
 ## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
