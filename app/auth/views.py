@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
@@ -45,8 +45,17 @@ def home():
     return redirect(url_for(HOME_BY_ROLE[current_user.role]))
 
 
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _failed_login(response) -> bool:
+    """Only failed attempts count (a successful login redirects)."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: __import__("flask").current_app.config["RATELIMIT_LOGIN"], methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed_login)
 def login():
     """Username/password login; honours a safe local ``next``."""
     form = LoginForm()

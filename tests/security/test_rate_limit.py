@@ -39,6 +39,16 @@ def test_eleventh_login_post_in_a_minute_gets_429_in_chinese(limited_app, db):
     assert client.get("/login").status_code == 200  # only POSTs count
 
 
+def test_successful_logins_do_not_use_up_the_limit(limited_app, db):
+    user = UserFactory()
+    db.session.commit()
+    client = limited_app.test_client()
+    for attempt in range(12):
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, attempt
+        client.post("/logout")
+
+
 def test_limiter_state_is_restored_for_other_tests(app, client, db):
     """Runs after the test above in file order: the shared app is not rate limited."""
     assert limiter.enabled is False
