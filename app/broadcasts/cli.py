@@ -32,9 +32,18 @@ def _parse_date(ctx, param, value):
 @click.option("--sop", "sop_plan_ids", type=int, multiple=True, help="Only these SOP plan ids.")
 def run_day_command(run_date, sop_plan_ids):
     """Run the daily content job for one date and print its JSON result."""
+    from sqlalchemy import select
+
+    from app.broadcasts.models import SopPlan
     from app.broadcasts.run_day import run_day
     from app.ops.clock import business_today
 
+    if sop_plan_ids:
+        known = set(db.session.scalars(select(SopPlan.id).where(SopPlan.id.in_(sop_plan_ids))))
+        unknown = sorted(set(sop_plan_ids) - known)
+        if unknown:
+            raise click.BadParameter(f"no SOP plan with id {', '.join(map(str, unknown))}",
+                                     param_hint="--sop")
     try:
         result = run_day(run_date or business_today(), list(sop_plan_ids) or None)
         db.session.commit()

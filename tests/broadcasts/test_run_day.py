@@ -213,3 +213,10 @@ def test_a_stale_market_skips_only_the_sops_that_need_it(db):
     assert result.posts_created == 1
     assert [s.sop for s in result.posts_skipped] == [indices.name]
     assert "global_indices" in result.posts_skipped[0].reason
+
+
+def test_cli_rejects_an_unknown_sop_id(runner, plan):
+    result = runner.invoke(args=["ops", "run-day", "--date", "2025-04-25", "--sop", "999999"])
+    assert result.exit_code == 2
+    assert "no SOP plan with id 999999" in result.output
+    assert _db.session.scalar(select(func.count(Post.id))) == 0
