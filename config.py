@@ -54,6 +54,9 @@ class Config:
         self.SCHEDULER_MISFIRE_GRACE_SECONDS = _env_int("SCHEDULER_MISFIRE_GRACE_SECONDS", 3600)
         self.SCHEDULER_SYNC_INTERVAL_SECONDS = _env_int("SCHEDULER_SYNC_INTERVAL_SECONDS", 60)
         self.TASK_DUE_MINUTES = _env_int("TASK_DUE_MINUTES", 120)
+        #: Largest amount of one reported conversion 转化, in CNY (default 50,000,000 = 5000万):
+        #: a larger figure is a typo or an attempt to inflate the middle-office scorecard.
+        self.MAX_CONVERSION_AMOUNT_CNY = _env_int("MAX_CONVERSION_AMOUNT_CNY", 50_000_000)
         self.DEMO_PASSWORD = _env("DEMO_PASSWORD", "zhongtai-demo")
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
         #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.

@@ -4,9 +4,13 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from app.interactions.forms import ChineseMeta
+
 
 class LoginForm(FlaskForm):
     """Username and password."""
+
+    Meta = ChineseMeta
 
     username = StringField("用户名", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired(), Length(max=128)])

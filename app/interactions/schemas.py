@@ -7,12 +7,13 @@ import decimal
 from dataclasses import dataclass
 
 from app.interactions.models import InteractionKind
+from app.interactions.rules import FUTURE_TOLERANCE
 
 EVENT_ID_MAX_CHARS = 64
 MAX_QUANTITY = 100_000
-MAX_AMOUNT_CNY = decimal.Decimal("1000000000.00")
-#: Client clocks may run a little ahead of the server.
-FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+#: What ``interaction_events.amount_cny`` (NUMERIC(18, 2)) can hold; the business cap of one
+#: conversion is ``MAX_CONVERSION_AMOUNT_CNY`` in config.py, applied by the service.
+MAX_AMOUNT_CNY = decimal.Decimal("9999999999999999.99")
 FIELDS = frozenset({"event_id", "task_id", "kind", "quantity", "occurred_at", "amount_cny"})
 _CENT = decimal.Decimal("0.01")
 
@@ -102,8 +103,10 @@ def _amount(value, kind: InteractionKind | None, errors: dict) -> decimal.Decima
             amount = None
     if amount is None or not amount.is_finite():
         errors["amount_cny"] = "转化须填写金额（元），如 \"10000.00\""
-    elif amount <= 0 or amount > MAX_AMOUNT_CNY:
-        errors["amount_cny"] = f"金额须大于 0 且不超过 {MAX_AMOUNT_CNY}"
+    elif amount <= 0:
+        errors["amount_cny"] = "转化金额须大于 0 元"
+    elif amount > MAX_AMOUNT_CNY:
+        errors["amount_cny"] = "转化金额过大"
     elif amount != amount.quantize(_CENT):
         errors["amount_cny"] = "金额最多两位小数"
     else:

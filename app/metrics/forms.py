@@ -5,9 +5,35 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import Optional, StopValidation
 
+from app.interactions.forms import ChineseMeta
 from app.metrics.periods import PERIOD_LABELS, Period
+
+DATE_FORMAT_MESSAGE = "日期格式应为 YYYY-MM-DD"
+
+
+class IsoDateField(DateField):
+    """A ``DateField`` whose parse error names the expected format in Chinese."""
+
+    def process_formdata(self, valuelist):
+        """Parse ``YYYY-MM-DD``; empty is ``None``, unparsable gets ``DATE_FORMAT_MESSAGE``."""
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(DATE_FORMAT_MESSAGE) from error
+
+
+def date_required(form, field) -> None:
+    """Require a date unless its text already failed to parse (one message per mistake).
+
+    WTForms' ``DataRequired`` would replace the format error with "请填写…".
+    """
+    if field.data is None and not field.process_errors:
+        raise StopValidation("请填写截止日期")
 
 
 def _branch_id(value) -> int | None:
@@ -26,8 +52,8 @@ class ScorecardFilterForm(FlaskForm):
     answers an out-of-scope branch with 403 (``PermissionDenied``).
     """
 
-    class Meta:
-        """Read-only GET form: no CSRF token (see class docstring)."""
+    class Meta(ChineseMeta):
+        """Read-only GET form: no CSRF token (see class docstring); Chinese messages."""
 
         csrf = False
 
@@ -36,5 +62,5 @@ class ScorecardFilterForm(FlaskForm):
         "考核周期", choices=[SelectChoice(p.value, label) for p, label in PERIOD_LABELS.items()],
         default=Period.weekly.value,
     )
-    end = DateField("截止日期", validators=[DataRequired(message="请填写截止日期")])
-    start = DateField("开始日期（自定义）", validators=[Optional()])
+    end = IsoDateField("截止日期", validators=[date_required])
+    start = IsoDateField("开始日期（自定义）", validators=[Optional()])

@@ -29,7 +29,7 @@ FILTER_ARGS = ("branch_id", "period", "end", "start")
 def _filter_form() -> ScorecardFilterForm:
     form = ScorecardFilterForm(formdata=request.args, end=business_today())
     choices = [SelectChoice("", "全行")] if metrics.sees_whole_bank(current_user) else []
-    choices += [SelectChoice(str(b.id), "　" * (b.path.count("/") - 2) + b.name)
+    choices += [SelectChoice(str(b.id), "— " * (b.path.count("/") - 2) + b.name)
                 for b in metrics.branch_choices(current_user)]
     form.branch_id.choices = choices
     return form

@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 
 import pytest
 
@@ -130,3 +131,30 @@ def test_csv_export(client, login_as, world):
     fund = next(r for r in rows if r[:1] == ["基金周报"])
     assert fund[7] == ""  # engagement rate undefined without reach
     assert not any("王五" in cell for row in rows for cell in row)
+
+
+def _errors(html: str) -> list[str]:
+    return re.findall(r'<p class="error"[^>]*>(.*?)</p>', html)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"period": "custom", "end": "2025-04-25", "start": "2025-05-01"}, "开始日期不能晚于结束日期"),
+    ({"period": "custom", "end": "2025-04-25", "start": "2023-01-01"}, "区间不能超过 366 天"),
+    ({"period": "custom", "end": "2025-04-25"}, "请填写开始日期"),
+    ({"period": "weekly", "end": "abc"}, "截止日期：日期格式应为 YYYY-MM-DD"),
+    ({"period": "weekly", "end": ""}, "截止日期：请填写截止日期"),
+    ({"period": "month", "end": "2025-04-25"}, "考核周期："),
+])
+def test_each_filter_mistake_is_one_chinese_message(client, login_as, world, query, expected):
+    login_as(world.editor)
+    response = client.get("/metrics/scorecard", query_string=query)
+    assert response.status_code == 422
+    errors = _errors(response.get_data(as_text=True))
+    assert len(errors) == 1 and expected in errors[0], errors
+    assert not re.search(r"[A-Za-z]{3,}", errors[0].replace("YYYY-MM-DD", ""))
+
+
+def test_branch_options_are_indented_without_blank_characters(client, login_as, world):
+    login_as(world.editor)
+    html = client.get("/metrics/scorecard").get_data(as_text=True)
+    assert "\u3000" not in html and "— " in html
