@@ -6,14 +6,21 @@ import logging
 import uuid
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.auth.services import issue_api_token
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.feed import bp, services
-from app.feed.forms import CompleteTaskForm, IssueTokenForm
+from app.feed.flashes import (
+    flash_for_task,
+    flash_form_errors_for_task,
+    page_messages,
+    task_messages,
+)
+from app.feed.forms import CompleteTaskForm, IssueTokenForm, ReachCorrectionForm
 from app.interactions.forms import KIND_CHOICES
 from app.interactions.models import KIND_LABELS
 from app.interactions.services import counts_by_task
@@ -23,10 +30,8 @@ from app.org.models import Role
 logger = logging.getLogger(__name__)
 
 
-def _flash_form_errors(form) -> None:
-    for field in form:
-        for error in field.errors:
-            flash(f"{field.label.text}：{error}", "error")
+bp.add_app_template_global(page_messages)
+bp.add_app_template_global(task_messages)
 
 
 @bp.get("/today")
@@ -50,11 +55,11 @@ def complete(task_id: int):
     """Mark one of the user's tasks done (form with optional 发送人数)."""
     form = CompleteTaskForm()
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors_for_task(task_id, form)
     else:
         services.complete_task(task_id, current_user.id, form.reach_count.data, business_now())
         db.session.commit()
-        flash("已标记完成", "success")
+        flash_for_task(task_id, "已标记完成", "success")
     return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))
 
 
@@ -75,3 +80,23 @@ def api_token():
     ))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/today/tasks/<int:task_id>/reach")
+@roles_required(Role.frontline)
+def correct_reach(task_id: int):
+    """Correct 发送人数 of one of the user's done tasks; refusals show on the task's card."""
+    form = ReachCorrectionForm()
+    if not form.validate_on_submit():
+        flash_form_errors_for_task(task_id, form)
+        return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))
+    try:
+        task = services.correct_reach_count(task_id, current_user.id, form.reach_count.data)
+    except (ValidationFailed, Conflict) as error:
+        db.session.rollback()
+        details = error.errors.values() if isinstance(error.errors, dict) else []
+        flash_for_task(task_id, "；".join(details) or error.message, "error")
+    else:
+        db.session.commit()
+        flash_for_task(task_id, f"发送人数已更正为 {task.reach_count} 人", "success")
+    return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))

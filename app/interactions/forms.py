@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.interactions.models import KIND_LABELS
 from app.interactions.schemas import EVENT_ID_MAX_CHARS, MAX_QUANTITY
@@ -40,7 +40,10 @@ class InteractionForm(FlaskForm):
         validators=[DataRequired()],
     )
     quantity = IntegerField(
-        "人数", default=1, validators=[DataRequired(), NumberRange(min=1, max=MAX_QUANTITY)]
+        "人数", default=1, validators=[
+            InputRequired(message="请填写人数"), NumberRange(min=1, message="至少为 1"),
+            NumberRange(max=MAX_QUANTITY, message=f"不能超过 {MAX_QUANTITY}"),
+        ],
     )
     amount_cny = DecimalField("转化金额（元）", places=2, validators=[Optional()])
     submit = SubmitField("登记")

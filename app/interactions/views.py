@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import flash, redirect, url_for
+from flask import redirect, url_for
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.extensions import db
+from app.feed.flashes import flash_for_task, flash_form_errors_for_task
 from app.interactions import bp
 from app.interactions.forms import InteractionForm
 from app.interactions.models import KIND_LABELS, InteractionKind
@@ -32,19 +33,17 @@ def log_for_task(task_id: int):
     """Record one event against the user's task through the same service as the API."""
     form = InteractionForm()
     if not form.validate_on_submit():
-        for field in form:
-            for error in field.errors:
-                flash(f"{field.label.text}：{error}", "error")
+        flash_form_errors_for_task(task_id, form)
     else:
         [result] = record_events(current_user.id, [_form_item(form, task_id)])
         db.session.commit()
         label = KIND_LABELS[InteractionKind(form.kind.data)]
         if result.status == CREATED:
-            flash(f"已登记：{label} × {form.quantity.data}", "success")
+            flash_for_task(task_id, f"已登记：{label} × {form.quantity.data}", "success")
         elif result.status == DUPLICATE:
-            flash("这条反馈已登记过，未重复计入", "info")
+            flash_for_task(task_id, "这条反馈已登记过，未重复计入", "info")
         elif result.status == CONFLICT:
-            flash("登记冲突，请刷新页面后重试", "error")
+            flash_for_task(task_id, "登记冲突，请刷新页面后重试", "error")
         else:
-            flash("；".join(result.errors.values()), "error")
+            flash_for_task(task_id, "；".join(result.errors.values()), "error")
     return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))

@@ -7,6 +7,8 @@ from app.broadcasts.models import TaskStatus
 from app.interactions.models import InteractionEvent
 from app.org.models import Role
 
+DAY_BEFORE = dt.date(2025, 4, 24)
+
 
 def test_today_requires_login(client):
     response = client.get("/today")
@@ -53,12 +55,13 @@ def test_mark_done_via_form_is_idempotent(db, client, login, make_task, frontlin
     db.session.refresh(task)
     first = task.completed_at
     assert task.status is TaskStatus.done and task.reach_count == 88 and first is not None
-    client.post(f"/today/tasks/{task.id}/complete", data={"reach_count": "5"})
+    client.post(f"/today/tasks/{task.id}/complete", data={"reach_count": "88"})
     db.session.refresh(task)
     assert task.completed_at == first and task.reach_count == 88
     html = client.get("/today").get_data(as_text=True)
     assert "已完成" in html and "发送 88 人" in html
     assert f'action="/today/tasks/{task.id}/complete"' not in html
+    assert f'action="/today/tasks/{task.id}/reach"' in html  # correction form instead
 
 
 def test_mark_done_rejects_negative_reach(db, client, login, make_task, frontline_a):
@@ -86,8 +89,8 @@ def _event_count(db) -> int:
     return db.session.scalar(select(func.count()).select_from(InteractionEvent))
 
 
-def test_log_reaction_via_form(db, client, login, make_task, frontline_a):
-    task = make_task(frontline_a)
+def test_log_reaction_via_form(db, client, login, fixed_clock, make_sent_task, frontline_a):
+    task = make_sent_task(frontline_a)
     login(frontline_a)
     form = {"event_id": "web-1", "kind": "comment", "quantity": "3"}
     client.post(f"/tasks/{task.id}/interactions", data=form)
@@ -99,8 +102,9 @@ def test_log_reaction_via_form(db, client, login, make_task, frontline_a):
     assert "已登记：评论 3" in html  # summary on the card
 
 
-def test_log_conversion_via_form_needs_amount(db, client, login, make_task, frontline_a):
-    task = make_task(frontline_a)
+def test_log_conversion_via_form_needs_amount(db, client, login, fixed_clock, make_sent_task,
+                                              frontline_a):
+    task = make_sent_task(frontline_a)
     login(frontline_a)
     client.post(f"/tasks/{task.id}/interactions",
                 data={"event_id": "web-2", "kind": "conversion", "quantity": "1"})
@@ -159,3 +163,57 @@ def test_due_dates_are_shanghai_time(client, login, make_task, frontline_a):
     make_task(frontline_a, due_at=dt.datetime(2025, 4, 24, 17, 0, tzinfo=dt.UTC))
     login(frontline_a)
     assert "截止 04-25 01:00" in client.get("/today").get_data(as_text=True)
+
+
+def _card(html: str, task_id: int) -> str:
+    """The HTML of one task card."""
+    start = html.index(f'id="task-{task_id}"')
+    return html[start:html.index("</section>", start)]
+
+
+def test_form_messages_show_inside_their_task_card(db, client, login, make_task, frontline_a):
+    first, second = make_task(frontline_a), make_task(frontline_a)
+    login(frontline_a)
+    client.post(f"/tasks/{second.id}/interactions",
+                data={"event_id": "web-c1", "kind": "conversion", "quantity": "1"})
+    html = client.get("/today").get_data(as_text=True)
+    main_top = html[html.index("<main>"):html.index('class="feed-title"')]
+    assert "转化" not in main_top  # not at the top of the long page
+    assert "转化须填写金额" in _card(html, second.id)
+    assert 'class="flash' not in _card(html, first.id)
+    client.post(f"/today/tasks/{first.id}/complete", data={"reach_count": "12"})
+    html = client.get("/today").get_data(as_text=True)
+    assert "已标记完成" in _card(html, first.id)
+
+
+def test_one_message_per_invalid_field(db, client, login, make_task, frontline_a):
+    task = make_task(frontline_a)
+    login(frontline_a)
+    client.post(f"/today/tasks/{task.id}/complete", data={"reach_count": "abc"})
+    card = _card(client.get("/today").get_data(as_text=True), task.id)
+    assert card.count('class="flash flash-error"') == 1 and "不是有效的整数" in card
+    client.post(f"/tasks/{task.id}/interactions",
+                data={"event_id": "web-q0", "kind": "like", "quantity": "0"})
+    card = _card(client.get("/today").get_data(as_text=True), task.id)
+    assert "人数：至少为 1" in card and "必填" not in card
+    assert _event_count(db) == 0
+
+
+def test_overdue_task_is_collapsed_with_a_stale_note(client, login, make_task, frontline_a):
+    old = make_task(frontline_a, run_date=DAY_BEFORE)
+    login(frontline_a)
+    card = _card(client.get("/today").get_data(as_text=True), old.id)
+    assert "内容为 2025-04-24 行情，已过时，请勿再发送" in card
+    assert '<details class="overdue-box">' in card
+    assert "copy-btn" not in card  # nothing to copy and resend
+    assert f'action="/today/tasks/{old.id}/complete"' in card  # can still be closed
+
+
+def test_amount_on_a_non_conversion_is_refused_in_chinese(db, client, login, make_task,
+                                                          frontline_a):
+    task = make_task(frontline_a)
+    login(frontline_a)
+    client.post(f"/tasks/{task.id}/interactions",
+                data={"event_id": "web-a1", "kind": "like", "quantity": "1", "amount_cny": "5"})
+    card = _card(client.get("/today").get_data(as_text=True), task.id)
+    assert "只有转化可以填写金额" in card and "conversion）" not in card
