@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from app.broadcasts.models import TaskStatus
 from app.market.models import ChartImage
 from app.org.models import Role
 from tests.factories import PostFactory, TaskFactory, UserFactory
@@ -68,3 +69,28 @@ def frontline_b(db):
     user = UserFactory(role=Role.frontline)
     db.session.commit()
     return user
+
+
+#: Fixed business clock of ``fixed_clock``: 2025-04-25 14:00 Asia/Shanghai.
+CLOCK_NOW = dt.datetime(2025, 4, 25, 6, 0, tzinfo=dt.UTC)
+#: When ``make_sent_task`` marks its task done: 09:15 Shanghai, after the 08:30 post.
+SENT_AT = dt.datetime(2025, 4, 25, 1, 15, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    """Pin ``business_now()`` in the feed and interactions code paths to ``CLOCK_NOW``."""
+    for module in ("app.interactions.services", "app.feed.api", "app.feed.views"):
+        monkeypatch.setattr(f"{module}.business_now", lambda: CLOCK_NOW)
+    return CLOCK_NOW
+
+
+@pytest.fixture
+def make_sent_task(make_task):
+    """``make_sent_task(staff, reach=50, **fields)``: a task already done with that reach."""
+
+    def _make(staff, reach=50, **fields):
+        fields.setdefault("completed_at", SENT_AT)
+        return make_task(staff, status=TaskStatus.done, reach_count=reach, **fields)
+
+    return _make

@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from app.feed.services import MAX_REACH_COUNT
 from app.interactions.forms import ChineseMeta
@@ -23,3 +23,16 @@ class IssueTokenForm(FlaskForm):
     """(Re)issue the caller's API token; the old one stops working."""
 
     submit = SubmitField("生成新令牌")
+
+
+class ReachCorrectionForm(FlaskForm):
+    """Correct the reach 发送人数 of a task already marked done."""
+
+    Meta = ChineseMeta
+
+    reach_count = IntegerField(
+        "发送人数",
+        validators=[InputRequired(message="请填写发送人数"),
+                    NumberRange(min=0, max=MAX_REACH_COUNT)],
+    )
+    submit = SubmitField("更正")

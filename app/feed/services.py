@@ -17,6 +17,7 @@ from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
 from app.content.models import CHANNEL_LABELS, Channel
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.interactions import services as interactions
 from app.market.models import ChartImage
 
 logger = logging.getLogger(__name__)
@@ -153,10 +154,12 @@ def _check_reach_count(reach_count: int | None) -> None:
 def complete_task(
     task_id: int, staff_id: int, reach_count: int | None, completed_at: dt.datetime
 ) -> Task:
-    """Mark the staff member's task done; completing it again changes nothing.
+    """Mark the staff member's task done; on a done task, correct its reach 发送人数.
 
-    The state change is one conditional ``UPDATE ... WHERE status = 'assigned'``, so two
-    concurrent completions keep the first one's time and reach.
+    The first completion is one conditional ``UPDATE ... WHERE status = 'assigned'``, so two
+    concurrent completions keep the first one's time and reach. Completing a done task
+    again with another ``reach_count`` corrects the reach (``completed_at`` unchanged);
+    again with the same reach or none changes nothing, so retries are idempotent.
 
     :param task_id: the task to complete.
     :param staff_id: the acting front-line user; must own the task.
@@ -164,7 +167,8 @@ def complete_task(
     :param completed_at: aware instant of completion (stored as UTC).
     :returns: the task, ``status=done``, with the first completion's ``completed_at``.
     :raises NotFound: unknown task or another user's task.
-    :raises ValidationFailed: ``reach_count`` negative, not an integer or implausibly large.
+    :raises ValidationFailed: ``reach_count`` negative, not an integer or implausibly large,
+        or (a correction) below what the events already logged require.
     :raises Conflict: the task's post has been withdrawn (cancelled).
     """
     if completed_at.tzinfo is None:
@@ -172,6 +176,8 @@ def complete_task(
     _check_reach_count(reach_count)
     task = get_own_task(task_id, staff_id)
     if task.status is TaskStatus.done:
+        if reach_count is not None and reach_count != task.reach_count:
+            _correct_reach(task, reach_count)
         return task
     if task.post.status is not PostStatus.published:
         raise Conflict("该内容已撤回，无需执行")
@@ -186,3 +192,39 @@ def complete_task(
         logger.info("task completed task_id=%s staff_id=%s reach=%s", task_id, staff_id,
                     reach_count)
     return task
+
+
+def correct_reach_count(task_id: int, staff_id: int, reach_count: int) -> Task:
+    """Correct the reach 发送人数 of the staff member's done task (``completed_at`` unchanged).
+
+    :param task_id: the task; must be done.
+    :param staff_id: the acting front-line user; must own the task.
+    :param reach_count: customers the post was sent to (>= 0).
+    :returns: the task with the new reach.
+    :raises NotFound: unknown task or another user's task.
+    :raises Conflict: the task is not done yet (complete it instead).
+    :raises ValidationFailed: bad ``reach_count``, or below what logged events require.
+    """
+    if reach_count is None:
+        raise ValidationFailed("发送人数无效", {"reach_count": "请填写发送人数"})
+    _check_reach_count(reach_count)
+    task = get_own_task(task_id, staff_id)
+    if task.status is not TaskStatus.done:
+        raise Conflict("任务尚未完成，请先标记完成")
+    if reach_count != task.reach_count:
+        _correct_reach(task, reach_count)
+    return task
+
+
+def _correct_reach(task: Task, reach_count: int) -> None:
+    """Set a done task's reach, never below what its logged events need (row locked)."""
+    db.session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
+    needed = interactions.reach_needed(task.id)
+    if reach_count < needed:
+        raise ValidationFailed("发送人数不能少于已登记的客户反馈", {
+            "reach_count": f"已登记的客户反馈要求发送人数至少为 {needed}"})
+    previous = task.reach_count
+    task.reach_count = reach_count
+    db.session.flush()
+    logger.info("task reach corrected task_id=%s staff_id=%s reach=%s->%s", task.id,
+                task.staff_id, previous, reach_count)

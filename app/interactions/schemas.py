@@ -93,7 +93,7 @@ def _occurred_at(value, now: dt.datetime, errors: dict) -> dt.datetime | None:
 def _amount(value, kind: InteractionKind | None, errors: dict) -> decimal.Decimal | None:
     if kind is not InteractionKind.conversion:
         if value is not None:
-            errors["amount_cny"] = "只有转化（conversion）可以填写金额"
+            errors["amount_cny"] = "只有转化可以填写金额"
         return None
     amount = None
     if isinstance(value, str | int | float) and not isinstance(value, bool):

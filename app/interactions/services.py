@@ -3,21 +3,30 @@
 A batch is validated item by item: bad items are reported and skipped, good items are
 inserted with ``INSERT ... ON CONFLICT (reporter_id, event_id) DO NOTHING`` so a
 retried batch never creates a second row, whatever the timing of the retry.
+
+A new event must also be plausible for its task (``app.interactions.rules``): the task is
+done with a reach, quantities stay within the reach, the time lies between the send and now.
+The batch's task rows are locked (``SELECT ... FOR UPDATE``) while it is judged, so two
+concurrent batches cannot together exceed a limit. An item whose ``event_id`` is already
+recorded is not judged again: it is a duplicate or a conflict, exactly as before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import logging
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import func, select
 
-from app.broadcasts.models import Task
+from app.broadcasts.models import Post, Task, TaskStatus
 from app.db import insert_on_conflict
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
+from app.interactions.rules import TaskFacts, check_event, required_reach
 from app.interactions.schemas import EventInput, parse_event
 from app.ops.clock import business_now
 
@@ -49,12 +58,18 @@ class ItemResult:
         return body
 
 
-def _own_task_ids(reporter_id: int, task_ids: set[int]) -> set[int]:
+def _task_facts(reporter_id: int, task_ids: set[int]) -> dict[int, TaskFacts]:
+    """The reporter's tasks among ``task_ids``, locked for the rest of the transaction."""
     if not task_ids:
-        return set()
-    return set(db.session.scalars(
-        select(Task.id).where(Task.id.in_(task_ids), Task.staff_id == reporter_id)
-    ))
+        return {}
+    rows = db.session.execute(
+        select(Task.id, Task.status, Task.reach_count, Task.completed_at, Post.scheduled_at)
+        .join(Post, Task.post_id == Post.id)
+        .where(Task.id.in_(task_ids), Task.staff_id == reporter_id)
+        .order_by(Task.id).with_for_update(of=Task)
+    )
+    return {row.id: TaskFacts(row.id, row.status is TaskStatus.done, row.reach_count,
+                              row.scheduled_at, row.completed_at) for row in rows}
 
 
 def _same_content(row, event: EventInput) -> bool:
@@ -72,18 +87,31 @@ def _same_input(a: EventInput, b: EventInput) -> bool:
     return same and (not timed or a.occurred_at == b.occurred_at)
 
 
+def _error(item, errors: dict[str, str]) -> ItemResult:
+    raw_id = item.get("event_id") if isinstance(item, dict) else None
+    return ItemResult(raw_id if isinstance(raw_id, str) else None, ERROR, errors)
+
+
 def _validate(reporter_id: int, items: list, now: dt.datetime) -> list[EventInput | ItemResult]:
     parsed = [parse_event(item, now) for item in items]
-    owned = _own_task_ids(reporter_id, {event.task_id for event, _ in parsed if event})
+    tasks = _task_facts(reporter_id, {event.task_id for event, _ in parsed if event})
+    recorded = set(_existing(reporter_id, [event.event_id for event, _ in parsed if event]))
+    logged = counts_by_task(list(tasks))
+    max_amount = decimal.Decimal(current_app.config["MAX_CONVERSION_AMOUNT_CNY"])
+    accepted: set[str] = set()
     checked: list[EventInput | ItemResult] = []
     for item, (event, errors) in zip(items, parsed, strict=True):
-        if event is not None and event.task_id not in owned:
+        if event is not None and event.task_id not in tasks:
             errors = {"task_id": "任务不存在"}
-        if errors:
-            raw_id = item.get("event_id") if isinstance(item, dict) else None
-            checked.append(ItemResult(raw_id if isinstance(raw_id, str) else None, ERROR, errors))
-        else:
-            checked.append(event)
+        elif event is not None and not ({event.event_id} & (recorded | accepted)):
+            totals = logged.setdefault(event.task_id, {})
+            errors = check_event(
+                tasks[event.task_id], event.kind, event.quantity, event.occurred_at,
+                event.amount_cny, totals.get(event.kind, 0), now, max_amount)
+            if not errors:
+                totals[event.kind] = totals.get(event.kind, 0) + event.quantity
+                accepted.add(event.event_id)
+        checked.append(_error(item, errors) if errors else event)
     return checked
 
 
@@ -127,9 +155,14 @@ def record_events(
     :param items: decoded JSON objects, keys ``event_id`` (str, 1..64 chars, unique per
         reporter), ``task_id`` (int), ``kind`` (an ``InteractionKind`` value), ``quantity``
         (int >= 1, default 1), ``occurred_at`` (ISO 8601 with offset, default ``now``),
-        ``amount_cny`` (decimal string or number in CNY, > 0, required for ``conversion``
-        and forbidden for every other kind).
-    :param now: aware time of receipt (default: current UTC time).
+        ``amount_cny`` (decimal string or number in CNY, > 0 and at most
+        ``MAX_CONVERSION_AMOUNT_CNY``, required for ``conversion`` and forbidden for every
+        other kind). A new event's task must be done with a reach above 0; per task and kind
+        the summed quantity stays within ``rules.quantity_limit``; ``occurred_at`` lies
+        between ``rules.earliest_occurred_at`` and ``now`` (+5 minutes). Items are judged in
+        order, so an item that would exceed a limit fails while earlier ones are recorded.
+    :param now: aware time of receipt (default: ``business_now()``, which follows a pinned
+        ``BUSINESS_DATE``).
     :returns: one ``ItemResult`` per item, in order. Within a batch a repeated ``event_id``
         is judged against its first occurrence.
     :raises ValidationFailed: more than ``MAX_BATCH_ITEMS`` items (nothing is recorded).
@@ -204,3 +237,12 @@ def counts_by_task(task_ids: list[int]) -> dict[int, dict[InteractionKind, int]]
     for task_id, kind, total in rows:
         counts.setdefault(task_id, {})[kind] = int(total)
     return counts
+
+
+def reach_needed(task_id: int) -> int:
+    """Smallest reach 发送人数 that the events already logged on a task require.
+
+    :param task_id: the task (the caller checks ownership and holds its row lock).
+    :returns: customers (>= 0), see ``rules.required_reach``.
+    """
+    return required_reach(counts_by_task([task_id]).get(task_id, {}))

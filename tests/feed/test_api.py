@@ -77,13 +77,31 @@ def test_complete_via_api_twice_keeps_first_completion(db, client, make_task, fr
     assert first.status_code == 200
     body = first.get_json()
     assert body["status"] == "done" and body["reach_count"] == 42 and body["completed_at"]
-    second = client.post(f"/api/v1/tasks/{task.id}/complete", json={"reach_count": 7},
+    second = client.post(f"/api/v1/tasks/{task.id}/complete", json={"reach_count": 42},
                          headers=headers)
     assert second.status_code == 200 and second.get_json() == body
+    corrected = client.post(f"/api/v1/tasks/{task.id}/complete", json={"reach_count": 7},
+                            headers=headers)
+    assert corrected.status_code == 200 and corrected.get_json() == {**body, "reach_count": 7}
     db.session.refresh(task)
-    assert task.status is TaskStatus.done and task.reach_count == 42
+    assert task.status is TaskStatus.done and task.reach_count == 7
     assert task.completed_at.astimezone(dt.UTC) == dt.datetime.fromisoformat(
         body["completed_at"])
+
+
+def test_reach_correction_below_logged_events_is_422(db, client, fixed_clock, make_sent_task,
+                                                     frontline_a):
+    task = make_sent_task(frontline_a, reach=35)
+    headers = bearer(frontline_a)
+    logged = client.post("/api/v1/interactions", headers=headers, json={"events": [
+        {"event_id": "c-1", "task_id": task.id, "kind": "comment", "quantity": 20}]})
+    assert logged.get_json()["created"] == 1
+    response = client.post(f"/api/v1/tasks/{task.id}/complete", json={"reach_count": 19},
+                           headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"reach_count": "已登记的客户反馈要求发送人数至少为 20"}
+    db.session.refresh(task)
+    assert task.reach_count == 35
 
 
 def test_complete_without_body(db, client, make_task, frontline_a):

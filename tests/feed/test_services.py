@@ -5,6 +5,7 @@ import pytest
 from app.broadcasts.models import PostStatus, TaskStatus
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.feed.services import complete_task, tasks_for_day
+from app.interactions.services import reach_needed, record_events
 from tests.feed.conftest import DAY
 
 NOW = dt.datetime(2025, 4, 25, 1, 15, tzinfo=dt.UTC)
@@ -58,10 +59,40 @@ def test_complete_is_idempotent(db, make_task, frontline_a):
     done = complete_task(task.id, frontline_a.id, 120, NOW)
     assert done.status is TaskStatus.done
     assert done.completed_at == NOW and done.reach_count == 120
-    again = complete_task(task.id, frontline_a.id, 5, NOW + dt.timedelta(hours=1))
+    again = complete_task(task.id, frontline_a.id, 120, NOW + dt.timedelta(hours=1))
     assert again.completed_at == NOW and again.reach_count == 120
+    no_reach = complete_task(task.id, frontline_a.id, None, NOW + dt.timedelta(hours=2))
+    assert no_reach.completed_at == NOW and no_reach.reach_count == 120
     db.session.expire_all()
     assert db.session.get(type(task), task.id).completed_at == NOW
+
+
+def test_completing_again_corrects_the_reach(db, make_task, frontline_a):
+    task = make_task(frontline_a)
+    complete_task(task.id, frontline_a.id, None, NOW)
+    later = NOW + dt.timedelta(hours=1)
+    assert complete_task(task.id, frontline_a.id, 35, later).reach_count == 35
+    assert complete_task(task.id, frontline_a.id, 5, later).reach_count == 5
+    assert complete_task(task.id, frontline_a.id, 5, later).reach_count == 5
+    db.session.expire_all()
+    stored = db.session.get(type(task), task.id)
+    assert (stored.reach_count, stored.completed_at, stored.status) == (5, NOW, TaskStatus.done)
+
+
+def test_reach_correction_never_below_logged_events(db, make_task, frontline_a):
+    task = make_task(frontline_a)
+    complete_task(task.id, frontline_a.id, 35, NOW)
+    record_events(frontline_a.id, [
+        {"event_id": "l1", "task_id": task.id, "kind": "like", "quantity": 30},
+        {"event_id": "r1", "task_id": task.id, "kind": "reply", "quantity": 31 * 20 - 5},
+    ], now=NOW + dt.timedelta(hours=1))
+    assert reach_needed(task.id) == 31  # 615 replies at most 20 per customer; 30 likes
+    with pytest.raises(ValidationFailed) as caught:
+        complete_task(task.id, frontline_a.id, 30, NOW)
+    assert caught.value.errors == {"reach_count": "已登记的客户反馈要求发送人数至少为 31"}
+    db.session.expire_all()
+    assert db.session.get(type(task), task.id).reach_count == 35
+    assert complete_task(task.id, frontline_a.id, 31, NOW).reach_count == 31
 
 
 def test_complete_without_reach(make_task, frontline_a):

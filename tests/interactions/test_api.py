@@ -20,8 +20,8 @@ def count() -> int:
     return db.session.scalar(select(func.count()).select_from(InteractionEvent))
 
 
-def test_batch_reply_and_retry(client, make_task, frontline_a, frontline_b):
-    mine, theirs = make_task(frontline_a), make_task(frontline_b)
+def test_batch_reply_and_retry(client, fixed_clock, make_sent_task, frontline_a, frontline_b):
+    mine, theirs = make_sent_task(frontline_a), make_sent_task(frontline_b)
     headers = bearer(frontline_a)
     batch = {"events": [
         {"event_id": "a-1", "task_id": mine.id, "kind": "comment", "quantity": 2,
