@@ -14,6 +14,7 @@ NAV = [
     ("feed.today", "今日任务", {Role.frontline}),
     ("content.index", "内容模板", {Role.editor, Role.reviewer, Role.admin}),
     ("broadcasts.plans", "SOP 计划", {Role.editor, Role.reviewer, Role.admin, Role.manager}),
+    ("broadcasts.tracking", "日跟踪", {Role.editor, Role.reviewer, Role.admin, Role.manager}),
     ("metrics.scorecard", "考核看板", {Role.manager, Role.admin, Role.editor, Role.reviewer}),
     ("feed.api_token", "API 令牌", {Role.frontline}),
 ]

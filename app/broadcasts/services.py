@@ -58,7 +58,8 @@ def create_plan(editor: User, name: str, template_id: int, branch_id: int,
     :param send_time: wall-clock time in ``timezone``.
     :param calendar: a code from ``CALENDAR_LABELS`` (``XSHG``, ``weekdays`` …).
     :raises PermissionDenied: unless ``editor`` is an editor or admin.
-    :raises ValidationFailed: unknown calendar/timezone, template not approved, unknown branch.
+    :raises ValidationFailed: unknown calendar/timezone, template not approved, unknown branch,
+        or an active plan with the same template, branch and send time (key ``plan``).
     """
     require_role(editor, Role.editor)
     errors = {}
@@ -75,6 +76,10 @@ def create_plan(editor: User, name: str, template_id: int, branch_id: int,
         errors["branch_id"] = "机构不存在"
     if not name.strip():
         errors["name"] = "请填写计划名称"
+    duplicate = _active_duplicate(template_id, branch_id, send_time)
+    if duplicate is not None:
+        errors["plan"] = (f"已有运行中的计划「{duplicate.name}」使用同一模板、同一下发范围和"
+                          f"同一发送时间 {send_time:%H:%M}，不能重复创建")
     if errors:
         raise ValidationFailed("SOP 计划无效", errors)
     plan = SopPlan(name=name.strip(), template_id=template_id, branch_id=branch_id,
@@ -83,6 +88,14 @@ def create_plan(editor: User, name: str, template_id: int, branch_id: int,
     db.session.add(plan)
     db.session.flush()
     return plan
+
+
+def _active_duplicate(template_id: int, branch_id: int, send_time: dt.time) -> SopPlan | None:
+    """An active plan that would send the same template to the same branch at the same time."""
+    return db.session.scalars(select(SopPlan).where(
+        SopPlan.template_id == template_id, SopPlan.branch_id == branch_id,
+        SopPlan.send_time == send_time, SopPlan.is_active.is_(True),
+    ).limit(1)).first()
 
 
 def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:
@@ -138,3 +151,36 @@ def posts_on(viewer: User, run_date: dt.date) -> list[PostProgress]:
     if scope is not None:
         query = query.where(User.branch_id.in_(scope))
     return [PostProgress(*row[:5], int(row[5] or 0)) for row in db.session.execute(query)]
+
+
+@dataclass(frozen=True)
+class PendingStaff:
+    """A front-line user who has not completed a post's task yet."""
+
+    name: str
+    branch_name: str
+
+
+def pending_staff_on(viewer: User, run_date: dt.date) -> dict[int, list[PendingStaff]]:
+    """Per post of ``run_date``, the staff in the viewer's scope whose task is still open.
+
+    :returns: ``{post_id: [PendingStaff, ...]}`` ordered by branch path then name; posts
+        whose tasks are all done are absent.
+    :raises PermissionDenied: for front-line users.
+    """
+    require_role(viewer, Role.editor, Role.reviewer, Role.manager)
+    query = (
+        select(Task.post_id, User.display_name, Branch.name)
+        .join(Post, Task.post_id == Post.id)
+        .join(User, Task.staff_id == User.id)
+        .join(Branch, User.branch_id == Branch.id)
+        .where(Post.run_date == run_date, Task.status != TaskStatus.done)
+        .order_by(Task.post_id, Branch.path, User.display_name)
+    )
+    scope = scope_branch_ids(viewer)
+    if scope is not None:
+        query = query.where(User.branch_id.in_(scope))
+    result: dict[int, list[PendingStaff]] = {}
+    for post_id, name, branch_name in db.session.execute(query):
+        result.setdefault(post_id, []).append(PendingStaff(name, branch_name))
+    return result

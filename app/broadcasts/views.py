@@ -79,9 +79,13 @@ def toggle_plan(plan_id: int):
 @roles_required(*VIEW_ROLES)
 def tracking():
     """Daily tracking 日跟踪: each post of a date with its execution progress."""
+    raw = request.args.get("date", "").strip()
     try:
-        day = dt.date.fromisoformat(request.args.get("date", ""))
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         day = business_today()
+        if raw:
+            flash(f"日期格式无效，已显示 {day.isoformat()}（日期格式应为 YYYY-MM-DD）", "error")
     return render_template("broadcasts/tracking.html", day=day,
-                           rows=plans.posts_on(current_user, day))
+                           rows=plans.posts_on(current_user, day),
+                           pending=plans.pending_staff_on(current_user, day))
