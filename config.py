@@ -6,6 +6,7 @@ created (never at import time of the app package). Names carry their units.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -20,6 +21,11 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 def _env_int(name: str, default: int) -> int:
     return int(_env(name, str(default)))
+
+
+def _env_time(name: str, default: str) -> dt.time:
+    """A wall-clock ``HH:MM`` setting; a malformed value fails at startup (ValueError)."""
+    return dt.time.fromisoformat(_env(name, default))
 
 
 class Config:
@@ -44,6 +50,9 @@ class Config:
         self.MARKET_HISTORY_DAYS = _env_int("MARKET_HISTORY_DAYS", 400)
         #: A last close older than this (calendar days before the run date) counts as missing.
         self.MARKET_MAX_STALE_DAYS = _env_int("MARKET_MAX_STALE_DAYS", 14)
+        #: Market cutoff, wall clock in TIMEZONE on the run date: content for a run date
+        #: uses only closes published by then (e.g. the US close dated the day before).
+        self.MARKET_CUTOFF_TIME = _env_time("MARKET_CUTOFF_TIME", "08:00")
         self.MARKET_REFRESH_INTERVAL_SECONDS = _env_int("MARKET_REFRESH_INTERVAL_SECONDS", 3600)
         self.CHART_SPEC_DIR = _env("CHART_SPEC_DIR", str(PROJECT_ROOT / "charts"))
         #: Where rendered chart PNGs are written; default ``<instance>/charts``.

@@ -79,6 +79,9 @@ def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
 
     Loads market bars (provider from ``MARKET_DATA_PROVIDER``), renders the chart
     specs, renders each approved template per front-line user in the sandbox,
+    using in both figures and charts only closes published by the market cutoff
+    (``app.market.services.market_cutoff``: ``run_date`` at ``MARKET_CUTOFF_TIME``,
+    Asia/Shanghai), never a close that happens after the morning send,
     checks compliance on the rendered text, then inserts one post per plan and
     one task per user. Re-running the same date inserts nothing new (unique keys
     with ON CONFLICT DO NOTHING). Flushes; the caller commits.

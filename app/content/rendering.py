@@ -1,7 +1,9 @@
 """Render templates with real market data: as the scheduler would, for previews and samples.
 
 Market figures come from ``app.market.services.market_context`` (``price_bars``),
-chart URLs from ``app.market.charts.render_charts``; the sandbox does the rest.
+chart URLs from ``app.market.charts.render_charts``; the sandbox does the rest. Both
+apply the market cutoff of the run date (``app.market.services.market_cutoff``), so a
+preview for date D shows the closes the D morning post will quote.
 """
 
 from __future__ import annotations

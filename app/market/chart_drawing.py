@@ -32,8 +32,8 @@ def _draw_rebased(figure: Figure, spec: ChartSpec, frames: dict[str, pd.DataFram
     ax = figure.add_subplot()
     closes = {code: frame["close"].iloc[-spec.window:] for code, frame in frames.items()}
     start = max(close.index[0] for close in closes.values())
+    closes = {code: close[close.index >= start] for code, close in closes.items()}
     for color, (code, close) in zip(COLORS, closes.items(), strict=False):
-        close = close[close.index >= start]
         if close.empty:
             continue
         rebased = close / close.iloc[0] * spec.base
@@ -43,7 +43,8 @@ def _draw_rebased(figure: Figure, spec: ChartSpec, frames: dict[str, pd.DataFram
     ax.axhline(spec.base, color="#888888", linewidth=1.2, linestyle="--")
     ax.legend(loc="best", frameon=False)
     _format_dates(ax)
-    return f"近{spec.window}个交易日表现，{start:%Y-%m-%d} = {spec.base:g}"
+    days = max(len(close) for close in closes.values())  # the window, or fewer if history is short
+    return f"近{days}个交易日表现，{start:%Y-%m-%d} = {spec.base:g}"
 
 
 def _draw_price_ma(figure: Figure, spec: ChartSpec, frames: dict[str, pd.DataFrame]) -> str:
@@ -62,19 +63,21 @@ def _draw_price_ma(figure: Figure, spec: ChartSpec, frames: dict[str, pd.DataFra
     ax.legend(loc="upper left", frameon=False)
     _format_dates(ax)
     averages = "、".join(f"{days}日" for days in spec.moving_averages)
-    return f"近{spec.window}个交易日收盘价与{averages}均线"
+    return f"近{len(shown)}个交易日收盘价与{averages}均线"
 
 
 def _draw_panels(figure: Figure, spec: ChartSpec, frames: dict[str, pd.DataFrame]) -> str:
     axes = figure.subplots(len(spec.series), 1, sharex=True, squeeze=False)[:, 0]
+    days = 0
     for ax, color, code in zip(axes, COLORS, spec.series, strict=False):
         series = get_series(code)
         close = frames[code]["close"].iloc[-spec.window:]
+        days = max(days, len(close))
         ax.plot(close.index.to_numpy(), close.to_numpy(), color=color, linewidth=2.4)
         ax.set_title(f"{series.name}  {close.iloc[-1]:.{series.digits}f}", loc="left")
         _format_dates(ax)
     figure.subplots_adjust(hspace=0.35)
-    return f"近{spec.window}个交易日收盘价"
+    return f"近{days}个交易日收盘价"
 
 
 _DRAWERS = {"rebased": _draw_rebased, "price_ma": _draw_price_ma, "panels": _draw_panels}

@@ -141,7 +141,9 @@ def render_charts(run_date: dt.date, skip_unavailable: bool = False) -> list[Cha
     Writes ``CHART_OUTPUT_DIR/<YYYY-MM-DD>/<spec>.png`` (atomically) and upserts one
     ``chart_images`` row per spec (unique on run date and spec). Flushes, never commits.
 
-    :param run_date: content run date; each series uses its bars on or before it.
+    :param run_date: content run date; each series uses only its bars published by
+        ``app.market.services.market_cutoff(run_date)``, so the images (and their
+        "截至" dates) match the figures of ``market_context(run_date)``.
     :param skip_unavailable: leave out (and log) a spec whose data is missing or stale
         instead of raising; the daily run then skips only the SOPs that need that chart.
     :returns: one ``ChartResult`` per rendered spec, in spec-name order.

@@ -1,11 +1,16 @@
 """Market data rules: load bars into ``price_bars``, build the template context.
 
 Dates are exchange-local trade dates (see ``app.market.instruments``); a run date
-is a calendar date in ``TIMEZONE`` (Asia/Shanghai). For each series the figures use
-the last close *on or before* the run date, so a market that is closed on the run
-date (e.g. Shanghai and Hong Kong on 2025-01-29, Lunar New Year) shows its previous
-close with that earlier ``as_of``. Closes older than ``MARKET_MAX_STALE_DAYS``
-(default 14 calendar days) are refused rather than shown as current.
+is a calendar date in ``TIMEZONE`` (Asia/Shanghai). Content for a run date may only
+use bars already published at the market cutoff, ``MARKET_CUTOFF_TIME`` (default
+08:00) in ``TIMEZONE`` on the run date (:func:`market_cutoff`): a bar dated D is
+published at D ``close_time`` in its exchange timezone (``Series.published_at``). So a
+post for 2025-04-25 quotes the Shanghai close of 2025-04-24 (2025-04-25's close
+happens at 15:00) and the Nasdaq close of 2025-04-24 (04:00 Beijing on 04-25). For
+each series the figures use the last published close, so a market that was closed
+(e.g. Shanghai on 2025-01-28, Lunar New Year) shows its previous close with that
+earlier ``as_of``. Closes older than ``MARKET_MAX_STALE_DAYS`` (default 14 calendar
+days before the run date) are refused rather than shown as current.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import current_app
@@ -25,8 +31,8 @@ from app.market.models import PriceBar
 from app.market.providers import MarketDataUnavailable, get_provider
 
 __all__ = [
-    "MarketDataUnavailable", "PERIOD_TRADING_DAYS", "market_context", "refresh_market_data",
-    "series_frame",
+    "MarketDataUnavailable", "PERIOD_TRADING_DAYS", "available_market_context",
+    "market_context", "market_cutoff", "refresh_market_data", "series_frame",
 ]
 
 logger = logging.getLogger(__name__)
@@ -92,16 +98,34 @@ def refresh_market_data(run_date: dt.date) -> dict[str, dt.date]:
     return as_of
 
 
+def market_cutoff(run_date: dt.date) -> dt.datetime:
+    """The instant by which a bar must be published to appear in content for ``run_date``.
+
+    :param run_date: the content run date (calendar date in ``TIMEZONE``).
+    :returns: timezone-aware ``run_date`` at ``MARKET_CUTOFF_TIME`` (a ``datetime.time``,
+        default 08:00) in ``TIMEZONE`` (Asia/Shanghai).
+    """
+    config = current_app.config
+    return dt.datetime.combine(run_date, config["MARKET_CUTOFF_TIME"],
+                               tzinfo=ZoneInfo(config["TIMEZONE"]))
+
+
 def _recent_bars(code: str, run_date: dt.date, count: int) -> list[PriceBar]:
-    """The last ``count`` bars on or before ``run_date``, oldest first; fresh or raise."""
+    """The last ``count`` bars published by the cutoff of ``run_date``, oldest first.
+
+    :raises MarketDataUnavailable: when there is none, or the last one is stale.
+    """
+    cutoff = market_cutoff(run_date)
+    # never past the run date itself, whatever the exchange timezone
+    last_usable = min(get_series(code).last_published_date(cutoff), run_date)
     bars = list(db.session.scalars(
         select(PriceBar)
-        .where(PriceBar.series_code == code, PriceBar.trade_date <= run_date)
+        .where(PriceBar.series_code == code, PriceBar.trade_date <= last_usable)
         .order_by(PriceBar.trade_date.desc())
         .limit(count)
     ))
     if not bars:
-        raise MarketDataUnavailable(f"no {code} bar on or before {run_date}")
+        raise MarketDataUnavailable(f"no {code} bar published by {cutoff.isoformat()}")
     max_stale = current_app.config["MARKET_MAX_STALE_DAYS"]
     if (run_date - bars[0].trade_date).days > max_stale:
         raise MarketDataUnavailable(
@@ -115,7 +139,7 @@ def _series_context(code: str, run_date: dt.date) -> dict:
     series = get_series(code)
     bars = _recent_bars(code, run_date, PERIOD_TRADING_DAYS + 1)
     if len(bars) < 2:
-        raise MarketDataUnavailable(f"need two {code} bars on or before {run_date}")
+        raise MarketDataUnavailable(f"need two {code} bars published for {run_date}")
     last, prev, base = bars[-1], bars[-2], bars[0]
     change = round(last.close / prev.close - 1, 6)
     return {
@@ -136,16 +160,19 @@ def _series_context(code: str, run_date: dt.date) -> dict:
 def market_context(run_date: dt.date) -> dict[str, dict]:
     """Market figures for templates (``market.<CODE>``), read from ``price_bars``.
 
+    Only closes published by :func:`market_cutoff` (``run_date`` at ``MARKET_CUTOFF_TIME``,
+    Asia/Shanghai) count, so e.g. run date 2025-04-25 shows closes dated 2025-04-24.
+
     :param run_date: the content run date (calendar date, Asia/Shanghai).
-    :returns: series code → dict with ``name`` (Chinese), ``close`` (last close on or
-        before ``run_date``, unrounded, series unit), ``prev_close`` (the close before it),
+    :returns: series code → dict with ``name`` (Chinese), ``close`` (last close published
+        by the cutoff, unrounded, series unit), ``prev_close`` (the close before it),
         ``change`` (fraction ``close/prev_close - 1``, rounded to 6 decimals),
         ``change_pct`` (``change * 100``, 4 decimals), ``as_of`` / ``prev_as_of`` (ISO
         dates of those closes), ``source`` (e.g. "Yahoo Finance ^HSI"), ``unit``,
         ``period_change_pct`` (percent change over ``PERIOD_TRADING_DAYS`` = 20 trading
         days of that series) and ``period_start`` (ISO date of the base close).
-    :raises MarketDataUnavailable: if a series has fewer than two bars on or before
-        ``run_date`` or its last one is older than ``MARKET_MAX_STALE_DAYS``.
+    :raises MarketDataUnavailable: if a series has fewer than two bars published by the
+        cutoff or its last one is older than ``MARKET_MAX_STALE_DAYS``.
     """
     context, missing = available_market_context(run_date)
     if missing:
@@ -172,10 +199,11 @@ def available_market_context(run_date: dt.date) -> tuple[dict[str, dict], dict[s
 
 
 def series_frame(code: str, run_date: dt.date, window: int) -> pd.DataFrame:
-    """The last ``window`` stored bars of one series, for charts.
+    """The last ``window`` stored bars of one series published by the cutoff, for charts.
 
     :param code: series code (e.g. ``"GOLD"``).
-    :param run_date: last calendar date included.
+    :param run_date: content run date; bars published after :func:`market_cutoff` of it
+        are left out (same rule as ``market_context``).
     :param window: number of trading days (bars of that series).
     :returns: frame indexed by naive ``trade_date`` (ascending) with float columns
         open/high/low/close/volume (NaN where unknown), series unit.

@@ -1,4 +1,3 @@
-import csv
 import datetime as dt
 import hashlib
 import json
@@ -20,8 +19,8 @@ from tests.factories import (
     TemplateVersionFactory,
     UserFactory,
 )
+from tests.market.helpers import csv_rows, published_days
 
-SNAPSHOT = Path(__file__).resolve().parents[2] / "app" / "market" / "snapshot"
 BRIEF = (
     "【环球市场】{{ date }}\n"
     "上证指数收于{{ '%.2f'|format(market.SSE.close) }}点（截至{{ market.SSE.as_of }}）；"
@@ -29,15 +28,6 @@ BRIEF = (
     "数据来源：{{ market.SSE.source }}、{{ market.HSI.source }}。\n"
     "市场有风险，投资须谨慎。{{ staff.name }}·{{ staff.branch }}"
 )
-
-
-def snapshot_close(filename: str, day: str) -> float:
-    for file in SNAPSHOT.glob(filename):
-        with file.open(newline="") as handle:
-            for row in csv.DictReader(handle):
-                if row["Date"] == day:
-                    return float(row["Close"])
-    raise AssertionError(f"{day} not in {filename}")
 
 
 def approved_template(body: str, product="general", chart_spec="global_indices"):
@@ -61,19 +51,32 @@ def plan(db):
     return SopPlanFactory(template=approved_template(BRIEF), branch=hq, calendar="weekdays")
 
 
-def test_posts_carry_the_snapshot_closes(plan):
+def published_close(code: str, run_date: dt.date) -> tuple[str, float]:
+    """(ISO date, CSV close) of the last bar published by the 08:00 cutoff of ``run_date``."""
+    day = published_days(code, run_date)[-1]
+    return day.isoformat(), float(csv_rows(code)[day]["Close"])
+
+
+def test_posts_carry_the_published_snapshot_closes(plan):
     result = run_day(dt.date(2025, 4, 25))
     assert result.posts_created == 1
     assert result.tasks_created == 3
     assert result.posts_skipped == []
-    assert result.market_as_of["SSE"] == "2025-04-25"
+    # sent 08:30 on 04-25: no close dated 04-25 exists yet (Nasdaq's 04-24 one does)
+    assert set(result.market_as_of.values()) == {"2025-04-24"}
+    for code in result.market_as_of:
+        assert result.market_as_of[code] == published_days(code, dt.date(2025, 4, 25))[-1] \
+            .isoformat(), code
     assert {c["spec"] for c in result.charts} >= {"global_indices", "gold", "cny_fx"}
-    sse = snapshot_close("sse_composite_000001.SS*.csv", "2025-04-25")
-    hsi = snapshot_close("hang_seng_HSI*.csv", "2025-04-25")
+    for chart in result.charts:
+        assert chart["as_of"] == {code: result.market_as_of[code] for code in chart["as_of"]}
+    sse_day, sse = published_close("SSE", dt.date(2025, 4, 25))
+    _, hsi = published_close("HSI", dt.date(2025, 4, 25))
+    assert sse != float(csv_rows("SSE")[dt.date(2025, 4, 25)]["Close"])
     tasks = _db.session.scalars(select(Task)).all()
     assert len(tasks) == 3
     for task in tasks:
-        assert f"上证指数收于{sse:.2f}点（截至2025-04-25）" in task.body
+        assert f"上证指数收于{sse:.2f}点（截至{sse_day}）" in task.body
         assert f"恒生指数收于{hsi:.2f}点" in task.body
         assert task.staff.display_name in task.body
         assert task.body_sha256 == hashlib.sha256(task.body.encode()).hexdigest()
@@ -101,10 +104,27 @@ def test_closed_market_uses_last_close_and_says_its_date(plan):
     result = run_day(dt.date(2025, 1, 29))  # Lunar New Year: Shanghai and Hong Kong closed
     assert result.posts_created == 1
     assert result.market_as_of["SSE"] == "2025-01-27"
-    assert result.market_as_of["IXIC"] == "2025-01-29"
-    sse = snapshot_close("sse_composite_000001.SS*.csv", "2025-01-27")
+    assert result.market_as_of["HSI"] == result.market_as_of["IXIC"] == "2025-01-28"
+    sse = float(csv_rows("SSE")[dt.date(2025, 1, 27)]["Close"])
+    _, hsi = published_close("HSI", dt.date(2025, 1, 29))
     body = _db.session.scalars(select(Task.body)).first()
     assert f"上证指数收于{sse:.2f}点（截至2025-01-27）" in body
+    assert f"恒生指数收于{hsi:.2f}点（截至2025-01-28）" in body
+    indices = next(c for c in result.charts if c["spec"] == "global_indices")
+    assert indices["as_of"]["SSE"] == "2025-01-27" and indices["as_of"]["IXIC"] == "2025-01-28"
+
+
+def test_cutoff_setting_decides_which_closes_a_run_uses(app, plan):
+    app.config["MARKET_CUTOFF_TIME"] = dt.time(16, 30)  # after the Asian closes
+    try:
+        result = run_day(dt.date(2025, 4, 25))
+    finally:
+        app.config["MARKET_CUTOFF_TIME"] = dt.time(8, 0)
+    assert result.market_as_of["SSE"] == result.market_as_of["HSI"] == "2025-04-25"
+    assert result.market_as_of["IXIC"] == "2025-04-24"
+    sse = float(csv_rows("SSE")[dt.date(2025, 4, 25)]["Close"])
+    body = _db.session.scalars(select(Task.body)).first()
+    assert f"上证指数收于{sse:.2f}点（截至2025-04-25）" in body
 
 
 def test_missing_figure_skips_the_sop_without_a_blank(db):

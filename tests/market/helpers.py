@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from app.market.instruments import get_series
 
@@ -23,7 +24,27 @@ def csv_close(code: str, day: dt.date) -> float:
     return float(csv_rows(code)[day]["Close"])
 
 
-def last_two_closes(code: str, run_date: dt.date) -> tuple[tuple[dt.date, float], ...]:
+def publication_cutoff(run_date: dt.date, cutoff_time: dt.time = dt.time(8, 0)) -> dt.datetime:
+    """The default market cutoff: ``run_date`` at 08:00 Asia/Shanghai (MARKET_CUTOFF_TIME)."""
+    return dt.datetime.combine(run_date, cutoff_time, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def published_days(code: str, run_date: dt.date, cutoff_time: dt.time = dt.time(8, 0),
+                   ) -> list[dt.date]:
+    """CSV trade dates of ``code`` whose bar is published by the cutoff, ascending.
+
+    Derived series use the dates both legs have (and have published).
+    """
+    series = get_series(code)
+    legs = (series.left, series.right) if series.is_derived else (code,)
+    days = set.intersection(*(set(csv_rows(leg)) for leg in legs))
+    cutoff = publication_cutoff(run_date, cutoff_time)
+    return sorted(day for day in days if series.published_at(day) <= cutoff)
+
+
+def last_two_published(code: str, run_date: dt.date, cutoff_time: dt.time = dt.time(8, 0),
+                       ) -> tuple[tuple[dt.date, float], ...]:
+    """The last two (date, CSV close) of a direct series published by the cutoff."""
     rows = csv_rows(code)
-    days = sorted(day for day in rows if day <= run_date)[-2:]
+    days = published_days(code, run_date, cutoff_time)[-2:]
     return tuple((day, float(rows[day]["Close"])) for day in days)

@@ -5,15 +5,18 @@ from pathlib import Path
 
 import pytest
 from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from sqlalchemy import func, select
 
-from app.market import charts
+from app.market import chart_drawing, charts
 from app.market.chart_specs import load_specs, parse_spec
 from app.market.charts import as_of_lines, render_chart, render_charts
 from app.market.fonts import cjk_font_family, cjk_font_path
 from app.market.models import ChartImage
-from app.market.services import refresh_market_data, series_frame
+from app.market.services import market_context, refresh_market_data, series_frame
+from tests.market.helpers import published_days
 
 D = dt.date
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -84,7 +87,8 @@ def test_render_charts_writes_pngs_and_upserts_rows(app, db):
         assert row.spec_name == result.spec and row.path == f"2025-04-25/{result.spec}.png"
         assert row.as_of == result.as_of and len(row.sha256) == 64
     gold = next(r for r in results if r.spec == "gold")
-    assert gold.as_of == {"GOLD": "2025-04-25"}
+    assert gold.as_of == {"GOLD": published_days("GOLD", D(2025, 4, 25))[-1].isoformat()}
+    assert gold.as_of == {"GOLD": "2025-04-24"}  # the 04-25 bar is stored but not yet published
     again = render_charts(D(2025, 4, 25))
     assert [r.chart_image_id for r in again] == [r.chart_image_id for r in results]
     assert db.session.scalar(select(func.count()).select_from(ChartImage)) == 3
@@ -94,14 +98,48 @@ def test_closed_market_as_of_is_per_series(db):
     refresh_market_data(D(2025, 1, 29))
     results = {r.spec: r for r in render_charts(D(2025, 1, 29))}
     as_of = results["global_indices"].as_of
-    assert as_of == {"SSE": "2025-01-27", "HSI": "2025-01-28", "IXIC": "2025-01-29",
-                     "N225": "2025-01-29"}
+    assert as_of == {"SSE": "2025-01-27", "HSI": "2025-01-28", "IXIC": "2025-01-28",
+                     "N225": "2025-01-28"}
     frames = {c: series_frame(c, D(2025, 1, 29), 3) for c in ("SSE", "HSI", "IXIC", "N225")}
     assert as_of_lines(frames) == [
-        "纳斯达克综合指数、日经225 截至 2025-01-29", "恒生指数 截至 2025-01-28",
-        "上证指数 截至 2025-01-27",
+        "恒生指数、纳斯达克综合指数、日经225 截至 2025-01-28", "上证指数 截至 2025-01-27",
     ]
     assert as_of_lines({"SSE": frames["SSE"]}) == ["截至 2025-01-27"]
+
+
+@pytest.mark.parametrize("run_date", [D(2025, 4, 25), D(2025, 1, 29)])
+def test_chart_as_of_equals_the_context_as_of(db, run_date):
+    refresh_market_data(run_date)
+    context = market_context(run_date)
+    for result in render_charts(run_date):
+        assert result.as_of == {code: context[code]["as_of"] for code in result.as_of}
+        spec = next(s for s in load_specs() if s.name == result.spec)
+        frames = {c: series_frame(c, run_date, spec.bars_needed) for c in spec.series}
+        # the "截至" text drawn on the image is built from these frames
+        dates = {line.rsplit(" ", 1)[-1] for line in as_of_lines(frames)}
+        assert dates == {context[code]["as_of"] for code in spec.series}
+
+
+def _subtitle(spec, frames):
+    figure = Figure(figsize=(10.8, 10.8), dpi=100)
+    FigureCanvasAgg(figure)
+    return chart_drawing.draw(figure, spec, frames)
+
+
+def test_rebased_subtitle_counts_the_bars_actually_drawn(db):
+    run_date = D(2025, 1, 29)  # the Nasdaq snapshot starts 2024-11-19: under 60 bars
+    refresh_market_data(run_date)
+    spec = next(s for s in load_specs() if s.name == "global_indices")
+    frames = {c: series_frame(c, run_date, spec.bars_needed) for c in spec.series}
+    ixic_days = published_days("IXIC", run_date)
+    start = ixic_days[0]
+    assert len(ixic_days) < spec.window
+    drawn = max(len([d for d in published_days(c, run_date)[-spec.window:] if d >= start])
+                for c in spec.series)
+    assert _subtitle(spec, frames) == f"近{drawn}个交易日表现，{start.isoformat()} = 100"
+    refresh_market_data(D(2025, 4, 25))
+    frames = {c: series_frame(c, D(2025, 4, 25), spec.bars_needed) for c in spec.series}
+    assert _subtitle(spec, frames).startswith(f"近{spec.window}个交易日表现，")
 
 
 def test_render_chart_is_deterministic(app, db):

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from app.market.charts import render_charts
 from app.market.models import ChartImage, PriceBar
 from app.market.services import refresh_market_data
+from tests.market.helpers import published_days
 
 D = dt.date
 URL = "/charts/2025-04-25/gold.png"
@@ -68,7 +69,8 @@ def test_cli_charts_prints_json_list(runner, db):
     assert result.exit_code == 0, result.output
     charts = json.loads(result.output)
     assert [c["spec"] for c in charts] == ["cny_fx", "global_indices", "gold"]
-    assert charts[2]["url"] == URL and charts[2]["as_of"] == {"GOLD": "2025-04-25"}
+    gold_as_of = published_days("GOLD", D(2025, 4, 25))[-1].isoformat()  # 04-24: 04-25 not yet
+    assert charts[2]["url"] == URL and charts[2]["as_of"] == {"GOLD": gold_as_of}
     assert db.session.get(ChartImage, charts[2]["chart_image_id"]).spec_name == "gold"
 
 
