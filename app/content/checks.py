@@ -74,7 +74,7 @@ def findings_for_body(
     except TemplateRenderError as error:
         failure = BodyFinding(RENDER_RULE_ID, "block", RENDER_ONLY, RENDER_ONLY,
                               f"示例渲染失败（{sample_date.isoformat()}）：{error.message}"[:255],
-                              "模板须能以当日行情完整渲染（StrictUndefined）")
+                              "模板须能以当日行情完整渲染（缺少任何数值即报错，不留空白）")
         return sorted([*body_hits, failure], key=_order), sample_date
     rendered = check_rendered(text, product)
     rendered_rules = {f.rule_id for f in rendered}

@@ -53,3 +53,27 @@ def finding_counts(findings) -> dict[str, int]:
     for finding in findings:
         counts[finding.severity] = counts.get(finding.severity, 0) + 1
     return counts
+
+
+def chart_titles() -> dict[str, str]:
+    """Chinese title of each chart spec, by spec name (e.g. ``{"gold": "COMEX黄金走势"}``).
+
+    :returns: titles from ``app.market.chart_specs.load_specs()``; a spec name missing from
+        the files (or an unreadable spec folder) falls back to the name itself.
+    """
+    from app.content.rendering import chart_spec_names
+    from app.market.chart_specs import load_specs
+
+    try:
+        titles = {spec.name: spec.title for spec in load_specs()}
+    except (OSError, ValueError):
+        titles = {}
+    return {name: titles.get(name, name) for name in chart_spec_names()} | titles
+
+
+def series_label(code: str) -> str:
+    """Chinese name of a market series code (``"EURCNY"`` → ``"欧元/人民币"``); unknown → code."""
+    from app.market.instruments import SERIES
+
+    series = SERIES.get(code)
+    return series.name if series else code

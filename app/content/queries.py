@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.content.models import ContentTemplate, TemplateStatus, TemplateVersion
@@ -36,3 +36,11 @@ def get_version(template_id: int, number: int) -> TemplateVersion:
     if version is None:
         raise NotFound("版本不存在")
     return version
+
+
+def active_plan_count(template_id: int) -> int:
+    """Number of active SOP plans that send this template (shown before retiring it)."""
+    from app.broadcasts.models import SopPlan
+
+    return db.session.scalar(select(func.count(SopPlan.id)).where(
+        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))) or 0

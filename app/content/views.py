@@ -20,8 +20,7 @@ from app.content.models import (
     STATUS_LABELS,
     TemplateStatus,
 )
-from app.content.presenters import finding_counts, highlight
-from app.content.rendering import chart_spec_names
+from app.content.presenters import chart_titles, finding_counts, highlight, series_label
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.org.models import Role
@@ -34,7 +33,8 @@ def inject_labels():
     """Chinese labels for statuses, products and channels in content pages."""
     return {"STATUS_LABELS": STATUS_LABELS, "PRODUCT_LABELS": PRODUCT_LABELS,
             "CHANNEL_LABELS": CHANNEL_LABELS, "RENDER_ONLY": RENDER_ONLY,
-            "finding_counts": finding_counts}
+            "finding_counts": finding_counts, "series_label": series_label,
+            "chart_title": lambda name: chart_titles().get(name, name) if name else "无"}
 
 
 @bp.route("/")
@@ -43,7 +43,8 @@ def index():
     """All templates with status, product, channel, last edit and findings count."""
     status = TemplateStatus.__members__.get(request.args.get("status", ""))
     return render_template("content/index.html", templates=queries.list_templates(status),
-                           status=status, can_create=current_user.role in (Role.editor, Role.admin))
+                           status=status, can_create=current_user.role in (Role.editor, Role.admin),
+                           chart_titles=chart_titles())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -52,7 +53,7 @@ def new():
     """Create a template (version 1 is checked for compliance right away)."""
     form = NewTemplateForm()
     form.chart_spec.choices = [SelectChoice("", "无配图")] + [
-        SelectChoice(name, name) for name in chart_spec_names()]
+        SelectChoice(name, title) for name, title in chart_titles().items()]
     if form.validate_on_submit():
         try:
             template = services.create_template(
@@ -82,6 +83,7 @@ def _show_page(template, review_form=None, status: int = 200):
         "content/show.html", template=template, version=version,
         segments=highlight(version.body, version.findings), blockers=blockers,
         review_form=review_form or ReviewForm(), action_form=ActionForm(),
+        active_plans=queries.active_plan_count(template.id),
         is_editor=current_user.role in (Role.editor, Role.admin),
         is_reviewer=current_user.role in (Role.reviewer, Role.admin),
     ), status
@@ -92,6 +94,9 @@ def _show_page(template, review_form=None, status: int = 200):
 def edit(template_id: int):
     """Edit the body; saving creates a new version and lists its findings."""
     template = services.get_template(template_id)
+    if template.status is TemplateStatus.retired:
+        flash("模板已停用，不能编辑", "info")
+        return redirect(url_for("content.show", template_id=template.id))
     form = BodyForm(body=template.latest_version.body)
     status = 200
     if form.validate_on_submit():
