@@ -30,6 +30,21 @@ def test_render_library_template_as_the_scheduler_would(runner, db):
     assert {"global_indices", "gold", "cny_fx"} <= charts
 
 
+def test_render_quotes_only_closes_published_before_the_morning_post(runner, db):
+    from tests.market.helpers import csv_rows, published_days
+
+    result = runner.invoke(args=["content", "render", str(LIBRARY / "global_indices_morning.j2"),
+                                 "--date", DEMO_DATE.isoformat()])
+    assert result.exit_code == 0, result.output
+    for code in ("SSE", "HSI", "IXIC", "N225"):
+        day = published_days(code, DEMO_DATE)[-1]  # 2025-04-24: 04-25 closes come later
+        close = float(csv_rows(code)[day]["Close"])
+        assert day < DEMO_DATE
+        assert f"收报 {close:,.2f} 点" in result.stdout, code
+        assert f"（{day.isoformat()} 收盘）" in result.stdout, code
+    assert f"（{DEMO_DATE.isoformat()} 收盘）" not in result.stdout
+
+
 def test_render_with_staff_signature(runner, db, stub_charts):
     UserFactory(username="rm777", display_name="赵敏", branch=BranchFactory(name="滨江支行"))
     db.session.commit()

@@ -12,6 +12,7 @@ from app.content.sandbox import build_context, render_body
 from app.errors import Conflict, ValidationFailed
 from tests.content.conftest import DEMO_DATE
 from tests.factories import BranchFactory, UserFactory
+from tests.market.helpers import published_days
 
 LIBRARY = Path(__file__).resolve().parents[2] / "content_templates"
 INDICES = ("SSE", "HSI", "IXIC", "N225")
@@ -91,8 +92,9 @@ def test_closed_market_shows_its_own_as_of(db):
     refresh_market_data(day)
     market = market_context(day)
     text = _render("global-indices-morning", market, run_date=day)
-    assert market["SSE"]["as_of"] < day.isoformat()
+    assert market["SSE"]["as_of"] == published_days("SSE", day)[-1].isoformat() == "2025-01-27"
     assert f"（{market['SSE']['as_of']} 收盘）" in text
+    assert f"（{market['IXIC']['as_of']} 收盘）" in text and market["IXIC"]["as_of"] == "2025-01-28"
 
 
 def test_install_library_is_idempotent_and_four_eyes(db, editor, reviewer, market):

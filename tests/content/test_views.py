@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 
 import pytest
@@ -5,6 +6,7 @@ import pytest
 from app.content import services
 from app.content.models import TemplateStatus
 from tests.factories import UserFactory
+from tests.market.helpers import csv_rows, published_days
 
 SAFE = "定投是一种纪律性的投资方式。基金有风险，投资须谨慎。\n—— {{ staff.name }}"
 UNSAFE = "本基金保本保息。投资有风险，投资须谨慎。"
@@ -163,8 +165,11 @@ def test_preview_renders_text_chart_and_findings(client, login_as, editor, marke
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert f"上证指数收报 {market['SSE']['close']:,.2f} 点" in html
+    day = published_days("SSE", dt.date(2025, 4, 25))[-1]  # as the 08:30 post would quote
+    assert f"上证指数收报 {float(csv_rows('SSE')[day]['Close']):,.2f} 点" in html
+    assert f"截至 {day.isoformat()}" in html and day < dt.date(2025, 4, 25)
     assert "示例客户经理" in html
-    url = chart_url(__import__("datetime").date(2025, 4, 25), "global_indices")
+    url = chart_url(dt.date(2025, 4, 25), "global_indices")
     assert f'src="{url}"' in html
     with client.get(url) as image:
         assert image.status_code == 200 and image.mimetype == "image/png"
