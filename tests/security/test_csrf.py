@@ -64,7 +64,7 @@ def test_form_routes_are_the_expected_ones(csrf_app):
     assert {rule.endpoint for rule in _form_post_rules(csrf_app)} == {
         "auth.login", "auth.logout", "content.new", "content.edit", "content.submit",
         "content.approve", "content.reject", "content.retire", "broadcasts.plans",
-        "broadcasts.toggle_plan", "feed.complete", "feed.api_token",
+        "broadcasts.toggle_plan", "feed.complete", "feed.correct_reach", "feed.api_token",
         "interactions.log_for_task"}
 
 

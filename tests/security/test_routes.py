@@ -43,6 +43,7 @@ ROUTES: dict[str, dict[str, frozenset[Role] | None]] = {
     "market.chart_image": {"GET": EVERYONE},
     "feed.today": {"GET": FRONTLINE},
     "feed.complete": {"POST": FRONTLINE},
+    "feed.correct_reach": {"POST": FRONTLINE},
     "feed.api_token": {"GET": FRONTLINE, "POST": FRONTLINE},
     "interactions.log_for_task": {"POST": FRONTLINE},
     "api.feed_today": {"GET": FRONTLINE},
