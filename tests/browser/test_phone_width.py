@@ -1,0 +1,25 @@
+"""Real browser at phone width (390 px): middle-office pages must not scroll sideways."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("path", ["/content/", "/content/1/edit", "/content/new", "/plans",
+                                  "/tracking"])
+def test_editor_pages_fit_a_phone(login, path):
+    page = login("editor", viewport=PHONE)
+    page.goto(path)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{path} is {width}px wide"
+
+
+def test_favicon_is_linked_and_served(login):
+    page = login("editor", viewport=PHONE)
+    href = page.get_attribute("link[rel=icon]", "href")
+    response = page.request.get(href)
+    assert response.status == 200 and "svg" in response.headers["content-type"]
