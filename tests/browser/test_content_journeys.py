@@ -7,9 +7,8 @@ prepared through the services when it runs alone (``pytest -k``).
 
 from __future__ import annotations
 
-import csv
+import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -20,13 +19,12 @@ from app.content.models import ContentTemplate, TemplateStatus
 from app.extensions import db
 from app.org.models import User
 from tests.browser.helpers import screenshot, wait_image_loaded
+from tests.market.helpers import csv_rows, published_days
 
 pytestmark = pytest.mark.browser
 
 PREVIEW_DATE = "2025-04-25"
 EARLIER_DATE = "2025-04-24"
-SSE_CSV = (Path(__file__).resolve().parents[2]
-           / "app/market/snapshot/sse_composite_000001.SS.csv")
 TITLE = "浏览器测试·上证早报"
 BLOCKING_BODY = (
     "【上证早报】上证指数收报 {{ market.SSE.close|num }} 点，现在入场稳赚不赔！\n\n"
@@ -92,12 +90,14 @@ def _bodies(app, template_id: int) -> list[str]:
         return [v.body for v in db.session.get(ContentTemplate, template_id).versions]
 
 
-def _sse_close(day: str) -> float:
-    with SSE_CSV.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            if row["Date"] == day:
-                return float(row["Close"])
-    raise AssertionError(f"{day} not in {SSE_CSV.name}")
+def _sse_published(run_date: str) -> tuple[str, float]:
+    """(ISO date, CSV close) of the last SSE bar published by 08:00 on ``run_date``.
+
+    The SSE bar dated D is published at 15:00 on D, so the morning of D quotes D-1
+    (or the last trading day before it).
+    """
+    day = published_days("SSE", dt.date.fromisoformat(run_date))[-1]
+    return day.isoformat(), float(csv_rows("SSE")[day]["Close"])
 
 
 def _nav(page, label: str) -> None:
@@ -162,10 +162,12 @@ def test_editor_fixes_a_blocking_phrase_previews_with_market_data_and_submits(
         page.fill("input[name=date]", day)
         page.get_by_role("button", name="按此日期预览").click()
         page.wait_for_url(re.compile(rf"/content/{template_id}/preview\?date={day}$"))
-        expect(rendered).to_contain_text(f"上证指数收报 {_sse_close(day):,.2f} 点")
-    close = f"{_sse_close(PREVIEW_DATE):,.2f}"
-    expect(rendered).to_contain_text(f"上证指数收报 {close} 点（{PREVIEW_DATE} 收盘）")
-    expect(rendered).to_contain_text(f"截至 {PREVIEW_DATE}")
+        as_of, close = _sse_published(day)
+        expect(rendered).to_contain_text(f"上证指数收报 {close:,.2f} 点（{as_of} 收盘）")
+    as_of, close = _sse_published(PREVIEW_DATE)
+    assert as_of < PREVIEW_DATE  # the 08:30 post cannot quote the close of 15:00 that day
+    expect(rendered).to_contain_text(f"上证指数收报 {close:,.2f} 点（{as_of} 收盘）")
+    expect(rendered).to_contain_text(f"截至 {as_of}")
     expect(rendered).to_contain_text("市场有风险，投资须谨慎")
     assert "{{" not in rendered.inner_text()
     chart = page.locator(".phone-preview img.post-chart")
