@@ -71,3 +71,18 @@ def test_seed_command_refused_when_demo_accounts_are_not_allowed(app, runner):
         app.config["ALLOW_DEMO_ACCOUNTS"] = True
     assert result.exit_code == 1
     assert "not allowed" in result.output
+
+
+def test_seeded_posts_quote_only_closes_published_before_they_are_sent(db):
+    from app.market.instruments import get_series
+    from tests.market.helpers import published_days
+
+    seed("pw", dt.date(2025, 4, 25), days=2)
+    posts = _db.session.scalars(select(Post)).all()
+    assert {post.run_date for post in posts} == {dt.date(2025, 4, 24), dt.date(2025, 4, 25)}
+    for post in posts:
+        assert post.market_as_of, post.id
+        for code, as_of in post.market_as_of.items():
+            published = get_series(code).published_at(dt.date.fromisoformat(as_of))
+            assert published <= post.scheduled_at, (post.run_date, code, as_of)
+            assert as_of == published_days(code, post.run_date)[-1].isoformat()
