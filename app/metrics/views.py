@@ -29,8 +29,10 @@ FILTER_ARGS = ("branch_id", "period", "end", "start")
 def _filter_form() -> ScorecardFilterForm:
     form = ScorecardFilterForm(formdata=request.args, end=business_today())
     choices = [SelectChoice("", "全行")] if metrics.sees_whole_bank(current_user) else []
-    choices += [SelectChoice(str(b.id), "— " * (b.path.count("/") - 2) + b.name)
-                for b in metrics.branch_choices(current_user)]
+    branches = metrics.branch_choices(current_user)
+    top = min((b.path.count("/") for b in branches), default=0)
+    choices += [SelectChoice(str(b.id), "— " * (b.path.count("/") - top) + b.name)
+                for b in branches]
     form.branch_id.choices = choices
     return form
 

@@ -70,7 +70,8 @@ def test_manager_reads_both_sides_of_the_scorecard_and_switches_period(live_serv
     page.wait_for_url(re.compile(r"/metrics/scorecard$"))
 
     branches = page.locator("select[name=branch_id] option").all_inner_texts()
-    assert {b.strip() for b in branches} >= {"杭州分行", *HZ_SUB_BRANCHES}
+    assert {b.removeprefix("— ") for b in branches} >= {"杭州分行", *HZ_SUB_BRANCHES}
+    assert "杭州分行" in branches  # the manager's own branch is the unindented top
     assert not any("宁波" in b for b in branches)
     expect(page.locator("select[name=period]")).to_have_value("weekly")
 
