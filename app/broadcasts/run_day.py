@@ -146,7 +146,10 @@ def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
     if not staff:
         raise PlanSkipped("计划范围内没有在岗的客户经理")
     if template.chart_spec and template.chart_spec not in chart_ids:
-        raise PlanSkipped(f"图表 {template.chart_spec} 未生成（行情数据缺失）")
+        from app.content.presenters import chart_titles
+
+        title = chart_titles().get(template.chart_spec, template.chart_spec)
+        raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）")
     bodies = _render_for_staff(version.body, template.product.value, run_date, market,
                                chart_urls, staff)
     scheduled_at = _scheduled_at(plan, run_date)

@@ -11,6 +11,7 @@ from app.broadcasts.models import Post, Task
 from app.broadcasts.run_day import run_day
 from app.content.models import ProductCategory, TemplateStatus
 from app.extensions import db as _db
+from app.market.chart_specs import load_spec
 from app.org.models import BranchLevel
 from tests.factories import (
     BranchFactory,
@@ -232,7 +233,8 @@ def test_a_stale_market_skips_only_the_sops_that_need_it(db):
     assert "global_indices" not in {c["spec"] for c in result.charts}
     assert result.posts_created == 1
     assert [s.sop for s in result.posts_skipped] == [indices.name]
-    assert "global_indices" in result.posts_skipped[0].reason
+    title = load_spec("global_indices").title
+    assert f"配图「{title}」未生成" in result.posts_skipped[0].reason
 
 
 def test_cli_rejects_an_unknown_sop_id(runner, plan):
