@@ -77,3 +77,40 @@ def series_label(code: str) -> str:
 
     series = SERIES.get(code)
     return series.name if series else code
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a version comparison: ``kind`` is ``add``, ``delete`` or ``same``."""
+
+    kind: str
+    text: str
+
+
+def body_diff(old: str, new: str) -> list[DiffLine]:
+    """Line-by-line comparison of two template bodies (``difflib.ndiff``).
+
+    :param old: the earlier body (e.g. the approved version).
+    :param new: the later body (e.g. the version in review).
+    :returns: lines in order; ndiff's ``?`` hint lines are dropped. Empty when equal.
+    """
+    if old == new:
+        return []
+    import difflib
+
+    kinds = {"+ ": "add", "- ": "delete", "  ": "same"}
+    return [DiffLine(kinds[line[:2]], line[2:])
+            for line in difflib.ndiff(old.splitlines(), new.splitlines())
+            if line[:2] in kinds]
+
+
+def comparison_base(template, version):
+    """The version a reviewer should compare ``version`` with, or ``None``.
+
+    The approved version when it differs from ``version``; otherwise the previous one.
+    """
+    approved = template.approved_version
+    if approved is not None and approved.id != version.id:
+        return approved
+    earlier = [v for v in template.versions if v.number < version.number]
+    return earlier[-1] if earlier else None

@@ -20,7 +20,14 @@ from app.content.models import (
     STATUS_LABELS,
     TemplateStatus,
 )
-from app.content.presenters import chart_titles, finding_counts, highlight, series_label
+from app.content.presenters import (
+    body_diff,
+    chart_titles,
+    comparison_base,
+    finding_counts,
+    highlight,
+    series_label,
+)
 from app.errors import Conflict, PermissionDenied, ValidationFailed
 from app.extensions import db
 from app.org.models import Role
@@ -79,8 +86,10 @@ def show(template_id: int):
 def _show_page(template, review_form=None, status: int = 200):
     version = template.latest_version
     blockers = services.approval_blockers(template, current_user)
+    base = comparison_base(template, version)
     return render_template(
-        "content/show.html", template=template, version=version,
+        "content/show.html", template=template, version=version, base=base,
+        diff=body_diff(base.body, version.body) if base is not None else [],
         segments=highlight(version.body, version.findings), blockers=blockers,
         review_form=review_form or ReviewForm(), action_form=ActionForm(),
         active_plans=queries.active_plan_count(template.id),
