@@ -19,7 +19,6 @@ import argparse
 import random
 import re
 import sys
-import time
 import unicodedata
 from pathlib import Path
 
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.content.compliance import blocking, check_text, load_rules  # noqa: E402
 from app.content.normalize import normalize  # noqa: E402
+from bench.timing import best  # noqa: E402
 
 MARKET = [
     "今日恒生指数收于{a},{b:03d}.{c:02d}点，涨幅{p}%，上证指数收于3,{b:03d}.{c:02d}点。",
@@ -70,15 +70,6 @@ def make_posts(count: int, seed: int) -> list[tuple[str, str]]:
                   "p": round(rng.uniform(0.1, 3), 2), "q": round(rng.uniform(0.1, 3), 2)}
         posts.append(("\n".join(line.format(**values) for line in lines), product))
     return posts
-
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def main() -> None:

@@ -30,16 +30,8 @@ from app.market.instruments import SERIES_CODES  # noqa: E402
 from app.market.models import PriceBar  # noqa: E402
 from app.market.providers import get_provider  # noqa: E402
 from app.market.services import market_context, refresh_market_data  # noqa: E402
+from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402
-
-
-def best(fn, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def provider_read(run_date: dt.date, days: int) -> int:

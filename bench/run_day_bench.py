@@ -20,7 +20,6 @@ import datetime as dt
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -31,6 +30,7 @@ from sqlalchemy import select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402
 
 RUN_DATE = dt.date(2025, 4, 25)
@@ -67,12 +67,6 @@ def build(staff: int):
     return [t.approved_version.body for t in plans]
 
 
-def timed(fn):
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--staff", type=int, default=2000)
@@ -88,17 +82,17 @@ def main() -> None:
         from app.market.services import market_context, refresh_market_data
 
         refresh_market_data(RUN_DATE)
-        chart_s, charts = timed(lambda: render_charts(RUN_DATE))
+        chart_s, charts = best(lambda: render_charts(RUN_DATE))
         market = market_context(RUN_DATE)
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
             import pstats
 
             profiler = cProfile.Profile()
-            run_s, result = timed(lambda: profiler.runcall(run_day, RUN_DATE))
+            run_s, result = best(lambda: profiler.runcall(run_day, RUN_DATE))
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         else:
-            run_s, result = timed(lambda: run_day(RUN_DATE))
+            run_s, result = best(lambda: run_day(RUN_DATE))
         db.session.commit()
         tasks = result.tasks_created
 
@@ -110,7 +104,7 @@ def main() -> None:
         compiled = [plain.from_string(b) for b in bodies]
         context = {"date": RUN_DATE.isoformat(), "market": market,
                    "charts": {c.spec: c.url for c in charts}}
-        render_s, _ = timed(lambda: [t.render(staff={"name": f"客户经理{i}", "branch": "总行"},
+        render_s, _ = best(lambda: [t.render(staff={"name": f"客户经理{i}", "branch": "总行"},
                                               **context)
                                      for t in compiled for i in range(args.staff)])
         db.session.execute(text("CREATE TABLE scratch (a INTEGER, b INTEGER, body TEXT, "
@@ -118,7 +112,7 @@ def main() -> None:
         body = db.session.scalar(select(text("body")).select_from(text("tasks")).limit(1))
         rows = [{"a": i, "b": i, "body": body, "sha": "0" * 64, "due": "2025-04-25",
                  "status": "assigned"} for i in range(tasks)]
-        insert_s, _ = timed(lambda: db.session.execute(
+        insert_s, _ = best(lambda: db.session.execute(
             text("INSERT INTO scratch VALUES (:a, :b, :body, :sha, :due, :status)"), rows))
         db.session.commit()
 
