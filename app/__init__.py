@@ -7,6 +7,24 @@ from pathlib import Path
 
 from flask import Flask
 
+from app import models  # noqa: F401  (every model: complete metadata for Alembic)
+from app.auth import bp as auth_bp
+from app.auth.cli import users_cli
+from app.broadcasts import bp as broadcasts_bp
+from app.broadcasts.cli import ops_cli, scheduler_cli
+from app.content import bp as content_bp
+from app.content.cli import compliance_cli, content_cli
+from app.core.errors import register_error_handlers
+from app.core.extensions import csrf, db, limiter, login_manager, migrate
+from app.demo.cli import demo_cli
+from app.feed import api_bp as feed_api_bp
+from app.feed import bp as feed_bp
+from app.interactions import bp as interactions_bp
+from app.market import bp as market_bp
+from app.market.cli import market_cli
+from app.metrics import bp as metrics_bp
+from app.ops import bp as ops_bp
+from app.org.services import refuse_demo_accounts
 from config import DEFAULT_SECRET_KEY, Config, config_from_env
 
 logger = logging.getLogger(__name__)
@@ -54,10 +72,7 @@ def check_production_settings(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the unbound extensions from ``app.extensions`` to this app."""
-    from app import auth, models  # noqa: F401  (login loader; complete metadata)
-    from app.extensions import csrf, db, limiter, login_manager, migrate
-
+    """Bind the unbound extensions from ``app.core.extensions`` to this app."""
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
@@ -69,23 +84,11 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     if app.config.get("ENV_NAME") == "production":
-        from app.org.services import refuse_demo_accounts
-
         refuse_demo_accounts(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
-    from app.auth import bp as auth_bp
-    from app.broadcasts import bp as broadcasts_bp
-    from app.content import bp as content_bp
-    from app.feed import api_bp as feed_api_bp
-    from app.feed import bp as feed_bp
-    from app.interactions import bp as interactions_bp
-    from app.market import bp as market_bp
-    from app.metrics import bp as metrics_bp
-    from app.ops import bp as ops_bp
-
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
         interactions_bp, metrics_bp,
@@ -93,20 +96,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Install the domain-error and HTTP-error handlers from ``app.errors``."""
-    from app.errors import register_error_handlers as install
-
-    install(app)
-
-
 def register_commands(app: Flask) -> None:
     """Register CLI groups (ops, scheduler, compliance, content, market, demo, users)."""
-    from app.broadcasts.cli import ops_cli, scheduler_cli
-    from app.content.cli import compliance_cli, content_cli
-    from app.market.cli import market_cli
-    from app.org.cli import demo_cli, users_cli
-
     for group in (ops_cli, scheduler_cli, compliance_cli, content_cli, market_cli, demo_cli,
                   users_cli):
         app.cli.add_command(group)

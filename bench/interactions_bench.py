@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.auth.services import issue_api_token  # noqa: E402
-from app.extensions import db  # noqa: E402
+from app.core.extensions import db  # noqa: E402
 from app.interactions.models import InteractionEvent, InteractionKind  # noqa: E402
 from app.interactions.services import record_events, summarize  # noqa: E402
 from app.org.models import User  # noqa: E402

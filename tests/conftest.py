@@ -10,7 +10,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from app import create_app
-from app.extensions import db as _db
+from app.core.extensions import db as _db
 from config import TestConfig
 from tests import factories
 

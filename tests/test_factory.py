@@ -38,7 +38,7 @@ def test_home_requires_login(client):
 def test_business_now_follows_a_pinned_business_date(app):
     import datetime as dt
 
-    from app.ops.clock import business_now
+    from app.core.clock import business_now
 
     with app.app_context():
         app.config["BUSINESS_DATE"] = "2025-04-25"

@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect
 
 from app import create_app
-from app.extensions import db as _db
+from app.core.extensions import db as _db
 from config import TestConfig
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from app.interactions.forms import ChineseMeta
+from app.core.forms import ChineseMeta
 
 
 class LoginForm(FlaskForm):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from flask import jsonify
+
 from app.auth.services import user_for_token
-from app.extensions import db, login_manager, token_auth
+from app.core.extensions import db, login_manager, token_auth
 from app.org.models import User
 
 
@@ -23,6 +25,4 @@ def verify_token(token: str) -> User | None:
 @token_auth.error_handler
 def token_error(status: int):
     """JSON body for a missing or bad token."""
-    from flask import jsonify
-
     return jsonify({"error": "缺少或无效的 API 令牌"}), status

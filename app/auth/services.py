@@ -9,8 +9,8 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.errors import PermissionDenied
-from app.extensions import db
+from app.core.errors import PermissionDenied
+from app.core.extensions import db
 from app.org.models import ROLE_LABELS, Role, User
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

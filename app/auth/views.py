@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp
 from app.auth.forms import LoginForm
 from app.auth.services import authenticate
-from app.extensions import limiter
+from app.core.extensions import limiter
 from app.org.models import Role
 
 logger = logging.getLogger(__name__)

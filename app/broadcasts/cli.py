@@ -7,10 +7,22 @@ import json
 import logging
 
 import click
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from app.extensions import db
+from app.broadcasts import jobs
+from app.broadcasts.models import SopPlan
+from app.broadcasts.run_day import run_day
+from app.broadcasts.scheduler import (
+    SYNC_JOB_ID,
+    SchedulerAlreadyRunning,
+    build_scheduler,
+    single_instance_lock,
+)
+from app.core.clock import business_today
+from app.core.extensions import db
 
 logger = logging.getLogger(__name__)
 ops_cli = AppGroup("ops", help="Daily operations (the scheduler's job, by hand).")
@@ -32,12 +44,6 @@ def _parse_date(ctx, param, value):
 @click.option("--sop", "sop_plan_ids", type=int, multiple=True, help="Only these SOP plan ids.")
 def run_day_command(run_date, sop_plan_ids):
     """Run the daily content job for one date and print its JSON result."""
-    from sqlalchemy import select
-
-    from app.broadcasts.models import SopPlan
-    from app.broadcasts.run_day import run_day
-    from app.ops.clock import business_today
-
     if sop_plan_ids:
         known = set(db.session.scalars(select(SopPlan.id).where(SopPlan.id.in_(sop_plan_ids))))
         unknown = sorted(set(sop_plan_ids) - known)
@@ -56,14 +62,6 @@ def run_day_command(run_date, sop_plan_ids):
 @scheduler_cli.command("run")
 def scheduler_run_command():
     """Run the scheduler in the foreground (one per database; exits if one is running)."""
-    from app.broadcasts import jobs
-    from app.scheduler import (
-        SYNC_JOB_ID,
-        SchedulerAlreadyRunning,
-        build_scheduler,
-        single_instance_lock,
-    )
-
     app = current_app._get_current_object()
     scheduler = build_scheduler(app)
     jobs.bind_app(app, scheduler)
@@ -84,10 +82,6 @@ def scheduler_run_command():
 @scheduler_cli.command("jobs")
 def scheduler_jobs_command():
     """List the persisted jobs with their next run time."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from app.scheduler import build_scheduler
-
     scheduler = build_scheduler(current_app, scheduler_class=BackgroundScheduler)
     scheduler.start(paused=True)
     try:

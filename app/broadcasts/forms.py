@@ -5,7 +5,7 @@ from wtforms import SelectChoice, SelectField, StringField, SubmitField, TimeFie
 from wtforms.validators import DataRequired, Length
 
 from app.broadcasts.calendars import CALENDAR_LABELS
-from app.interactions.forms import ChineseMeta
+from app.core.forms import ChineseMeta
 
 
 class SopPlanForm(FlaskForm):

@@ -15,7 +15,9 @@ from sqlalchemy import select
 
 from app.broadcasts.calendars import cron_day_of_week
 from app.broadcasts.models import SopPlan
-from app.extensions import db
+from app.broadcasts.run_day import run_day
+from app.core.clock import business_today
+from app.core.extensions import db
 
 logger = logging.getLogger(__name__)
 _APP = None
@@ -61,9 +63,6 @@ def job_id(sop_plan_id: int) -> str:
 @in_app_context
 def run_sop_job(sop_plan_id: int):
     """Run today's content for one plan (business date in the plan's timezone)."""
-    from app.broadcasts.run_day import run_day
-    from app.ops.clock import business_today
-
     result = run_day(business_today(), [sop_plan_id])
     logger.info("sop job plan_id=%s: %s", sop_plan_id, result.as_dict())
     return result.as_dict()

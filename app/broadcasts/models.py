@@ -25,8 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UtcDateTime, utcnow
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.db import UtcDateTime
+from app.core.extensions import db
 
 
 class SopPlan(db.Model):

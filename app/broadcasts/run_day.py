@@ -18,9 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
 from app.broadcasts.models import Post, SopPlan, Task
+from app.content.compliance import blocking, check_text
 from app.content.models import TemplateStatus
-from app.db import upsert_returning_ids
-from app.extensions import db
+from app.content.presenters import chart_titles
+from app.content.sandbox import TemplateRenderError, build_context, render_body
+from app.core.extensions import db
+from app.core.upserts import upsert_returning_ids
+from app.market.charts import render_charts
+from app.market.services import available_market_context, refresh_market_data
 from app.org.models import Branch, Role, User
 
 logger = logging.getLogger(__name__)
@@ -94,9 +99,6 @@ def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
     A series without fresh data is left out of the context (listed in
     ``market_unavailable``), so only the SOPs whose template or chart needs it are skipped.
     """
-    from app.market.charts import render_charts
-    from app.market.services import available_market_context, refresh_market_data
-
     if refresh_market:
         refresh_market_data(run_date)
     market, missing = available_market_context(run_date)
@@ -146,8 +148,6 @@ def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
     if not staff:
         raise PlanSkipped("计划范围内没有在岗的客户经理")
     if template.chart_spec and template.chart_spec not in chart_ids:
-        from app.content.presenters import chart_titles
-
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）")
     bodies = _render_for_staff(version.body, template.product.value, run_date, market,
@@ -175,9 +175,6 @@ def _frontline_staff(branch_id: int) -> list[User]:
 
 def _render_for_staff(body, product, run_date, market, chart_urls, staff):
     """Render per user in the sandbox and check compliance; identical texts checked once."""
-    from app.content.compliance import blocking, check_text
-    from app.content.sandbox import TemplateRenderError, build_context, render_body
-
     checked: dict[str, list] = {}
     rendered = []
     for user in staff:

@@ -12,8 +12,8 @@ from app.auth.services import require_role
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.models import Post, SopPlan, Task, TaskStatus
 from app.content.models import ContentTemplate, TemplateStatus
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
+from app.core.errors import NotFound, ValidationFailed
+from app.core.extensions import db
 from app.org.models import Branch, Role, User
 from app.org.services import scope_branch_ids
 
@@ -96,6 +96,12 @@ def _active_duplicate(template_id: int, branch_id: int, send_time: dt.time) -> S
         SopPlan.template_id == template_id, SopPlan.branch_id == branch_id,
         SopPlan.send_time == send_time, SopPlan.is_active.is_(True),
     ).limit(1)).first()
+
+
+def active_plan_count(template_id: int) -> int:
+    """Number of active SOP plans that send this template (shown before retiring it)."""
+    return db.session.scalar(select(func.count(SopPlan.id)).where(
+        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))) or 0
 
 
 def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:

@@ -16,12 +16,18 @@ from app.broadcasts import services as plans
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.forms import SopPlanForm, ToggleForm
 from app.content.models import ContentTemplate, TemplateStatus
-from app.errors import ValidationFailed
-from app.extensions import db
-from app.ops.clock import business_today
+from app.core.clock import business_today
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
 from app.org.models import Branch, Role
 
 VIEW_ROLES = (Role.editor, Role.reviewer, Role.manager)
+
+
+@bp.app_template_global("active_plan_count")
+def active_plan_count(template_id: int) -> int:
+    """Template global for the content pages: active SOP plans sending ``template_id``."""
+    return plans.active_plan_count(template_id)
 
 
 def _plan_form() -> SopPlanForm:

@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from app.content.compliance import check_text
 from app.content.sandbox import TemplateRenderError, render_body
 
 logger = logging.getLogger(__name__)
@@ -48,8 +49,6 @@ def check_rendered(text: str, product: str | None) -> list:
     :param product: product category value (e.g. ``"fund"``) or ``None`` (all rules).
     :returns: ``app.content.compliance.Finding`` objects, offsets in ``text``.
     """
-    from app.content.compliance import check_text
-
     return check_text(text, product)
 
 

@@ -5,6 +5,11 @@ import json
 import click
 from flask.cli import AppGroup
 
+from app.content.compliance import blocking, check_text
+from app.content.rendering import render_as_scheduled, staff_by_username
+from app.core.errors import DomainError
+from app.core.extensions import db
+
 compliance_cli = AppGroup("compliance", help="Compliance checks 合规检查.")
 content_cli = AppGroup("content", help="Content templates 内容模板.")
 
@@ -22,8 +27,6 @@ def compliance_check(ctx: click.Context, file: str, product: str | None) -> None
 
     Exit status: 0 no blocking finding, 1 at least one blocking finding, 2 unreadable input.
     """
-    from app.content.compliance import blocking, check_text
-
     try:
         with click.open_file(file, "rb") as fh:
             text = fh.read().decode("utf-8")
@@ -51,10 +54,6 @@ def content_render(ctx: click.Context, file: str, run_date, username: str | None
     Loads market data and charts for the date (committed), renders in the sandbox.
     Exit status: 0 rendered, 1 no market data, 2 template error (incl. sandbox) or bad input.
     """
-    from app.content.rendering import render_as_scheduled, staff_by_username
-    from app.errors import DomainError
-    from app.extensions import db
-
     try:
         with open(file, encoding="utf-8") as fh:
             body = fh.read()

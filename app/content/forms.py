@@ -5,7 +5,7 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.content.models import CHANNEL_LABELS, PRODUCT_LABELS
-from app.interactions.forms import ChineseMeta
+from app.core.forms import ChineseMeta
 
 BODY_HELP = ("可用变量：date、market.<代码>.name/close/prev_close/change/change_pct/as_of/source/"
              "period_change_pct/period_start、staff.name、staff.branch、charts.<图表>；"

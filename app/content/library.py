@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from app.content import services
 from app.content.models import ContentTemplate
-from app.errors import Conflict, ValidationFailed
-from app.extensions import db
+from app.core.errors import Conflict, ValidationFailed
+from app.core.extensions import db
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ import enum
 from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UtcDateTime, utcnow
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.db import UtcDateTime
+from app.core.extensions import db
 
 
 class TemplateStatus(enum.Enum):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
+
+from app.content.rendering import chart_spec_names
+from app.market.chart_specs import load_specs
+from app.market.instruments import SERIES
 
 
 @dataclass(frozen=True)
@@ -61,9 +66,6 @@ def chart_titles() -> dict[str, str]:
     :returns: titles from ``app.market.chart_specs.load_specs()``; a spec name missing from
         the files (or an unreadable spec folder) falls back to the name itself.
     """
-    from app.content.rendering import chart_spec_names
-    from app.market.chart_specs import load_specs
-
     try:
         titles = {spec.name: spec.title for spec in load_specs()}
     except (OSError, ValueError):
@@ -73,8 +75,6 @@ def chart_titles() -> dict[str, str]:
 
 def series_label(code: str) -> str:
     """Chinese name of a market series code (``"EURCNY"`` → ``"欧元/人民币"``); unknown → code."""
-    from app.market.instruments import SERIES
-
     series = SERIES.get(code)
     return series.name if series else code
 
@@ -96,7 +96,6 @@ def body_diff(old: str, new: str) -> list[DiffLine]:
     """
     if old == new:
         return []
-    import difflib
 
     kinds = {"+ ": "add", "- ": "delete", "  ": "same"}
     return [DiffLine(kinds[line[:2]], line[2:])

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from app.content.checks import check_rendered
 from app.content.models import ContentTemplate
 from app.content.rendering import RenderOutcome, render_preview
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
+from app.core.errors import NotFound, ValidationFailed
+from app.core.extensions import db
 
 
 @dataclass

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.content.models import ContentTemplate, TemplateStatus, TemplateVersion
-from app.errors import NotFound
-from app.extensions import db
+from app.core.errors import NotFound
+from app.core.extensions import db
 
 
 def list_templates(status: TemplateStatus | None = None) -> list[ContentTemplate]:
@@ -37,10 +37,3 @@ def get_version(template_id: int, number: int) -> TemplateVersion:
         raise NotFound("版本不存在")
     return version
 
-
-def active_plan_count(template_id: int) -> int:
-    """Number of active SOP plans that send this template (shown before retiring it)."""
-    from app.broadcasts.models import SopPlan
-
-    return db.session.scalar(select(func.count(SopPlan.id)).where(
-        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))) or 0

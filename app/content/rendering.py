@@ -18,10 +18,13 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.content.sandbox import TemplateRenderError, build_context, render_body
-from app.errors import DomainError
-from app.extensions import db
+from app.core.clock import business_today
+from app.core.errors import DomainError
+from app.core.extensions import db
+from app.market.charts import chart_image_path, chart_url, render_charts
 from app.market.models import PriceBar
-from app.ops.clock import business_today
+from app.market.services import MarketDataUnavailable, market_context, refresh_market_data
+from app.org.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +88,6 @@ def sample_context(run_date: dt.date | None = None) -> dict[str, Any] | None:
     :param run_date: date of the figures (default :func:`latest_market_date`).
     :returns: the ``build_context`` dict, or ``None`` when no market data is stored.
     """
-    from app.market.services import MarketDataUnavailable, market_context
-
     day = run_date or latest_market_date()
     if day is None:
         return None
@@ -115,8 +116,6 @@ def render_as_scheduled(
     :returns: a :class:`RenderOutcome`; a template error is in ``error``, not raised.
     :raises app.market.services.MarketDataUnavailable: when a series has no usable bar.
     """
-    from app.market.services import market_context, refresh_market_data
-
     if not (reuse_stored and _stored_through(run_date)):
         refresh_market_data(run_date)
     market = market_context(run_date)
@@ -139,7 +138,6 @@ def _stored_through(run_date: dt.date) -> bool:
 
 
 def _chart_urls(run_date: dt.date, reuse_stored: bool) -> dict[str, str]:
-    from app.market.charts import chart_image_path, chart_url, render_charts
 
     names = chart_spec_names()
     if reuse_stored:
@@ -162,8 +160,6 @@ def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
     """
     day = run_date or latest_market_date()
     if day is None:
-        from app.market.services import refresh_market_data
-
         refresh_market_data(business_today())
         day = latest_market_date() or business_today()
     try:
@@ -176,6 +172,4 @@ def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
 
 def staff_by_username(username: str):
     """The ``User`` with this username, or ``None``."""
-    from app.org.models import User
-
     return db.session.scalar(select(User).where(User.username == username))

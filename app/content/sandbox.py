@@ -22,7 +22,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedErr
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.utils import missing
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
 

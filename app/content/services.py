@@ -29,8 +29,9 @@ from app.content.models import (
 )
 from app.content.previews import Preview, preview
 from app.content.rendering import chart_spec_names, sample_context
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.extensions import db
 from app.org.models import Role, User
 
 __all__ = [
@@ -262,8 +263,6 @@ def reject(template_id: int, reviewer_id: int, comment: str) -> Approval:
 def _decide(version: TemplateVersion, reviewer: User, decision: ApprovalDecision,
             comment: str) -> Approval:
     """Record (or update, on re-review of the same version) the reviewer's decision."""
-    from app.db import utcnow
-
     approval = db.session.scalar(select(Approval).where(
         Approval.version_id == version.id, Approval.reviewer_id == reviewer.id))
     if approval is None:

@@ -28,8 +28,8 @@ from app.content.presenters import (
     highlight,
     series_label,
 )
-from app.errors import Conflict, PermissionDenied, ValidationFailed
-from app.extensions import db
+from app.core.errors import Conflict, PermissionDenied, ValidationFailed
+from app.core.extensions import db
 from app.org.models import Role
 
 READ_ROLES = (Role.editor, Role.reviewer)
@@ -92,7 +92,6 @@ def _show_page(template, review_form=None, status: int = 200):
         diff=body_diff(base.body, version.body) if base is not None else [],
         segments=highlight(version.body, version.findings), blockers=blockers,
         review_form=review_form or ReviewForm(), action_form=ActionForm(),
-        active_plans=queries.active_plan_count(template.id),
         is_editor=current_user.role in (Role.editor, Role.admin),
         is_reviewer=current_user.role in (Role.reviewer, Role.admin),
     ), status

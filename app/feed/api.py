@@ -15,12 +15,12 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from app.auth.services import require_role
-from app.extensions import csrf, db, token_auth
+from app.core.clock import business_now, business_today
+from app.core.extensions import csrf, db, token_auth
 from app.feed import api_bp
 from app.feed import services as feed
 from app.feed.schemas import parse_complete_body, parse_events_body, task_json
 from app.interactions import services as interactions
-from app.ops.clock import business_now, business_today
 from app.org.models import Role
 
 logger = logging.getLogger(__name__)

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from app.core.forms import ChineseMeta
 from app.feed.services import MAX_REACH_COUNT
-from app.interactions.forms import ChineseMeta
 
 
 class CompleteTaskForm(FlaskForm):

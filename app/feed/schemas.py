@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 from app.feed.services import TaskItem
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
 from app.content.models import CHANNEL_LABELS, Channel
-from app.errors import Conflict, NotFound, ValidationFailed
-from app.extensions import db
+from app.core.errors import Conflict, NotFound, ValidationFailed
+from app.core.extensions import db
 from app.interactions import services as interactions
 from app.market.models import ChartImage
 

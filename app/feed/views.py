@@ -11,20 +11,20 @@ from flask_login import current_user
 
 from app.auth.decorators import roles_required
 from app.auth.services import issue_api_token
-from app.errors import Conflict, ValidationFailed
-from app.extensions import db
-from app.feed import bp, services
-from app.feed.flashes import (
+from app.core.clock import business_now, business_today
+from app.core.errors import Conflict, ValidationFailed
+from app.core.extensions import db
+from app.core.flashes import (
     flash_for_task,
     flash_form_errors_for_task,
     page_messages,
     task_messages,
 )
+from app.feed import bp, services
 from app.feed.forms import CompleteTaskForm, IssueTokenForm, ReachCorrectionForm
 from app.interactions.forms import KIND_CHOICES
 from app.interactions.models import KIND_LABELS
 from app.interactions.services import counts_by_task
-from app.ops.clock import business_now, business_today
 from app.org.models import Role
 
 logger = logging.getLogger(__name__)

@@ -3,24 +3,14 @@
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.meta import DefaultMeta
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.core.forms import ChineseMeta
 from app.interactions.models import KIND_LABELS
 from app.interactions.schemas import EVENT_ID_MAX_CHARS, MAX_QUANTITY
 
 #: ``(value, Chinese label)`` pairs, in display order.
 KIND_CHOICES = [(kind.value, label) for kind, label in KIND_LABELS.items()]
-
-
-class ChineseMeta:
-    """Form ``Meta`` that shows WTForms' built-in messages in Simplified Chinese."""
-
-    locales = ("zh",)
-
-    def get_translations(self, form):
-        """WTForms' bundled ``zh`` catalogue (Flask-WTF would fall back to English)."""
-        return DefaultMeta.get_translations(self, form)
 
 
 class InteractionForm(FlaskForm):

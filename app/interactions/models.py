@@ -9,8 +9,9 @@ import enum
 from sqlalchemy import Enum, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UtcDateTime, utcnow
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.db import UtcDateTime
+from app.core.extensions import db
 
 
 class InteractionKind(enum.Enum):

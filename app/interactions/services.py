@@ -22,13 +22,13 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.broadcasts.models import Post, Task, TaskStatus
-from app.db import insert_on_conflict
-from app.errors import ValidationFailed
-from app.extensions import db
+from app.core.clock import business_now
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.upserts import insert_on_conflict
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.interactions.rules import TaskFacts, check_event, required_reach
 from app.interactions.schemas import EventInput, parse_event
-from app.ops.clock import business_now
 
 logger = logging.getLogger(__name__)
 

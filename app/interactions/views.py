@@ -8,8 +8,8 @@ from flask import redirect, url_for
 from flask_login import current_user
 
 from app.auth.decorators import roles_required
-from app.extensions import db
-from app.feed.flashes import flash_for_task, flash_form_errors_for_task
+from app.core.extensions import db
+from app.core.flashes import flash_for_task, flash_form_errors_for_task
 from app.interactions import bp
 from app.interactions.forms import InteractionForm
 from app.interactions.models import KIND_LABELS, InteractionKind

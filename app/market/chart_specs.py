@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.market.instruments import SERIES
 
 KINDS = ("rebased", "price_ma", "panels")

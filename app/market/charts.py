@@ -25,12 +25,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sqlalchemy import select
 
-from app.db import upsert_rows
-from app.errors import NotFound
-from app.extensions import db
+from app.core.errors import NotFound
+from app.core.extensions import db
+from app.core.upserts import upsert_rows
 from app.market import chart_drawing
 from app.market.chart_specs import ChartSpec, load_specs
 from app.market.fonts import cjk_font_family
+from app.market.instruments import get_series
 from app.market.models import ChartImage
 from app.market.services import MarketDataUnavailable, series_frame
 
@@ -95,8 +96,6 @@ def as_of_lines(frames: dict[str, pd.DataFrame]) -> list[str]:
     :returns: lines such as ``["截至 2025-04-25"]`` or
         ``["纳斯达克综合指数、日经225 截至 2025-01-29", "上证指数 截至 2025-01-27"]``.
     """
-    from app.market.instruments import get_series
-
     by_date: dict[str, list[str]] = {}
     for code, frame in frames.items():
         by_date.setdefault(frame.index[-1].date().isoformat(), []).append(get_series(code).name)

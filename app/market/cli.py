@@ -10,7 +10,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.core.clock import business_today
+from app.core.extensions import db
+from app.market.charts import render_charts
+from app.market.services import refresh_market_data
+from app.market.snapshot_build import build_snapshot
 
 market_cli = AppGroup("market", help="Market data 行情数据.")
 
@@ -18,7 +22,6 @@ market_cli = AppGroup("market", help="Market data 行情数据.")
 def _run_date(value: dt.datetime | None) -> dt.date:
     if value is not None:
         return value.date()
-    from app.ops.clock import business_today
 
     return business_today()
 
@@ -33,8 +36,6 @@ _DATE = click.option(
 @_DATE
 def refresh_command(run_date: dt.datetime | None) -> None:
     """Load bars from the configured provider; print {series: as_of} as JSON."""
-    from app.market.services import refresh_market_data
-
     as_of = refresh_market_data(_run_date(run_date))
     db.session.commit()
     click.echo(json.dumps({code: day.isoformat() for code, day in as_of.items()}))
@@ -44,8 +45,6 @@ def refresh_command(run_date: dt.datetime | None) -> None:
 @_DATE
 def charts_command(run_date: dt.datetime | None) -> None:
     """Render the chart specs from stored bars; print the results as a JSON list."""
-    from app.market.charts import render_charts
-
     results = render_charts(_run_date(run_date))
     db.session.commit()
     click.echo(json.dumps([
@@ -59,7 +58,5 @@ def charts_command(run_date: dt.datetime | None) -> None:
 @click.argument("source_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def build_snapshot_command(source_dir: Path) -> None:
     """Rebuild MARKET_SNAPSHOT_DIR's CSVs from the shared market-data folder."""
-    from app.market.snapshot_build import build_snapshot
-
     report = build_snapshot(source_dir, Path(current_app.config["MARKET_SNAPSHOT_DIR"]))
     click.echo(json.dumps(report))

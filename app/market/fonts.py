@@ -23,7 +23,7 @@ def cjk_font_path() -> Path:
 
     :raises FileNotFoundError: if ``mplfonts`` is installed without that font file.
     """
-    import mplfonts
+    import mplfonts  # lazily: only chart rendering needs the package's font folder
 
     path = Path(mplfonts.__file__).resolve().parent / "fonts" / FONT_FILE
     if not path.is_file():
@@ -39,7 +39,13 @@ def cjk_font_family() -> str:
     :raises FileNotFoundError: if ``mplfonts`` is installed without the font file.
     """
     path = cjk_font_path()
-    font_manager.fontManager.addfont(str(path))
+    manager = font_manager.fontManager
+    manager.addfont(str(path))
+    # A system copy of the same family (Debian's fonts-noto-cjk) scores the same, and
+    # findfont takes the first of equals: put the mplfonts entries first.
+    ours = [entry for entry in manager.ttflist if Path(entry.fname) == path]
+    manager.ttflist[:] = ours + [entry for entry in manager.ttflist if Path(entry.fname) != path]
+    manager._findfont_cached.cache_clear()  # addfont clears it the same way
     return FontProperties(fname=str(path)).get_name()
 
 

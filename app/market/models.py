@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import JSON, Date, Float, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import UtcDateTime, utcnow
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.db import UtcDateTime
+from app.core.extensions import db
 
 
 class PriceBar(db.Model):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 from flask import current_app
 
-from app.errors import DomainError
+from app.core.errors import DomainError
 from app.market.instruments import DerivedSeries, Series, get_series
 
 logger = logging.getLogger(__name__)

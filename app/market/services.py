@@ -24,8 +24,9 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.db import upsert_rows, utcnow
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.extensions import db
+from app.core.upserts import upsert_rows
 from app.market.instruments import SERIES_CODES, get_series
 from app.market.models import PriceBar
 from app.market.providers import MarketDataUnavailable, get_provider

@@ -7,7 +7,7 @@ import datetime as dt
 from flask import send_file
 from flask_login import login_required
 
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.market import bp
 from app.market.charts import chart_image_path
 

@@ -7,7 +7,7 @@ from wtforms import DateField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation
 
-from app.interactions.forms import ChineseMeta
+from app.core.forms import ChineseMeta
 from app.metrics.periods import PERIOD_LABELS, Period
 
 DATE_FORMAT_MESSAGE = "日期格式应为 YYYY-MM-DD"

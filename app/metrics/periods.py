@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 
 #: Longest custom range accepted, in days (inclusive), to keep the query bounded.
 MAX_RANGE_DAYS = 366

@@ -46,7 +46,7 @@ from sqlalchemy.orm import aliased
 
 from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
 from app.content.models import ContentTemplate, TemplateVersion
-from app.extensions import db
+from app.core.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.org.models import Branch, User
 

@@ -16,8 +16,8 @@ import logging
 
 from sqlalchemy import select
 
-from app.errors import NotFound, PermissionDenied
-from app.extensions import db
+from app.core.errors import NotFound, PermissionDenied
+from app.core.extensions import db
 from app.metrics.queries import Scope, scorecard_rows
 from app.metrics.records import DailyPoint, Scorecard, front_row, middle_row
 from app.org.models import Branch, Role, User

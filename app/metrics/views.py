@@ -9,7 +9,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.decorators import roles_required
-from app.errors import ValidationFailed
+from app.core.clock import business_today
+from app.core.errors import ValidationFailed
 from app.metrics import bp
 from app.metrics import services as metrics
 from app.metrics.charts import daily_rates_png
@@ -17,7 +18,6 @@ from app.metrics.export import scorecard_csv
 from app.metrics.forms import ScorecardFilterForm
 from app.metrics.periods import Period, period_range
 from app.metrics.tables import TABLES, display, parse_sort, sort_rows
-from app.ops.clock import business_today
 from app.org.models import Role
 
 logger = logging.getLogger(__name__)

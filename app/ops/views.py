@@ -7,7 +7,8 @@ import logging
 from flask import jsonify
 from sqlalchemy import text
 
-from app.extensions import csrf, db
+from app.core.clock import to_local
+from app.core.extensions import csrf, db
 from app.ops import bp
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,5 @@ def healthz():
 @bp.app_template_filter("local_dt")
 def local_dt(instant, fmt: str = "%Y-%m-%d %H:%M"):
     """Jinja filter: aware UTC instant → text in Asia/Shanghai (``—`` for None)."""
-    from app.ops.clock import to_local
-
     local = to_local(instant)
     return local.strftime(fmt) if local else "—"

@@ -9,8 +9,9 @@ from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import UtcDateTime, utcnow
-from app.extensions import db
+from app.core.clock import utcnow
+from app.core.db import UtcDateTime
+from app.core.extensions import db
 
 
 class BranchLevel(enum.Enum):

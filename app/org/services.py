@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.org.models import Branch, Role, User
 
 
@@ -41,7 +41,6 @@ def refuse_demo_accounts(app) -> None:
     """
     if app.config.get("ALLOW_DEMO_ACCOUNTS"):
         return
-    from sqlalchemy import inspect
 
     with app.app_context():
         if not inspect(db.engine).has_table("users"):

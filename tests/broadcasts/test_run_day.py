@@ -10,7 +10,7 @@ from app.broadcasts import jobs
 from app.broadcasts.models import Post, Task
 from app.broadcasts.run_day import run_day
 from app.content.models import ProductCategory, TemplateStatus
-from app.extensions import db as _db
+from app.core.extensions import db as _db
 from app.market.chart_specs import load_spec
 from app.org.models import BranchLevel
 from tests.factories import (

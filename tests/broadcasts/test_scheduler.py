@@ -8,7 +8,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app.broadcasts import jobs
 from app.broadcasts.calendars import runs_on
-from app.scheduler import SchedulerAlreadyRunning, build_scheduler, single_instance_lock
+from app.broadcasts.scheduler import SchedulerAlreadyRunning, build_scheduler, single_instance_lock
 from tests.factories import SopPlanFactory
 
 

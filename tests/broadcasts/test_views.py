@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.broadcasts.models import SopPlan
 from app.content.models import TemplateStatus
-from app.extensions import db as _db
+from app.core.extensions import db as _db
 from app.org.models import BranchLevel
 from tests.factories import (
     BranchFactory,

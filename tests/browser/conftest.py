@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from config import TestConfig
 from tests.browser.helpers import DEMO_DATE
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.content import services as content
 from app.content.models import ContentTemplate, TemplateStatus
-from app.extensions import db
+from app.core.extensions import db
 from app.org.models import User
 from tests.browser.helpers import screenshot, wait_image_loaded
 from tests.market.helpers import csv_rows, published_days

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from app.extensions import db
+from app.core.extensions import db
 from app.metrics import services as metrics
 from app.metrics.tables import TABLES, display
 from app.org.models import User

@@ -9,7 +9,7 @@ from app.content.library import install_library, load_library
 from app.content.models import ContentTemplate, TemplateStatus
 from app.content.rendering import placeholder_chart_urls
 from app.content.sandbox import build_context, render_body
-from app.errors import Conflict, ValidationFailed
+from app.core.errors import Conflict, ValidationFailed
 from tests.content.conftest import DEMO_DATE
 from tests.factories import BranchFactory, UserFactory
 from tests.market.helpers import published_days

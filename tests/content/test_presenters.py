@@ -5,7 +5,7 @@ import pytest
 from app.content import services
 from app.content.checks import RENDER_ONLY
 from app.content.presenters import Segment, finding_counts, highlight
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 
 
 def test_highlight_merges_overlaps_block_wins():

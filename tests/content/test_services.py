@@ -6,7 +6,7 @@ from sqlalchemy import select
 from app.content import services
 from app.content.checks import RENDER_ONLY, RENDER_RULE_ID
 from app.content.models import Approval, ApprovalDecision, TemplateStatus
-from app.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import UserFactory
 
 SAFE_FUND = "基金定投是一种纪律性的投资方式。基金有风险，投资须谨慎。"

@@ -4,7 +4,7 @@ import pytest
 
 from app.auth.services import issue_api_token
 from app.broadcasts.models import TaskStatus
-from app.extensions import db
+from app.core.extensions import db
 from app.org.models import Role
 from tests.factories import UserFactory
 

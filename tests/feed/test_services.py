@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from app.broadcasts.models import PostStatus, TaskStatus
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.feed.services import complete_task, tasks_for_day
 from app.interactions.services import reach_needed, record_events
 from tests.feed.conftest import DAY

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.auth.services import issue_api_token
-from app.extensions import db
+from app.core.extensions import db
 from app.interactions.models import InteractionEvent
 from app.org.models import Role
 from tests.factories import UserFactory

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from app.auth.services import issue_api_token
-from app.extensions import db
+from app.core.extensions import db
 from app.interactions.models import InteractionEvent
 
 URL = "/api/v1/interactions"

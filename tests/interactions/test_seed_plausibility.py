@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.broadcasts.models import Post, Task, TaskStatus
+from app.demo.seed import seed
 from app.interactions.models import InteractionEvent
 from app.interactions.rules import TaskFacts, check_event
-from app.org.demo import seed
 
 END = dt.date(2025, 4, 25)
 

@@ -4,7 +4,7 @@ import decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.interactions.services import MAX_BATCH_ITEMS, counts_by_task, record_events, summarize
 

@@ -3,7 +3,7 @@ import decimal
 
 import pytest
 
-from app.errors import NotFound, PermissionDenied
+from app.core.errors import NotFound, PermissionDenied
 from app.metrics.periods import Period, period_range
 from app.metrics.services import branch_choices, resolve_branch, scorecard
 from app.org.models import Role
@@ -138,7 +138,7 @@ def test_period_presets(period, end, expected):
 
 
 def test_custom_period_validation():
-    from app.errors import ValidationFailed
+    from app.core.errors import ValidationFailed
 
     start, end = dt.date(2025, 3, 3), dt.date(2025, 4, 25)
     assert period_range(Period.custom, end, start) == (start, end)

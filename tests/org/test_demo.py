@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 
 from app.broadcasts.models import Post, Task
 from app.content.models import ContentTemplate, TemplateStatus
-from app.extensions import db as _db
+from app.core.extensions import db as _db
+from app.demo.seed import demo_usernames, seed
 from app.interactions.models import InteractionEvent
-from app.org.demo import demo_usernames, seed
 from app.org.models import Role, User
 from app.org.services import refuse_demo_accounts
 from tests.factories import UserFactory

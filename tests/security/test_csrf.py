@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.errors import CSRF_MESSAGE
+from app.core.errors import CSRF_MESSAGE
 from app.org.models import Role
 from tests.factories import PASSWORD
 from tests.security.conftest import CHART_DAY

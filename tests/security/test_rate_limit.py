@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.extensions import limiter
+from app.core.extensions import limiter
 from tests.factories import PASSWORD, UserFactory
 
 

@@ -12,7 +12,7 @@ from app.auth.services import issue_api_token
 from app.broadcasts import services as plans
 from app.broadcasts.models import SopPlan, TaskStatus
 from app.content.models import TemplateStatus
-from app.errors import PermissionDenied, ValidationFailed
+from app.core.errors import PermissionDenied, ValidationFailed
 from app.interactions.models import InteractionEvent
 from app.org.models import BranchLevel, Role
 from tests.factories import (

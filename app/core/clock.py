@@ -8,6 +8,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 
+def utcnow() -> dt.datetime:
+    """Current instant, aware, in UTC (model defaults, audit times)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def business_today() -> dt.date:
     """Today's date in ``TIMEZONE`` (Asia/Shanghai), or ``BUSINESS_DATE`` when configured.
 

@@ -12,13 +12,17 @@ import logging
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from app.auth.services import hash_password
 from app.broadcasts.calendars import runs_on
 from app.broadcasts.models import Post, SopPlan, Task, TaskStatus
-from app.extensions import db
+from app.broadcasts.run_day import run_day
+from app.content.library import install_library
+from app.content.models import ContentTemplate
+from app.core.extensions import db
 from app.interactions.models import InteractionEvent
+from app.market.services import refresh_market_data
 from app.org.models import Branch, BranchLevel, Role, User
 from app.org.services import set_branch_path
 
@@ -83,14 +87,9 @@ def seed(password: str, end_date: dt.date, days: int = 30) -> SeedResult:
         return SeedResult(created=False)
     branches = _branches()
     users = _users(branches, hash_password(password))
-    from app.content.library import install_library
-
     templates = install_library(users["editor"].id, users["reviewer"].id)
     plans = _plans(templates, branches["HQ"], users["editor"])
     dates = _run_dates(end_date, days)
-    from app.broadcasts.run_day import run_day
-    from app.market.services import refresh_market_data
-
     result = SeedResult(True, len(users), len(templates), len(plans), len(dates))
     refresh_market_data(end_date)  # covers every earlier run date too
     for day in dates:
@@ -162,10 +161,6 @@ def _activity(dates: list[dt.date], end_date: dt.date) -> int:
     Tasks of ``end_date`` for the first sub-branch stay open so the front-line
     demo has work to do. :returns: number of events inserted.
     """
-    from sqlalchemy import insert, update
-
-    from app.content.models import ContentTemplate
-
     rng = random.Random(SEED + 1)
     rows = db.session.execute(
         select(Task.id, Task.staff_id, Task.due_at, Post.run_date, ContentTemplate.chart_spec,

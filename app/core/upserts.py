@@ -1,55 +1,10 @@
-"""Declarative base with a naming convention, shared by every model."""
+"""Idempotent bulk inserts: ``INSERT … ON CONFLICT`` on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import datetime as dt
+from sqlalchemy.dialects import postgresql, sqlite
 
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import TypeDecorator
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UtcDateTime(TypeDecorator):
-    """An aware UTC instant on every backend (SQLite stores naive UTC)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        """Convert an aware instant to UTC; refuse naive datetimes."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given for a UTC column")
-        return value.astimezone(dt.UTC)
-
-    def process_result_value(self, value, dialect):
-        """Return an aware UTC instant (SQLite hands back naive values)."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    """Current instant, aware, in UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    """Base class for every Zhongtai model."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
+from app.core.extensions import db
 
 UPSERT_CHUNK_ROWS = 500  # rows per ``upsert_rows`` statement (bound parameter limits)
 
@@ -65,16 +20,12 @@ def insert_on_conflict(table):
     :returns: an ``Insert`` construct of the bound dialect (no values yet).
     :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
     """
-    from app.extensions import db
-
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"upsert not implemented for {dialect}")
-    return insert(table)
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upsert not implemented for {dialect}")
 
 
 def upsert_returning_ids(model, rows: list[dict], conflict_columns: list[str]) -> list[int]:
@@ -87,8 +38,6 @@ def upsert_returning_ids(model, rows: list[dict], conflict_columns: list[str]) -
     :param rows: column → value dicts; enum columns take their ``.value`` strings.
     :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
     """
-    from app.extensions import db
-
     if not rows:
         return []
     statement = (
@@ -114,8 +63,6 @@ def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[st
     :param update: columns overwritten on conflict.
     :raises NotImplementedError: on another database dialect.
     """
-    from app.extensions import db
-
     for first in range(0, len(rows), UPSERT_CHUNK_ROWS):
         stmt = insert_on_conflict(table)
         stmt = stmt.on_conflict_do_update(

@@ -10,7 +10,10 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, make_response, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.core.extensions import db
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +73,6 @@ def http_error_message(error: HTTPException) -> str:
     werkzeug's English defaults, Flask-WTF's CSRF errors and Flask-Limiter's limit
     string (``"10 per 1 minute"``) are replaced by text from ``HTTP_MESSAGES``.
     """
-    from flask_wtf.csrf import CSRFError
-
     if isinstance(error, CSRFError):
         return CSRF_MESSAGE
     code = error.code or 500
@@ -98,7 +99,6 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-        from app.extensions import db
 
         db.session.rollback()
         return _render(error.status_code, error.message, error.errors)
@@ -113,7 +113,6 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        from app.extensions import db
 
         db.session.rollback()
         logger.exception("unhandled error on %s %s", request.method, request.path)

@@ -1,0 +1,45 @@
+"""CLI: ``flask users create`` and ``flask users token``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app.auth.services import hash_password, issue_api_token
+from app.core.extensions import db
+from app.org.models import Branch, Role, User
+
+users_cli = AppGroup("users", help="User accounts.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True)
+@click.option("--role", type=click.Choice(["editor", "reviewer", "frontline", "manager", "admin"]),
+              required=True)
+@click.option("--branch", "branch_code", required=True, help="Branch code, e.g. HZ-XH.")
+@click.password_option()
+def create_user_command(username, display_name, role, branch_code, password):
+    """Create a user account (password prompted, never echoed or logged)."""
+    branch = db.session.scalar(select(Branch).where(Branch.code == branch_code))
+    if branch is None:
+        raise click.ClickException(f"unknown branch code {branch_code}")
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise click.ClickException(f"user {username} exists")
+    db.session.add(User(username=username, display_name=display_name, role=Role(role),
+                        branch=branch, password_hash=hash_password(password)))
+    db.session.commit()
+    click.echo(f"created {username}")
+
+
+@users_cli.command("token")
+@click.argument("username")
+def token_command(username):
+    """Issue a new API token for USERNAME and print it once."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"unknown user {username}")
+    token = issue_api_token(user)
+    db.session.commit()
+    click.echo(token)

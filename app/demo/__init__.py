@@ -1,0 +1,1 @@
+"""The demo bank: deterministic seed data for ``make run`` (top layer: uses every package)."""
