@@ -33,6 +33,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check app tests config.py bench
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python bench/run_day_bench.py
