@@ -1,4 +1,4 @@
-"""View decorators for role checks on top of Flask-Login."""
+"""View decorators that ask the permission policy (``app.auth.permissions``)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from functools import wraps
 
 from flask_login import current_user, login_required
 
-from app.auth.services import require_role
-from app.org.models import Role
+from app.auth.permissions import Action, require
+from app.core.extensions import token_auth
 
 
-def roles_required(*roles: Role):
-    """Require a logged-in user with one of ``roles`` (admin always passes).
+def permission_required(action: Action):
+    """Require a logged-in user whom the policy allows ``action``.
 
     Anonymous users are redirected to login; others get 403.
     """
@@ -20,7 +20,25 @@ def roles_required(*roles: Role):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            require_role(current_user, *roles)
+            require(current_user, action)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def api_permission_required(action: Action):
+    """Require a valid bearer token whose user the policy allows ``action``.
+
+    No or bad token → 401 JSON; not allowed → 403 JSON.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        @token_auth.login_required
+        def wrapped(*args, **kwargs):
+            require(token_auth.current_user(), action)
             return view(*args, **kwargs)
 
         return wrapped

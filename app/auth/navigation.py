@@ -8,15 +8,16 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 
 from app.auth import bp
-from app.org.models import Role
+from app.auth.permissions import Action, can
 
+#: (endpoint, label, the action the page needs); shown to users whom the policy allows it.
 NAV = [
-    ("feed.today", "今日任务", {Role.frontline}),
-    ("content.index", "内容模板", {Role.editor, Role.reviewer, Role.admin}),
-    ("broadcasts.plans", "SOP 计划", {Role.editor, Role.reviewer, Role.admin, Role.manager}),
-    ("broadcasts.tracking", "日跟踪", {Role.editor, Role.reviewer, Role.admin, Role.manager}),
-    ("metrics.scorecard", "考核看板", {Role.manager, Role.admin, Role.editor, Role.reviewer}),
-    ("feed.api_token", "API 令牌", {Role.frontline}),
+    ("feed.today", "今日任务", Action.use_feed),
+    ("content.index", "内容模板", Action.read_content),
+    ("broadcasts.plans", "SOP 计划", Action.read_plans),
+    ("broadcasts.tracking", "日跟踪", Action.read_tracking),
+    ("metrics.scorecard", "考核看板", Action.read_scorecard),
+    ("feed.api_token", "API 令牌", Action.use_feed),
 ]
 
 
@@ -31,15 +32,15 @@ class NavItem:
 
 @bp.app_context_processor
 def inject_nav():
-    """Expose ``nav_items()`` to every page template."""
+    """Expose ``nav_items()``, ``can`` and ``Action`` (the permission policy) to every page."""
 
     def nav_items() -> list[NavItem]:
         if not current_user.is_authenticated:
             return []
         items = []
-        for endpoint, label, roles in NAV:
-            if current_user.role in roles and endpoint in current_app.view_functions:
+        for endpoint, label, action in NAV:
+            if can(current_user, action) and endpoint in current_app.view_functions:
                 items.append(NavItem(url_for(endpoint), label, request.endpoint == endpoint))
         return items
 
-    return {"nav_items": nav_items}
+    return {"nav_items": nav_items, "can": can, "Action": Action}

@@ -1,4 +1,4 @@
-"""Authentication rules: passwords, API tokens, and role checks."""
+"""Authentication: passwords and API tokens (who may do what: ``app.auth.permissions``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import secrets
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.core.errors import PermissionDenied
 from app.core.extensions import db
-from app.org.models import ROLE_LABELS, Role, User
+from app.org.models import User
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -62,13 +61,3 @@ def user_for_token(token: str) -> User | None:
         return None
     return user
 
-
-def require_role(user: User, *roles: Role) -> None:
-    """Raise unless ``user`` has one of ``roles`` (``admin`` passes every check).
-
-    :raises PermissionDenied: naming the roles required.
-    """
-    if user.role is Role.admin or user.role in roles:
-        return
-    names = "、".join(ROLE_LABELS[r] for r in roles)
-    raise PermissionDenied(f"需要以下角色之一：{names}")

@@ -10,19 +10,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import LoginForm
+from app.auth.permissions import HOME_ENDPOINTS
 from app.auth.services import authenticate
 from app.core.extensions import limiter
-from app.org.models import Role
 
 logger = logging.getLogger(__name__)
-
-HOME_BY_ROLE = {
-    Role.frontline: "feed.today",
-    Role.editor: "content.index",
-    Role.reviewer: "content.index",
-    Role.manager: "metrics.scorecard",
-    Role.admin: "content.index",
-}
 
 
 def safe_next_url(target: str | None) -> str | None:
@@ -42,7 +34,7 @@ def safe_next_url(target: str | None) -> str | None:
 @login_required
 def home():
     """Send each role to its start page."""
-    return redirect(url_for(HOME_BY_ROLE[current_user.role]))
+    return redirect(url_for(HOME_ENDPOINTS[current_user.role]))
 
 
 def _login_limit() -> str:

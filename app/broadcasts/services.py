@@ -8,14 +8,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, func, select
 
-from app.auth.services import require_role
+from app.auth.permissions import Action, require, scope
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.models import Post, SopPlan, Task, TaskStatus
 from app.content.models import ContentTemplate, TemplateStatus
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
-from app.org.models import Branch, Role, User
-from app.org.services import scope_branch_ids
+from app.org.models import Branch, User
 
 
 def plan_branch_ids(viewer: User) -> list[int] | None:
@@ -28,12 +27,12 @@ def plan_branch_ids(viewer: User) -> list[int] | None:
     :returns: sorted ids (subtree plus ancestors of the viewer's branch), or ``None`` for
         middle office and admin.
     """
-    scope = scope_branch_ids(viewer)
-    if scope is None:
+    data_scope = scope(viewer)
+    if data_scope.is_whole_bank:
         return None
-    own = db.session.get(Branch, viewer.branch_id)
-    ancestors = {int(part) for part in own.path.split("/") if part} if own else set()
-    return sorted(set(scope) | ancestors)
+    subtree = db.session.scalars(select(Branch.id).where(data_scope.branch_clause(Branch.path)))
+    ancestors = {int(part) for part in viewer.branch.path.split("/") if part}
+    return sorted(set(subtree) | ancestors)
 
 
 def list_plans(viewer: User) -> list[SopPlan]:
@@ -43,11 +42,11 @@ def list_plans(viewer: User) -> list[SopPlan]:
 
     :raises PermissionDenied: for front-line users.
     """
-    require_role(viewer, Role.editor, Role.reviewer, Role.manager)
+    require(viewer, Action.read_plans)
     query = select(SopPlan).order_by(SopPlan.send_time, SopPlan.id)
-    scope = plan_branch_ids(viewer)
-    if scope is not None:
-        query = query.where(SopPlan.branch_id.in_(scope))
+    branch_ids = plan_branch_ids(viewer)
+    if branch_ids is not None:
+        query = query.where(SopPlan.branch_id.in_(branch_ids))
     return list(db.session.scalars(query))
 
 
@@ -57,11 +56,11 @@ def create_plan(editor: User, name: str, template_id: int, branch_id: int,
 
     :param send_time: wall-clock time in ``timezone``.
     :param calendar: a code from ``CALENDAR_LABELS`` (``XSHG``, ``weekdays`` …).
-    :raises PermissionDenied: unless ``editor`` is an editor or admin.
+    :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
     :raises ValidationFailed: unknown calendar/timezone, template not approved, unknown branch,
         or an active plan with the same template, branch and send time (key ``plan``).
     """
-    require_role(editor, Role.editor)
+    require(editor, Action.manage_plans)
     errors = {}
     if calendar not in CALENDAR_LABELS:
         errors["calendar"] = "未知的日历"
@@ -107,9 +106,10 @@ def active_plan_count(template_id: int) -> int:
 def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:
     """Pause or resume a plan (the scheduler picks it up at its next sync).
 
-    :raises PermissionDenied: unless editor/admin. :raises NotFound: unknown plan.
+    :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
+    :raises NotFound: unknown plan.
     """
-    require_role(editor, Role.editor)
+    require(editor, Action.manage_plans)
     plan = db.session.get(SopPlan, plan_id)
     if plan is None:
         raise NotFound("SOP 计划不存在")
@@ -140,7 +140,7 @@ def posts_on(viewer: User, run_date: dt.date) -> list[PostProgress]:
 
     :raises PermissionDenied: for front-line users.
     """
-    require_role(viewer, Role.editor, Role.reviewer, Role.manager)
+    require(viewer, Action.read_tracking)
     done = func.sum(case((Task.status == TaskStatus.done, 1), else_=0))
     query = (
         select(Post.id, SopPlan.name, ContentTemplate.title, Post.scheduled_at,
@@ -153,9 +153,7 @@ def posts_on(viewer: User, run_date: dt.date) -> list[PostProgress]:
         .group_by(Post.id, SopPlan.name, ContentTemplate.title, Post.scheduled_at)
         .order_by(Post.scheduled_at, Post.id)
     )
-    scope = scope_branch_ids(viewer)
-    if scope is not None:
-        query = query.where(User.branch_id.in_(scope))
+    query = query.where(scope(viewer).staff_clause(Task.staff_id))
     return [PostProgress(*row[:5], int(row[5] or 0)) for row in db.session.execute(query)]
 
 
@@ -174,7 +172,7 @@ def pending_staff_on(viewer: User, run_date: dt.date) -> dict[int, list[PendingS
         whose tasks are all done are absent.
     :raises PermissionDenied: for front-line users.
     """
-    require_role(viewer, Role.editor, Role.reviewer, Role.manager)
+    require(viewer, Action.read_tracking)
     query = (
         select(Task.post_id, User.display_name, Branch.name)
         .join(Post, Task.post_id == Post.id)
@@ -183,9 +181,7 @@ def pending_staff_on(viewer: User, run_date: dt.date) -> dict[int, list[PendingS
         .where(Post.run_date == run_date, Task.status != TaskStatus.done)
         .order_by(Task.post_id, Branch.path, User.display_name)
     )
-    scope = scope_branch_ids(viewer)
-    if scope is not None:
-        query = query.where(User.branch_id.in_(scope))
+    query = query.where(scope(viewer).staff_clause(Task.staff_id))
     result: dict[int, list[PendingStaff]] = {}
     for post_id, name, branch_name in db.session.execute(query):
         result.setdefault(post_id, []).append(PendingStaff(name, branch_name))

@@ -9,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from app.auth.decorators import roles_required
-from app.auth.services import require_role
+from app.auth.decorators import permission_required
+from app.auth.permissions import Action, can, require
 from app.broadcasts import bp
 from app.broadcasts import services as plans
 from app.broadcasts.calendars import CALENDAR_LABELS
@@ -19,9 +19,7 @@ from app.content.models import ContentTemplate, TemplateStatus
 from app.core.clock import business_today
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
-from app.org.models import Branch, Role
-
-VIEW_ROLES = (Role.editor, Role.reviewer, Role.manager)
+from app.org.models import Branch
 
 
 @bp.app_template_global("active_plan_count")
@@ -43,12 +41,12 @@ def _plan_form() -> SopPlanForm:
     return form
 
 
-@roles_required(*VIEW_ROLES)
+@permission_required(Action.read_plans)
 def plans_page():
-    """List SOP plans; editors create new ones (a POST from any other role is 403)."""
+    """List SOP plans; editors create new ones (a POST without ``manage_plans`` is 403)."""
     if request.method == "POST":
-        require_role(current_user, Role.editor)
-    form = _plan_form() if current_user.role in (Role.editor, Role.admin) else None
+        require(current_user, Action.manage_plans)
+    form = _plan_form() if can(current_user, Action.manage_plans) else None
     if form is not None and form.validate_on_submit():
         try:
             plan = plans.create_plan(current_user, form.name.data, form.template_id.data,
@@ -69,7 +67,7 @@ bp.add_url_rule("/plans", endpoint="plans", view_func=plans_page, methods=["GET"
 
 
 @bp.route("/plans/<int:plan_id>/toggle", methods=["POST"])
-@roles_required(Role.editor)
+@permission_required(Action.manage_plans)
 def toggle_plan(plan_id: int):
     """Pause or resume a plan."""
     form = ToggleForm()
@@ -82,7 +80,7 @@ def toggle_plan(plan_id: int):
 
 
 @bp.route("/tracking")
-@roles_required(*VIEW_ROLES)
+@permission_required(Action.read_tracking)
 def tracking():
     """Daily tracking 日跟踪: each post of a date with its execution progress."""
     raw = request.args.get("date", "").strip()

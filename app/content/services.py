@@ -1,7 +1,7 @@
 """Content-template rules: versions, compliance findings, review and four-eyes approval.
 
-Editors create and edit templates and submit them; reviewers approve or reject;
-admins may do both but, like everyone, never approve a version they wrote. Each
+Editors create and edit templates and submit them; reviewers approve or reject, never a
+version they wrote (four-eyes); who may do what is ``app.auth.permissions``. Each
 save creates an immutable :class:`TemplateVersion` (identified by the SHA-256 of
 its body) with its compliance findings, and sends the template back to draft.
 Services flush; the caller commits.
@@ -15,7 +15,7 @@ import re
 
 from sqlalchemy import select
 
-from app.auth.services import require_role
+from app.auth.permissions import Action, can, require
 from app.content.checks import findings_for_body
 from app.content.models import (
     Approval,
@@ -32,7 +32,7 @@ from app.content.rendering import chart_spec_names, sample_context
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
-from app.org.models import Role, User
+from app.org.models import User
 
 __all__ = [
     "Preview", "approval_blockers", "approve", "body_sha256", "create_template",
@@ -57,11 +57,11 @@ def get_template(template_id: int) -> ContentTemplate:
     return template
 
 
-def _actor(user_id: int, *roles: Role) -> User:
+def _actor(user_id: int, action: Action) -> User:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
         raise NotFound("用户不存在")
-    require_role(user, *roles)
+    require(user, action)
     return user
 
 
@@ -82,7 +82,7 @@ def create_template(
     :raises ValidationFailed: per-field messages for invalid values.
     :raises Conflict: the slug is taken.
     """
-    author = _actor(author_id, Role.editor)
+    author = _actor(author_id, Action.write_content)
     values = _validated(slug, title, product, channel, chart_spec, body)
     if db.session.scalar(select(ContentTemplate.id).where(ContentTemplate.slug == values["slug"])):
         raise Conflict(f"标识 {values['slug']} 已被使用")
@@ -166,7 +166,7 @@ def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion
     :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
     :raises Conflict: the template is retired. :raises ValidationFailed: empty/too long body.
     """
-    editor = _actor(editor_id, Role.editor)
+    editor = _actor(editor_id, Action.write_content)
     template = get_template(template_id)
     if template.status is TemplateStatus.retired:
         raise Conflict("模板已停用，不能再编辑")
@@ -187,7 +187,7 @@ def submit_for_review(template_id: int, editor_id: int) -> ContentTemplate:
     :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
     :raises Conflict: not a draft, or the latest version has a blocking finding.
     """
-    editor = _actor(editor_id, Role.editor)
+    editor = _actor(editor_id, Action.write_content)
     template = get_template(template_id)
     if template.status is not TemplateStatus.draft:
         raise Conflict("只有草稿可以提交复核")
@@ -205,13 +205,13 @@ def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
         blocking findings.
     """
     reasons = []
-    if user.role not in (Role.reviewer, Role.admin):
+    version = template.latest_version
+    if not can(user, Action.review_content):
         reasons.append("只有合规复核人员可以批准")
+    elif version is not None and not can(user, Action.review_content, version):
+        reasons.append("不能批准自己编写的版本（双人复核）")
     if template.status is not TemplateStatus.in_review:
         reasons.append("模板不在待复核状态")
-    version = template.latest_version
-    if version is not None and version.author_id == user.id:
-        reasons.append("不能批准自己编写的版本（双人复核）")
     if version is not None and any(f.is_blocking for f in version.findings):
         reasons.append("存在阻断性合规问题")
     return reasons
@@ -220,13 +220,13 @@ def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
 def approve(template_id: int, reviewer_id: int, comment: str = "") -> Approval:
     """Approve the latest version: it becomes ``approved_version`` and the template ``approved``.
 
-    :param reviewer_id: a reviewer (or admin) who did not author that version.
+    :param reviewer_id: a reviewer who did not author that version.
     :param comment: optional note (≤ 500 chars).
     :returns: the approval record.
-    :raises PermissionDenied: not a reviewer/admin. :raises NotFound: no such template.
+    :raises PermissionDenied: not a reviewer. :raises NotFound: no such template.
     :raises Conflict: not in review, own version (four-eyes), or a blocking finding.
     """
-    reviewer = _actor(reviewer_id, Role.reviewer)
+    reviewer = _actor(reviewer_id, Action.review_content)
     template = get_template(template_id)
     reasons = approval_blockers(template, reviewer)
     if reasons:
@@ -242,17 +242,17 @@ def approve(template_id: int, reviewer_id: int, comment: str = "") -> Approval:
 def reject(template_id: int, reviewer_id: int, comment: str) -> Approval:
     """Reject the version in review with a reason; the template goes back to draft.
 
-    :raises PermissionDenied: not a reviewer/admin. :raises NotFound: no such template.
+    :raises PermissionDenied: not a reviewer. :raises NotFound: no such template.
     :raises Conflict: not in review, or the reviewer wrote that version.
     :raises ValidationFailed: empty comment.
     """
-    reviewer = _actor(reviewer_id, Role.reviewer)
+    reviewer = _actor(reviewer_id, Action.review_content)
     template = get_template(template_id)
     if not (comment or "").strip():
         raise ValidationFailed("请填写退回原因", {"comment": "请填写退回原因"})
     if template.status is not TemplateStatus.in_review:
         raise Conflict("模板不在待复核状态")
-    if template.latest_version.author_id == reviewer.id:
+    if not can(reviewer, Action.review_content, template.latest_version):
         raise Conflict("不能复核自己编写的版本（双人复核）")
     approval = _decide(template.latest_version, reviewer, ApprovalDecision.rejected, comment)
     template.status = TemplateStatus.draft
@@ -282,7 +282,7 @@ def retire(template_id: int, actor_id: int) -> ContentTemplate:
     :raises PermissionDenied: other roles. :raises NotFound: no such template.
     :raises Conflict: already retired.
     """
-    actor = _actor(actor_id, Role.editor, Role.reviewer)
+    actor = _actor(actor_id, Action.retire_content)
     template = get_template(template_id)
     if template.status is TemplateStatus.retired:
         raise Conflict("模板已停用")

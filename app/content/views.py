@@ -1,7 +1,7 @@
 """Content-template pages: list, create, edit, preview, review (four-eyes), history.
 
-Editors create, edit and submit; reviewers approve or reject; admins may do both
-(never on their own version). Front-line staff and managers get 403 everywhere.
+Editors create, edit and submit; reviewers approve or reject (never their own version).
+Who may do what is ``app.auth.permissions``; front-line staff and managers get 403 here.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from app.auth.decorators import roles_required
+from app.auth.decorators import permission_required
+from app.auth.permissions import Action, can
 from app.content import bp, queries, services
 from app.content.checks import RENDER_ONLY
 from app.content.forms import ActionForm, BodyForm, NewTemplateForm, PreviewForm, ReviewForm
@@ -30,9 +31,6 @@ from app.content.presenters import (
 )
 from app.core.errors import Conflict, PermissionDenied, ValidationFailed
 from app.core.extensions import db
-from app.org.models import Role
-
-READ_ROLES = (Role.editor, Role.reviewer)
 
 
 @bp.app_context_processor
@@ -45,17 +43,17 @@ def inject_labels():
 
 
 @bp.route("/")
-@roles_required(*READ_ROLES)
+@permission_required(Action.read_content)
 def index():
     """All templates with status, product, channel, last edit and findings count."""
     status = TemplateStatus.__members__.get(request.args.get("status", ""))
     return render_template("content/index.html", templates=queries.list_templates(status),
-                           status=status, can_create=current_user.role in (Role.editor, Role.admin),
+                           status=status, can_create=can(current_user, Action.write_content),
                            chart_titles=chart_titles())
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(Role.editor)
+@permission_required(Action.write_content)
 def new():
     """Create a template (version 1 is checked for compliance right away)."""
     form = NewTemplateForm()
@@ -77,7 +75,7 @@ def new():
 
 
 @bp.route("/<int:template_id>")
-@roles_required(*READ_ROLES)
+@permission_required(Action.read_content)
 def show(template_id: int):
     """The latest version with highlighted findings, and the review actions."""
     return _show_page(services.get_template(template_id))
@@ -92,13 +90,13 @@ def _show_page(template, review_form=None, status: int = 200):
         diff=body_diff(base.body, version.body) if base is not None else [],
         segments=highlight(version.body, version.findings), blockers=blockers,
         review_form=review_form or ReviewForm(), action_form=ActionForm(),
-        is_editor=current_user.role in (Role.editor, Role.admin),
-        is_reviewer=current_user.role in (Role.reviewer, Role.admin),
+        is_editor=can(current_user, Action.write_content),
+        is_reviewer=can(current_user, Action.review_content),
     ), status
 
 
 @bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
-@roles_required(Role.editor)
+@permission_required(Action.write_content)
 def edit(template_id: int):
     """Edit the body; saving creates a new version and lists its findings."""
     template = services.get_template(template_id)
@@ -127,7 +125,7 @@ def edit(template_id: int):
 
 
 @bp.route("/<int:template_id>/preview")
-@roles_required(*READ_ROLES)
+@permission_required(Action.read_content)
 def preview(template_id: int):
     """Render the latest version with a date's market data and chart, and check the text."""
     form = PreviewForm(formdata=request.args)
@@ -142,7 +140,7 @@ def preview(template_id: int):
 
 
 @bp.route("/<int:template_id>/submit", methods=["POST"])
-@roles_required(Role.editor)
+@permission_required(Action.write_content)
 def submit(template_id: int):
     """Send the latest version to review."""
     return _act(template_id, lambda: services.submit_for_review(template_id, current_user.id),
@@ -150,7 +148,7 @@ def submit(template_id: int):
 
 
 @bp.route("/<int:template_id>/approve", methods=["POST"])
-@roles_required(Role.reviewer)
+@permission_required(Action.review_content)
 def approve(template_id: int):
     """Approve the version in review (never one's own; never with a blocking finding)."""
     form = ReviewForm()
@@ -160,7 +158,7 @@ def approve(template_id: int):
 
 
 @bp.route("/<int:template_id>/reject", methods=["POST"])
-@roles_required(Role.reviewer)
+@permission_required(Action.review_content)
 def reject(template_id: int):
     """Send the version back to the editor with a comment."""
     form = ReviewForm()
@@ -170,7 +168,7 @@ def reject(template_id: int):
 
 
 @bp.route("/<int:template_id>/retire", methods=["POST"])
-@roles_required(Role.editor, Role.reviewer)
+@permission_required(Action.retire_content)
 def retire(template_id: int):
     """Stop using a template."""
     return _act(template_id, lambda: services.retire(template_id, current_user.id), "已停用")
@@ -194,7 +192,7 @@ def _act(template_id: int, action, success: str, review_form=None):
 
 
 @bp.route("/<int:template_id>/versions")
-@roles_required(*READ_ROLES)
+@permission_required(Action.read_content)
 def versions(template_id: int):
     """Version history with authors, hashes, findings and review decisions."""
     template = services.get_template(template_id)
@@ -203,7 +201,7 @@ def versions(template_id: int):
 
 
 @bp.route("/<int:template_id>/versions/<int:number>")
-@roles_required(*READ_ROLES)
+@permission_required(Action.read_content)
 def version(template_id: int, number: int):
     """One historical version with its highlighted findings."""
     template = services.get_template(template_id)

@@ -8,42 +8,23 @@ here, so the blueprint is exempt from CSRF. Errors are JSON ``{"error", "errors"
 from __future__ import annotations
 
 import logging
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from app.auth.services import require_role
+from app.auth.decorators import api_permission_required
+from app.auth.permissions import Action
 from app.core.clock import business_now, business_today
 from app.core.extensions import csrf, db, token_auth
 from app.feed import api_bp
 from app.feed import services as feed
 from app.feed.schemas import parse_complete_body, parse_events_body, task_json
 from app.interactions import services as interactions
-from app.org.models import Role
 
 logger = logging.getLogger(__name__)
 
 csrf.exempt(api_bp)
-
-
-def api_roles_required(*roles: Role):
-    """Require a valid bearer token whose user has one of ``roles`` (admin passes).
-
-    No or bad token → 401 JSON; wrong role → 403 JSON.
-    """
-
-    def decorator(view):
-        @wraps(view)
-        @token_auth.login_required
-        def wrapped(*args, **kwargs):
-            require_role(token_auth.current_user(), *roles)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def _json_body(required: bool):
@@ -63,7 +44,7 @@ def _tz() -> ZoneInfo:
 
 
 @api_bp.get("/feed/today")
-@api_roles_required(Role.frontline)
+@api_permission_required(Action.use_feed)
 def feed_today():
     """The caller's tasks for the business date, plus overdue open ones (see services)."""
     day = business_today()
@@ -73,7 +54,7 @@ def feed_today():
 
 
 @api_bp.post("/tasks/<int:task_id>/complete")
-@api_roles_required(Role.frontline)
+@api_permission_required(Action.use_feed)
 def complete_task(task_id: int):
     """Mark the caller's task done (idempotent); body optional ``{"reach_count": N}``."""
     reach_count = parse_complete_body(_json_body(required=False))
@@ -85,7 +66,7 @@ def complete_task(task_id: int):
 
 
 @api_bp.post("/interactions")
-@api_roles_required(Role.frontline)
+@api_permission_required(Action.use_feed)
 def record_interactions():
     """Record a batch of interaction events; per-item results, HTTP 200 unless the batch is bad."""
     events = parse_events_body(_json_body(required=True))

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.decorators import roles_required
+from app.auth.decorators import permission_required
+from app.auth.permissions import Action
 from app.auth.services import issue_api_token
 from app.core.clock import business_now, business_today
 from app.core.errors import Conflict, ValidationFailed
@@ -25,7 +26,6 @@ from app.feed.forms import CompleteTaskForm, IssueTokenForm, ReachCorrectionForm
 from app.interactions.forms import KIND_CHOICES
 from app.interactions.models import KIND_LABELS
 from app.interactions.services import counts_by_task
-from app.org.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ bp.add_app_template_global(task_messages)
 
 
 @bp.get("/today")
-@roles_required(Role.frontline)
+@permission_required(Action.use_feed)
 def today():
     """今日任务: the user's tasks for the business date, then overdue open ones."""
     day = business_today()
@@ -50,7 +50,7 @@ def today():
 
 
 @bp.post("/today/tasks/<int:task_id>/complete")
-@roles_required(Role.frontline)
+@permission_required(Action.use_feed)
 def complete(task_id: int):
     """Mark one of the user's tasks done (form with optional 发送人数)."""
     form = CompleteTaskForm()
@@ -64,7 +64,7 @@ def complete(task_id: int):
 
 
 @bp.route("/account/api-token", methods=["GET", "POST"])
-@roles_required(Role.frontline)
+@permission_required(Action.use_feed)
 def api_token():
     """Explain the API and (re)issue the user's bearer token, shown once."""
     form = IssueTokenForm()
@@ -83,7 +83,7 @@ def api_token():
 
 
 @bp.post("/today/tasks/<int:task_id>/reach")
-@roles_required(Role.frontline)
+@permission_required(Action.use_feed)
 def correct_reach(task_id: int):
     """Correct 发送人数 of one of the user's done tasks; refusals show on the task's card."""
     form = ReachCorrectionForm()

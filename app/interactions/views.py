@@ -7,14 +7,14 @@ import logging
 from flask import redirect, url_for
 from flask_login import current_user
 
-from app.auth.decorators import roles_required
+from app.auth.decorators import permission_required
+from app.auth.permissions import Action
 from app.core.extensions import db
 from app.core.flashes import flash_for_task, flash_form_errors_for_task
 from app.interactions import bp
 from app.interactions.forms import InteractionForm
 from app.interactions.models import KIND_LABELS, InteractionKind
 from app.interactions.services import CONFLICT, CREATED, DUPLICATE, record_events
-from app.org.models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def _form_item(form: InteractionForm, task_id: int) -> dict:
 
 
 @bp.post("/tasks/<int:task_id>/interactions")
-@roles_required(Role.frontline)
+@permission_required(Action.use_feed)
 def log_for_task(task_id: int):
     """Record one event against the user's task through the same service as the API."""
     form = InteractionForm()

@@ -16,18 +16,14 @@ import logging
 
 from sqlalchemy import select
 
+from app.auth.permissions import Action, can, require, scope
 from app.core.errors import NotFound, PermissionDenied
 from app.core.extensions import db
 from app.metrics.queries import Scope, scorecard_rows
 from app.metrics.records import DailyPoint, Scorecard, front_row, middle_row
-from app.org.models import Branch, Role, User
-from app.org.services import scope_branch_ids
+from app.org.models import Branch, User
 
 logger = logging.getLogger(__name__)
-
-#: Roles that may open the scorecard (admin, middle office, managers).
-SCORECARD_ROLES = (Role.admin, Role.editor, Role.reviewer, Role.manager)
-
 
 def _daily(rows: list[dict]) -> list[DailyPoint]:
     return [
@@ -50,33 +46,28 @@ def resolve_branch(viewer: User, branch_id: int | None) -> Branch | None:
     :raises PermissionDenied: front-line users, and managers asking outside their subtree.
     :raises NotFound: ``branch_id`` does not exist.
     """
-    if viewer.role not in SCORECARD_ROLES:
-        raise PermissionDenied("前台员工无权查看考核看板")
-    allowed = scope_branch_ids(viewer)
+    require(viewer, Action.read_scorecard)
     if branch_id is None:
-        return None if allowed is None else db.session.get(Branch, viewer.branch_id)
+        return None if scope(viewer).is_whole_bank else viewer.branch
     branch = db.session.get(Branch, branch_id)
     if branch is None:
         raise NotFound("机构不存在")
-    if allowed is not None and branch.id not in allowed:
+    if not can(viewer, Action.read_scorecard, branch):
         logger.info("scorecard refused user_id=%s branch_id=%s", viewer.id, branch_id)
         raise PermissionDenied("只能查看本机构及下辖机构的考核数据")
     return branch
 
 
 def sees_whole_bank(viewer: User) -> bool:
-    """True when ``viewer`` may read the whole bank (admin, editor, reviewer)."""
-    return viewer.role in SCORECARD_ROLES and scope_branch_ids(viewer) is None
+    """True when ``viewer`` may read the whole bank's scorecard (head-office roles)."""
+    return can(viewer, Action.read_scorecard) and scope(viewer).is_whole_bank
 
 
 def branch_choices(viewer: User) -> list[Branch]:
     """Branches ``viewer`` may select, ordered by tree path (empty for front-line users)."""
-    if viewer.role not in SCORECARD_ROLES:
+    if not can(viewer, Action.read_scorecard):
         return []
-    allowed = scope_branch_ids(viewer)
-    stmt = select(Branch).order_by(Branch.path)
-    if allowed is not None:
-        stmt = stmt.where(Branch.id.in_(allowed))
+    stmt = select(Branch).where(scope(viewer).branch_clause(Branch.path)).order_by(Branch.path)
     return list(db.session.scalars(stmt))
 
 

@@ -8,7 +8,8 @@ from flask import Response, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from app.auth.decorators import roles_required
+from app.auth.decorators import permission_required
+from app.auth.permissions import Action
 from app.core.clock import business_today
 from app.core.errors import ValidationFailed
 from app.metrics import bp
@@ -18,11 +19,9 @@ from app.metrics.export import scorecard_csv
 from app.metrics.forms import ScorecardFilterForm
 from app.metrics.periods import Period, period_range
 from app.metrics.tables import TABLES, display, parse_sort, sort_rows
-from app.org.models import Role
 
 logger = logging.getLogger(__name__)
 
-VIEW_ROLES = (Role.manager, Role.editor, Role.reviewer)  # admin always passes
 FILTER_ARGS = ("branch_id", "period", "end", "start")
 
 
@@ -70,7 +69,7 @@ def _sort_url(key: str, attr: str, current: dict) -> str:
 
 
 @bp.route("/scorecard")
-@roles_required(*VIEW_ROLES)
+@permission_required(Action.read_scorecard)
 def scorecard():
     """Both sides of the scorecard for the chosen branch subtree and period."""
     form = _filter_form()
@@ -90,7 +89,7 @@ def scorecard():
 
 
 @bp.route("/scorecard/chart.png")
-@roles_required(*VIEW_ROLES)
+@permission_required(Action.read_scorecard)
 def scorecard_chart():
     """Daily execution rate and engagement rate as a PNG (same filters as the page)."""
     branch_id, start, end = _filters(_filter_form())
@@ -101,7 +100,7 @@ def scorecard_chart():
 
 
 @bp.route("/scorecard.csv", endpoint="scorecard_csv")
-@roles_required(*VIEW_ROLES)
+@permission_required(Action.read_scorecard)
 def scorecard_csv_export():
     """Both tables as CSV (UTF-8 with BOM for Excel), same filters as the page."""
     branch_id, start, end = _filters(_filter_form())

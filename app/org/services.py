@@ -1,30 +1,14 @@
-"""Organisation rules: branch subtrees and data scope."""
+"""Organisation rules: branch paths; no demo accounts in production.
+
+Who may read which branches is ``app.auth.permissions.scope``.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import inspect, select
 
 from app.core.extensions import db
-from app.org.models import Branch, Role, User
-
-
-def subtree_branch_ids(branch_id: int) -> list[int]:
-    """Ids of ``branch_id`` and every branch below it (materialised-path query)."""
-    branch = db.session.get(Branch, branch_id)
-    if branch is None:
-        return []
-    return list(db.session.scalars(select(Branch.id).where(Branch.path.startswith(branch.path))))
-
-
-def scope_branch_ids(user: User) -> list[int] | None:
-    """Branch ids whose data ``user`` may read, or ``None`` for the whole bank.
-
-    Managers read their branch subtree; admins and middle-office roles read all;
-    front-line users read only their own rows (callers filter by user id too).
-    """
-    if user.role in (Role.admin, Role.editor, Role.reviewer):
-        return None
-    return subtree_branch_ids(user.branch_id)
+from app.org.models import Branch, User
 
 
 def set_branch_path(branch: Branch) -> None:

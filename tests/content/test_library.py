@@ -9,7 +9,7 @@ from app.content.library import install_library, load_library
 from app.content.models import ContentTemplate, TemplateStatus
 from app.content.rendering import placeholder_chart_urls
 from app.content.sandbox import build_context, render_body
-from app.core.errors import Conflict, ValidationFailed
+from app.core.errors import PermissionDenied, ValidationFailed
 from tests.content.conftest import DEMO_DATE
 from tests.factories import BranchFactory, UserFactory
 from tests.market.helpers import published_days
@@ -111,9 +111,15 @@ def test_install_library_is_idempotent_and_four_eyes(db, editor, reviewer, marke
 
 
 def test_install_library_refuses_author_as_reviewer(db):
-    admin = UserFactory(role="admin")
-    with pytest.raises(Conflict):
-        install_library(admin.id, admin.id)
+    editor = UserFactory(role="editor")
+    with pytest.raises(PermissionDenied):
+        install_library(editor.id, editor.id)
+
+
+def test_install_library_refuses_an_admin_as_reviewer(db):
+    editor, admin = UserFactory(role="editor"), UserFactory(role="admin")
+    with pytest.raises(PermissionDenied):
+        install_library(editor.id, admin.id)
 
 
 def test_load_library_rejects_bad_manifest(tmp_path):

@@ -7,6 +7,7 @@ from app.content import services
 from app.content.checks import RENDER_ONLY, RENDER_RULE_ID
 from app.content.models import Approval, ApprovalDecision, TemplateStatus
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.org.models import Role
 from tests.factories import UserFactory
 
 SAFE_FUND = "基金定投是一种纪律性的投资方式。基金有风险，投资须谨慎。"
@@ -93,26 +94,33 @@ def test_approve_happy_path(editor, reviewer):
     assert approval.comment == "同意"
 
 
-def test_four_eyes_admin_cannot_approve_own_version(db):
-    admin, other_admin = UserFactory(role="admin"), UserFactory(role="admin")
-    template = _in_review(admin)
-    assert "不能批准自己编写的版本（双人复核）" in services.approval_blockers(template, admin)
-    with pytest.raises(Conflict, match="双人复核"):
+def test_an_admin_is_not_a_reviewer(db, editor):
+    """Separation of duties: an admin may write content but never approve or reject it."""
+    admin = UserFactory(role="admin")
+    template = _in_review(editor)
+    assert services.approval_blockers(template, admin) == ["只有合规复核人员可以批准"]
+    with pytest.raises(PermissionDenied):
         services.approve(template.id, admin.id)
-    with pytest.raises(Conflict, match="双人复核"):
-        services.reject(template.id, admin.id, "自己退回")
-    services.approve(template.id, other_admin.id)
-    assert template.status is TemplateStatus.approved
+    with pytest.raises(PermissionDenied):
+        services.reject(template.id, admin.id, "退回")
+    assert template.status is TemplateStatus.in_review
+    assert template.latest_version.approvals == []
 
 
 def test_four_eyes_applies_to_latest_version_author(db, editor):
-    admin = UserFactory(role="admin")
+    """An editor who wrote the latest version and later became a reviewer cannot approve it."""
+    colleague = UserFactory(role="editor")
     template = _create(editor)
-    services.save_version(template.id, admin.id, SAFE_FUND + "（管理员修改）")
+    services.save_version(template.id, colleague.id, SAFE_FUND + "（同事修改）")
     services.submit_for_review(template.id, editor.id)
-    with pytest.raises(Conflict):
-        services.approve(template.id, admin.id)
+    colleague.role = Role.reviewer
+    assert services.approval_blockers(template, colleague) == ["不能批准自己编写的版本（双人复核）"]
+    with pytest.raises(Conflict, match="双人复核"):
+        services.approve(template.id, colleague.id)
+    with pytest.raises(Conflict, match="双人复核"):
+        services.reject(template.id, colleague.id, "自己退回")
     services.approve(template.id, UserFactory(role="reviewer").id)
+    assert template.status is TemplateStatus.approved
 
 
 def test_cannot_approve_with_blocking_finding(editor, reviewer):

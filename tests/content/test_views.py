@@ -5,6 +5,7 @@ import pytest
 
 from app.content import services
 from app.content.models import TemplateStatus
+from app.org.models import Role
 from tests.factories import UserFactory
 from tests.market.helpers import csv_rows, published_days
 
@@ -117,10 +118,12 @@ def test_submit_and_approve_happy_path(client, login_as, editor):
     assert "同意发布" in history and "已批准" in history
 
 
-def test_own_version_cannot_be_approved_in_the_ui(client, login_as, db):
-    admin = login_as("admin")
-    template = _template(admin)
-    services.submit_for_review(template.id, admin.id)
+def test_own_version_cannot_be_approved_in_the_ui(client, login_as, db, editor):
+    """A former editor, now a reviewer, sees the approve button disabled on their own version."""
+    template = _template(editor)
+    services.submit_for_review(template.id, editor.id)
+    editor.role = Role.reviewer
+    login_as(editor)
     db.session.commit()
     html = client.get(f"/content/{template.id}").get_data(as_text=True)
     assert "批准</button>" in html and "disabled>批准" in html

@@ -4,7 +4,9 @@
 front-line staff use 今日任务, their own tasks and the API; editors write content and plan
 SOPs; reviewers review content; managers read the scorecard, daily tracking and the plan
 list; middle office also reads the scorecard and tracking (their outcomes); admin passes
-everything. A new route, or a new method on a route, fails
+everything except review. Each route names the policy action it needs
+(``app.auth.permissions``), and the roles come from that one policy. A new route, or a
+new method on a route, fails
 ``test_every_route_is_classified`` until it is added here, so no route can skip the check.
 """
 
@@ -14,59 +16,53 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app.auth.permissions import Action, roles_for
 from app.org.models import Role
 from tests.security.conftest import CHART_DAY
 
 PUBLIC = None  # no login needed
+LOGGED_IN = "logged in"  # any active user
 
-
-def _allow(*roles: Role) -> frozenset[Role]:
-    """Roles allowed on a route; admin is always one of them."""
-    return frozenset(roles) | {Role.admin}
-
-
-EVERYONE = _allow(*Role)
-FRONTLINE = _allow(Role.frontline)
-EDITOR = _allow(Role.editor)
-REVIEWER = _allow(Role.reviewer)
-CONTENT_READERS = _allow(Role.editor, Role.reviewer)
-PLAN_READERS = _allow(Role.editor, Role.reviewer, Role.manager)
-SCORECARD_READERS = _allow(Role.manager, Role.editor, Role.reviewer)
-
-#: endpoint → {method: allowed roles, or PUBLIC}. HEAD and OPTIONS follow GET.
-ROUTES: dict[str, dict[str, frozenset[Role] | None]] = {
+#: endpoint → {method: the policy action the route needs, LOGGED_IN or PUBLIC}. HEAD and
+#: OPTIONS follow GET. Allowed roles come from ``app.auth.permissions.POLICY``.
+ROUTES: dict[str, dict[str, Action | str | None]] = {
     "auth.login": {"GET": PUBLIC, "POST": PUBLIC},
     "ops.healthz": {"GET": PUBLIC},
-    "auth.home": {"GET": EVERYONE},
-    "auth.logout": {"POST": EVERYONE},
+    "auth.home": {"GET": LOGGED_IN},
+    "auth.logout": {"POST": LOGGED_IN},
     # Charts are bank-wide market data shown in posts, previews and the scorecard.
-    "market.chart_image": {"GET": EVERYONE},
-    "feed.today": {"GET": FRONTLINE},
-    "feed.complete": {"POST": FRONTLINE},
-    "feed.correct_reach": {"POST": FRONTLINE},
-    "feed.api_token": {"GET": FRONTLINE, "POST": FRONTLINE},
-    "interactions.log_for_task": {"POST": FRONTLINE},
-    "api.feed_today": {"GET": FRONTLINE},
-    "api.complete_task": {"POST": FRONTLINE},
-    "api.record_interactions": {"POST": FRONTLINE},
-    "content.index": {"GET": CONTENT_READERS},
-    "content.show": {"GET": CONTENT_READERS},
-    "content.preview": {"GET": CONTENT_READERS},
-    "content.versions": {"GET": CONTENT_READERS},
-    "content.version": {"GET": CONTENT_READERS},
-    "content.new": {"GET": EDITOR, "POST": EDITOR},
-    "content.edit": {"GET": EDITOR, "POST": EDITOR},
-    "content.submit": {"POST": EDITOR},
-    "content.approve": {"POST": REVIEWER},
-    "content.reject": {"POST": REVIEWER},
-    "content.retire": {"POST": CONTENT_READERS},
-    "broadcasts.plans": {"GET": PLAN_READERS, "POST": EDITOR},
-    "broadcasts.toggle_plan": {"POST": EDITOR},
-    "broadcasts.tracking": {"GET": PLAN_READERS},
-    "metrics.scorecard": {"GET": SCORECARD_READERS},
-    "metrics.scorecard_csv": {"GET": SCORECARD_READERS},
-    "metrics.scorecard_chart": {"GET": SCORECARD_READERS},
+    "market.chart_image": {"GET": Action.view_charts},
+    "feed.today": {"GET": Action.use_feed},
+    "feed.complete": {"POST": Action.use_feed},
+    "feed.correct_reach": {"POST": Action.use_feed},
+    "feed.api_token": {"GET": Action.use_feed, "POST": Action.use_feed},
+    "interactions.log_for_task": {"POST": Action.use_feed},
+    "api.feed_today": {"GET": Action.use_feed},
+    "api.complete_task": {"POST": Action.use_feed},
+    "api.record_interactions": {"POST": Action.use_feed},
+    "content.index": {"GET": Action.read_content},
+    "content.show": {"GET": Action.read_content},
+    "content.preview": {"GET": Action.read_content},
+    "content.versions": {"GET": Action.read_content},
+    "content.version": {"GET": Action.read_content},
+    "content.new": {"GET": Action.write_content, "POST": Action.write_content},
+    "content.edit": {"GET": Action.write_content, "POST": Action.write_content},
+    "content.submit": {"POST": Action.write_content},
+    "content.approve": {"POST": Action.review_content},
+    "content.reject": {"POST": Action.review_content},
+    "content.retire": {"POST": Action.retire_content},
+    "broadcasts.plans": {"GET": Action.read_plans, "POST": Action.manage_plans},
+    "broadcasts.toggle_plan": {"POST": Action.manage_plans},
+    "broadcasts.tracking": {"GET": Action.read_tracking},
+    "metrics.scorecard": {"GET": Action.read_scorecard},
+    "metrics.scorecard_csv": {"GET": Action.read_scorecard},
+    "metrics.scorecard_chart": {"GET": Action.read_scorecard},
 }
+
+
+def _allowed(policy) -> frozenset[Role]:
+    """Roles allowed by a ``ROUTES`` entry (``PUBLIC`` entries are not asked)."""
+    return frozenset(Role) if policy == LOGGED_IN else roles_for(policy)
 
 
 def _rules(app):
@@ -122,13 +118,21 @@ def test_every_route_is_classified(app):
             f"{rule.endpoint} {rule.rule} serves {sorted(_methods(rule))}; classify every method")
 
 
-def test_policy_admin_everywhere_and_only_login_and_health_public():
+def test_only_login_and_health_are_public():
     public = {endpoint for endpoint, methods in ROUTES.items()
-              if any(roles is PUBLIC for roles in methods.values())}
+              if any(policy is PUBLIC for policy in methods.values())}
     assert public == {"auth.login", "ops.healthz"}
+
+
+def test_admin_is_everywhere_except_review_which_only_reviewers_do():
+    """Separation of duties: an admin is not a reviewer; nobody else approves either."""
     for endpoint, methods in ROUTES.items():
-        for roles in methods.values():
-            assert roles is PUBLIC or Role.admin in roles, endpoint
+        for policy in methods.values():
+            if policy is PUBLIC:
+                continue
+            assert (Role.admin in _allowed(policy)) is (policy is not Action.review_content), (
+                endpoint)
+    assert roles_for(Action.review_content) == {Role.reviewer}
 
 
 def test_anonymous_gets_login_redirect_or_401(app, client, world):
@@ -178,6 +182,7 @@ def test_role_matrix(app, client, world, sign_in, role):
         policy = ROUTES[rule.endpoint][method]
         if policy is PUBLIC:
             continue
+        allowed = _allowed(policy)
         headers = None
         if _is_api(rule):
             sign_in(None)
@@ -186,7 +191,7 @@ def test_role_matrix(app, client, world, sign_in, role):
             sign_in(user)
         response = _request(client, method, _url(app, rule, world), headers)
         status = response.status_code
-        if role not in policy:
+        if role not in allowed:
             ok = status == 403
         elif rule.endpoint == "auth.logout":
             ok = status == 302 and _location_path(response) == "/login"
@@ -195,5 +200,5 @@ def test_role_matrix(app, client, world, sign_in, role):
         else:
             ok = status not in (401, 403) and status < 500 and _location_path(response) != "/login"
         if not ok:
-            problems.append((method, rule.rule, status, "allowed" if role in policy else "403"))
+            problems.append((method, rule.rule, status, "allowed" if role in allowed else "403"))
     assert problems == []
