@@ -16,6 +16,7 @@ from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
 from app.core.errors import register_error_handlers
 from app.core.extensions import csrf, db, limiter, login_manager, migrate
+from app.core.unit_of_work import register_unit_of_work
 from app.demo.cli import demo_cli
 from app.feed import api_bp as feed_api_bp
 from app.feed import bp as feed_bp
@@ -54,6 +55,7 @@ def create_app(config_object: Config | None = None, **overrides) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
+    register_unit_of_work(app)
     register_commands(app)
     return app
 

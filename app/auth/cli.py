@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.auth.services import hash_password, issue_api_token
 from app.core.extensions import db
+from app.core.unit_of_work import command_unit_of_work
 from app.org.models import Branch, Role, User
 
 users_cli = AppGroup("users", help="User accounts.")
@@ -20,6 +21,7 @@ users_cli = AppGroup("users", help="User accounts.")
               required=True)
 @click.option("--branch", "branch_code", required=True, help="Branch code, e.g. HZ-XH.")
 @click.password_option()
+@command_unit_of_work
 def create_user_command(username, display_name, role, branch_code, password):
     """Create a user account (password prompted, never echoed or logged)."""
     branch = db.session.scalar(select(Branch).where(Branch.code == branch_code))
@@ -29,17 +31,16 @@ def create_user_command(username, display_name, role, branch_code, password):
         raise click.ClickException(f"user {username} exists")
     db.session.add(User(username=username, display_name=display_name, role=Role(role),
                         branch=branch, password_hash=hash_password(password)))
-    db.session.commit()
     click.echo(f"created {username}")
 
 
 @users_cli.command("token")
 @click.argument("username")
+@command_unit_of_work
 def token_command(username):
     """Issue a new API token for USERNAME and print it once."""
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"unknown user {username}")
     token = issue_api_token(user)
-    db.session.commit()
     click.echo(token)

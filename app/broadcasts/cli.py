@@ -23,6 +23,7 @@ from app.broadcasts.scheduler import (
 )
 from app.core.clock import business_today
 from app.core.extensions import db
+from app.core.unit_of_work import command_unit_of_work
 
 logger = logging.getLogger(__name__)
 ops_cli = AppGroup("ops", help="Daily operations (the scheduler's job, by hand).")
@@ -42,6 +43,7 @@ def _parse_date(ctx, param, value):
 @click.option("--date", "run_date", callback=_parse_date, help="Business date YYYY-MM-DD "
               "(default: today in Asia/Shanghai, or BUSINESS_DATE).")
 @click.option("--sop", "sop_plan_ids", type=int, multiple=True, help="Only these SOP plan ids.")
+@command_unit_of_work
 def run_day_command(run_date, sop_plan_ids):
     """Run the daily content job for one date and print its JSON result."""
     if sop_plan_ids:
@@ -50,12 +52,7 @@ def run_day_command(run_date, sop_plan_ids):
         if unknown:
             raise click.BadParameter(f"no SOP plan with id {', '.join(map(str, unknown))}",
                                      param_hint="--sop")
-    try:
-        result = run_day(run_date or business_today(), list(sop_plan_ids) or None)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    result = run_day(run_date or business_today(), list(sop_plan_ids) or None)
     click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
 
 

@@ -18,6 +18,7 @@ from app.broadcasts.models import SopPlan
 from app.broadcasts.run_day import run_day
 from app.core.clock import business_today
 from app.core.extensions import db
+from app.core.unit_of_work import unit_of_work
 
 logger = logging.getLogger(__name__)
 _APP = None
@@ -42,11 +43,9 @@ def in_app_context(job):
             raise RuntimeError("scheduler jobs need bind_app(app) first")
         with _APP.app_context():
             try:
-                result = job(*args, **kwargs)
-                db.session.commit()
-                return result
+                with unit_of_work():
+                    return job(*args, **kwargs)
             except Exception:
-                db.session.rollback()
                 logger.exception("job %s%s failed", job.__name__, args)
                 raise
             finally:

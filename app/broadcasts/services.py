@@ -118,6 +118,17 @@ def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:
     return plan
 
 
+def toggle_plan(editor: User, plan_id: int) -> SopPlan:
+    """Pause an active plan or resume a paused one.
+
+    :returns: the plan with its new ``is_active``.
+    :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
+    :raises NotFound: unknown plan.
+    """
+    plan = db.session.get(SopPlan, plan_id)
+    return set_plan_active(editor, plan_id, not (plan is not None and plan.is_active))
+
+
 @dataclass(frozen=True)
 class PostProgress:
     """A post on a date with its execution progress (tasks done / assigned)."""

@@ -19,6 +19,7 @@ from app.content.models import ContentTemplate, TemplateStatus
 from app.core.clock import business_today
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
+from app.core.unit_of_work import discard_changes
 from app.org.models import Branch
 
 
@@ -52,11 +53,10 @@ def plans_page():
             plan = plans.create_plan(current_user, form.name.data, form.template_id.data,
                                      form.branch_id.data, form.send_time.data, form.calendar.data)
         except ValidationFailed as error:
-            db.session.rollback()
+            discard_changes()
             for message in (error.errors or {}).values():
                 flash(message, "error")
         else:
-            db.session.commit()
             flash(f"已创建 SOP 计划「{plan.name}」", "success")
             return redirect(url_for("broadcasts.plans"))
     return render_template("broadcasts/plans.html", plans=plans.list_plans(current_user),
@@ -72,9 +72,7 @@ def toggle_plan(plan_id: int):
     """Pause or resume a plan."""
     form = ToggleForm()
     if form.validate_on_submit():
-        plan = db.session.get(plans.SopPlan, plan_id)
-        updated = plans.set_plan_active(current_user, plan_id, not (plan and plan.is_active))
-        db.session.commit()
+        updated = plans.toggle_plan(current_user, plan_id)
         flash(f"「{updated.name}」已{'启用' if updated.is_active else '暂停'}", "success")
     return redirect(url_for("broadcasts.plans"))
 

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from app.content.compliance import blocking, check_text
 from app.content.rendering import render_as_scheduled, staff_by_username
 from app.core.errors import DomainError
-from app.core.extensions import db
+from app.core.unit_of_work import command_unit_of_work
 
 compliance_cli = AppGroup("compliance", help="Compliance checks 合规检查.")
 content_cli = AppGroup("content", help="Content templates 内容模板.")
@@ -48,10 +48,12 @@ def compliance_check(ctx: click.Context, file: str, product: str | None) -> None
 @click.option("--staff", "username", default=None,
               help="Username of the receiving user; default a sample signature.")
 @click.pass_context
+@command_unit_of_work
 def content_render(ctx: click.Context, file: str, run_date, username: str | None) -> None:
     """Render template FILE for --date as the scheduler would and print the text.
 
-    Loads market data and charts for the date (committed), renders in the sandbox.
+    Loads market data and charts for the date, renders in the sandbox; commits the loaded
+    data only when the render succeeds.
     Exit status: 0 rendered, 1 no market data, 2 template error (incl. sandbox) or bad input.
     """
     try:
@@ -67,10 +69,8 @@ def content_render(ctx: click.Context, file: str, run_date, username: str | None
     try:
         outcome = render_as_scheduled(body, run_date.date(), staff)
     except DomainError as error:
-        db.session.rollback()
         click.echo(f"错误：{error.message}", err=True)
         ctx.exit(1)
-    db.session.commit()
     if outcome.error:
         click.echo(f"模板渲染失败：{outcome.error}", err=True)
         ctx.exit(2)

@@ -36,14 +36,14 @@ def preview(
     template_id: int | None = None, *, body: str | None = None,
     product: str | None = None, run_date: dt.date | None = None,
 ) -> Preview:
-    """Render a template (latest version) or a raw body with real market data and charts.
+    """Render a template (latest version) or a raw body with stored market data and charts.
 
     :param template_id: template whose latest body, product and chart are used, or
     :param body: a body to preview instead (with ``product`` for the rules).
     :param run_date: date of the figures; default the latest date with stored market
         data on or before ``business_today()`` (Asia/Shanghai).
     :returns: :class:`Preview`: text or a safe error, chart URLs, and compliance
-        findings on the rendered text. Loads market bars and charts (flushes only).
+        findings on the rendered text. Reads stored bars and charts; writes nothing.
     :raises NotFound: unknown template. :raises ValidationFailed: neither given.
     """
     chart_spec = None

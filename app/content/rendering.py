@@ -21,7 +21,7 @@ from app.content.sandbox import TemplateRenderError, build_context, render_body
 from app.core.clock import business_today
 from app.core.errors import DomainError
 from app.core.extensions import db
-from app.market.charts import chart_image_path, chart_url, render_charts
+from app.market.charts import render_charts, stored_chart_urls
 from app.market.models import PriceBar
 from app.market.services import MarketDataUnavailable, market_context, refresh_market_data
 from app.org.models import User
@@ -99,10 +99,8 @@ def sample_context(run_date: dt.date | None = None) -> dict[str, Any] | None:
     return build_context(day, market, None, placeholder_chart_urls(day))
 
 
-def render_as_scheduled(
-    body: str, run_date: dt.date, staff: Any = None, *, reuse_stored: bool = False
-) -> RenderOutcome:
-    """Render ``body`` for ``run_date`` exactly as the daily run would.
+def render_as_scheduled(body: str, run_date: dt.date, staff: Any = None) -> RenderOutcome:
+    """Render ``body`` for ``run_date`` exactly as the daily run would (the CLI's render).
 
     Loads the provider's bars for the date (idempotent upsert), renders the chart
     specs (upserting ``chart_images``), builds the context with ``staff`` (a ``User``,
@@ -111,15 +109,16 @@ def render_as_scheduled(
     :param body: template source.
     :param run_date: business date (Asia/Shanghai calendar date).
     :param staff: receiving front-line user or ``None``.
-    :param reuse_stored: previews: skip the provider when bars up to ``run_date`` are
-        already stored, and reuse chart images already rendered for the date.
     :returns: a :class:`RenderOutcome`; a template error is in ``error``, not raised.
     :raises app.market.services.MarketDataUnavailable: when a series has no usable bar.
     """
-    if not (reuse_stored and _stored_through(run_date)):
-        refresh_market_data(run_date)
-    market = market_context(run_date)
-    charts = _chart_urls(run_date, reuse_stored)
+    refresh_market_data(run_date)
+    charts = {chart.spec: chart.url for chart in render_charts(run_date)}
+    return _render(body, run_date, market_context(run_date), charts, staff)
+
+
+def _render(body: str, run_date: dt.date, market: dict, charts: dict[str, str],
+            staff: Any = None) -> RenderOutcome:
     outcome = RenderOutcome(
         run_date=run_date, charts=charts,
         market_as_of={code: series["as_of"] for code, series in market.items()},
@@ -131,43 +130,29 @@ def render_as_scheduled(
     return outcome
 
 
-def _stored_through(run_date: dt.date) -> bool:
-    """True when some series already has a bar on or after ``run_date`` (loaded past it)."""
-    last = db.session.scalar(select(func.max(PriceBar.trade_date)))
-    return last is not None and last >= run_date
-
-
-def _chart_urls(run_date: dt.date, reuse_stored: bool) -> dict[str, str]:
-
-    names = chart_spec_names()
-    if reuse_stored:
-        try:
-            for name in names:
-                chart_image_path(run_date, name)  # NotFound until rendered for the date
-        except DomainError:
-            pass
-        else:
-            return {name: chart_url(run_date, name) for name in names}
-    return {chart.spec: chart.url for chart in render_charts(run_date)}
-
-
 def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
-    """Render ``body`` for a preview; market problems become ``error`` instead of raising.
+    """Render ``body`` for a preview from stored data only: it never writes.
+
+    The market step (the daily run, ``flask market refresh`` and ``flask market charts``)
+    loads the bars and draws the charts; a preview reads ``price_bars`` and shows the
+    charts already in ``chart_images`` for the date (``charts`` leaves out the others).
 
     :param run_date: date to preview; default the latest date with stored data ≤
-        ``business_today()`` (loading the provider's bars first if none are stored).
-    :returns: a :class:`RenderOutcome` with text or a safe Chinese error message.
+        ``business_today()`` (Asia/Shanghai).
+    :returns: a :class:`RenderOutcome` with text, or a safe Chinese ``error`` when the date
+        has no stored market data or the template fails to render.
     """
     day = run_date or latest_market_date()
     if day is None:
-        refresh_market_data(business_today())
-        day = latest_market_date() or business_today()
+        return RenderOutcome(run_date=business_today(),
+                             error="尚无行情数据：每日运行载入行情后才能预览")
     try:
-        return render_as_scheduled(body, day, reuse_stored=True)
+        market = market_context(day)
     except DomainError as error:  # MarketDataUnavailable and friends
         logger.info("preview for %s has no market data: %s", day, error)
         message = f"{day.isoformat()} 没有可用的行情数据，请换一个日期"
         return RenderOutcome(run_date=day, error=message)
+    return _render(body, day, market, stored_chart_urls(day))
 
 
 def staff_by_username(username: str):

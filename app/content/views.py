@@ -30,7 +30,7 @@ from app.content.presenters import (
     series_label,
 )
 from app.core.errors import Conflict, PermissionDenied, ValidationFailed
-from app.core.extensions import db
+from app.core.unit_of_work import discard_changes
 
 
 @bp.app_context_processor
@@ -65,10 +65,9 @@ def new():
                 current_user.id, form.slug.data, form.title.data, form.product.data,
                 form.channel.data, form.chart_spec.data, form.body.data)
         except (ValidationFailed, Conflict) as error:
-            db.session.rollback()
+            discard_changes()
             _flash_error(error)
         else:
-            db.session.commit()
             flash(f"已创建模板「{template.title}」（第 1 版）", "success")
             return redirect(url_for("content.edit", template_id=template.id))
     return render_template("content/new.html", form=form)
@@ -110,11 +109,10 @@ def edit(template_id: int):
         try:
             version = services.save_version(template.id, current_user.id, form.body.data)
         except (ValidationFailed, Conflict) as error:
-            db.session.rollback()
+            discard_changes()
             _flash_error(error)
             status = error.status_code
         else:
-            db.session.commit()
             _flash_saved(version, unchanged=version.id == latest_id)
             return redirect(url_for("content.edit", template_id=template.id))
     version = template.latest_version
@@ -131,7 +129,6 @@ def preview(template_id: int):
     form = PreviewForm(formdata=request.args)
     run_date = form.date.data if form.validate() else None
     result = services.preview(template_id, run_date=run_date)
-    db.session.commit()  # market bars and chart images loaded for the date
     text = result.outcome.text or ""
     return render_template(
         "content/preview.html", template=services.get_template(template_id), form=form,
@@ -183,10 +180,9 @@ def _act(template_id: int, action, success: str, review_form=None):
     try:
         action()
     except (Conflict, ValidationFailed, PermissionDenied) as error:
-        db.session.rollback()
+        discard_changes()
         _flash_error(error)
         return _show_page(services.get_template(template_id), review_form, error.status_code)
-    db.session.commit()
     flash(success, "success")
     return redirect(url_for("content.show", template_id=template_id))
 

@@ -99,7 +99,8 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-
+        # Roll back before rendering: the page reads the stored state, never the half-done
+        # change (the request's unit of work rolls back too, as the status is >= 400).
         db.session.rollback()
         return _render(error.status_code, error.message, error.errors)
 
@@ -113,7 +114,6 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-
-        db.session.rollback()
+        db.session.rollback()  # a failed flush or commit leaves the session unusable
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return _render(500, "服务器内部错误，请稍后再试")

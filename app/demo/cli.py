@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.core.extensions import db
+from app.core.unit_of_work import command_unit_of_work
 from app.demo.seed import demo_usernames, seed
 from app.org.models import User
 
@@ -18,17 +19,13 @@ demo_cli = AppGroup("demo", help="Demo data.")
 
 @demo_cli.command("seed")
 @click.option("--days", default=30, show_default=True, help="Run dates (weekdays) to generate.")
+@command_unit_of_work
 def seed_command(days: int):
     """Seed the demo bank once (idempotent; deterministic)."""
     if not current_app.config.get("ALLOW_DEMO_ACCOUNTS"):
         raise click.ClickException("demo accounts are not allowed in this configuration")
     end_date = dt.date.fromisoformat(current_app.config["DEMO_DATE"])
-    try:
-        result = seed(current_app.config["DEMO_PASSWORD"], end_date, days)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    result = seed(current_app.config["DEMO_PASSWORD"], end_date, days)
     if not result.created:
         click.echo("demo data already present; nothing changed")
         return

@@ -16,7 +16,7 @@ from werkzeug.exceptions import BadRequest
 from app.auth.decorators import api_permission_required
 from app.auth.permissions import Action
 from app.core.clock import business_now, business_today
-from app.core.extensions import csrf, db, token_auth
+from app.core.extensions import csrf, token_auth
 from app.feed import api_bp
 from app.feed import services as feed
 from app.feed.schemas import parse_complete_body, parse_events_body, task_json
@@ -61,7 +61,6 @@ def complete_task(task_id: int):
     staff_id = token_auth.current_user().id
     task = feed.complete_task(task_id, staff_id, reach_count, business_now())
     item = feed.task_item(task, business_today())
-    db.session.commit()
     return jsonify(task_json(item, _tz()))
 
 
@@ -71,5 +70,4 @@ def record_interactions():
     """Record a batch of interaction events; per-item results, HTTP 200 unless the batch is bad."""
     events = parse_events_body(_json_body(required=True))
     results = interactions.record_events(token_auth.current_user().id, events)
-    db.session.commit()
     return jsonify({"results": [r.to_dict() for r in results], **interactions.summarize(results)})

@@ -14,13 +14,13 @@ from app.auth.permissions import Action
 from app.auth.services import issue_api_token
 from app.core.clock import business_now, business_today
 from app.core.errors import Conflict, ValidationFailed
-from app.core.extensions import db
 from app.core.flashes import (
     flash_for_task,
     flash_form_errors_for_task,
     page_messages,
     task_messages,
 )
+from app.core.unit_of_work import discard_changes
 from app.feed import bp, services
 from app.feed.forms import CompleteTaskForm, IssueTokenForm, ReachCorrectionForm
 from app.interactions.forms import KIND_CHOICES
@@ -58,7 +58,6 @@ def complete(task_id: int):
         flash_form_errors_for_task(task_id, form)
     else:
         services.complete_task(task_id, current_user.id, form.reach_count.data, business_now())
-        db.session.commit()
         flash_for_task(task_id, "已标记完成", "success")
     return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))
 
@@ -71,7 +70,6 @@ def api_token():
     token = None
     if form.validate_on_submit():
         token = issue_api_token(current_user._get_current_object())
-        db.session.commit()
         logger.info("api token issued user_id=%s", current_user.id)
     response = make_response(render_template(
         "feed/api_token.html", form=form, token=token,
@@ -93,10 +91,9 @@ def correct_reach(task_id: int):
     try:
         task = services.correct_reach_count(task_id, current_user.id, form.reach_count.data)
     except (ValidationFailed, Conflict) as error:
-        db.session.rollback()
+        discard_changes()
         details = error.errors.values() if isinstance(error.errors, dict) else []
         flash_for_task(task_id, "；".join(details) or error.message, "error")
     else:
-        db.session.commit()
         flash_for_task(task_id, f"发送人数已更正为 {task.reach_count} 人", "success")
     return redirect(url_for("feed.today", _anchor=f"task-{task_id}"))

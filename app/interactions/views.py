@@ -9,7 +9,6 @@ from flask_login import current_user
 
 from app.auth.decorators import permission_required
 from app.auth.permissions import Action
-from app.core.extensions import db
 from app.core.flashes import flash_for_task, flash_form_errors_for_task
 from app.interactions import bp
 from app.interactions.forms import InteractionForm
@@ -36,7 +35,6 @@ def log_for_task(task_id: int):
         flash_form_errors_for_task(task_id, form)
     else:
         [result] = record_events(current_user.id, [_form_item(form, task_id)])
-        db.session.commit()
         label = KIND_LABELS[InteractionKind(form.kind.data)]
         if result.status == CREATED:
             flash_for_task(task_id, f"已登记：{label} × {form.quantity.data}", "success")

@@ -167,6 +167,17 @@ def render_charts(run_date: dt.date, skip_unavailable: bool = False) -> list[Cha
     return results
 
 
+def stored_chart_urls(run_date: dt.date) -> dict[str, str]:
+    """URLs of the charts already rendered for ``run_date`` (read-only: renders nothing).
+
+    :returns: spec name → ``/charts/<YYYY-MM-DD>/<spec>.png`` for each ``chart_images`` row
+        of the date; empty when the market step has not drawn that date's charts.
+    """
+    names = db.session.scalars(select(ChartImage.spec_name).where(
+        ChartImage.run_date == run_date).order_by(ChartImage.spec_name))
+    return {name: chart_url(run_date, name) for name in names}
+
+
 def chart_image_path(run_date: dt.date, spec_name: str) -> Path:
     """The stored PNG of a rendered chart, looked up in ``chart_images``.
 

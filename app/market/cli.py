@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.core.clock import business_today
-from app.core.extensions import db
+from app.core.unit_of_work import command_unit_of_work
 from app.market.charts import render_charts
 from app.market.services import refresh_market_data
 from app.market.snapshot_build import build_snapshot
@@ -34,19 +34,19 @@ _DATE = click.option(
 
 @market_cli.command("refresh")
 @_DATE
+@command_unit_of_work
 def refresh_command(run_date: dt.datetime | None) -> None:
     """Load bars from the configured provider; print {series: as_of} as JSON."""
     as_of = refresh_market_data(_run_date(run_date))
-    db.session.commit()
     click.echo(json.dumps({code: day.isoformat() for code, day in as_of.items()}))
 
 
 @market_cli.command("charts")
 @_DATE
+@command_unit_of_work
 def charts_command(run_date: dt.datetime | None) -> None:
     """Render the chart specs from stored bars; print the results as a JSON list."""
     results = render_charts(_run_date(run_date))
-    db.session.commit()
     click.echo(json.dumps([
         {"spec": r.spec, "path": r.path, "url": r.url, "as_of": r.as_of,
          "chart_image_id": r.chart_image_id}

@@ -2,9 +2,12 @@ import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from app.content import services
-from app.content.models import TemplateStatus
+from app.content.models import TemplateStatus, TemplateVersion
+from app.market.charts import chart_url, render_charts
+from app.market.models import ChartImage, PriceBar
 from app.org.models import Role
 from tests.factories import UserFactory
 from tests.market.helpers import csv_rows, published_days
@@ -162,7 +165,7 @@ def test_preview_renders_text_chart_and_findings(client, login_as, editor, marke
     template = services.create_template(editor.id, "sse", "上证速览", "general", "mass_message",
                                         "global_indices", body)
     login_as(editor)
-    from app.market.charts import chart_url
+    render_charts(dt.date(2025, 4, 25))  # the market step draws the charts; a preview reads them
 
     response = client.get(f"/content/{template.id}/preview?date=2025-04-25")
     html = response.get_data(as_text=True)
@@ -176,6 +179,37 @@ def test_preview_renders_text_chart_and_findings(client, login_as, editor, marke
     assert f'src="{url}"' in html
     with client.get(url) as image:
         assert image.status_code == 200 and image.mimetype == "image/png"
+
+
+def test_preview_writes_nothing_and_says_when_the_chart_is_not_drawn(client, login_as, db,
+                                                                   editor, market):
+    body = "上证指数收报 {{ market.SSE.close }} 点。"
+    template = services.create_template(editor.id, "sse", "上证速览", "general", "mass_message",
+                                        "global_indices", body)
+    login_as(editor)
+    db.session.commit()
+    counts = _row_counts(db)
+    html = client.get(f"/content/{template.id}/preview?date=2025-04-25").get_data(as_text=True)
+    assert "2025-04-25 的配图「全球主要股指走势（起点=100）」尚未生成" in html
+    assert "<img" not in html.split("渲染结果")[1].split("</section>")[0]
+    db.session.expire_all()
+    assert _row_counts(db) == counts
+
+
+def test_preview_of_a_day_without_stored_bars_asks_for_another_date(client, login_as, db,
+                                                                    editor, market):
+    template = _template(editor)
+    login_as(editor)
+    db.session.commit()
+    counts = _row_counts(db)
+    html = client.get(f"/content/{template.id}/preview?date=2031-01-02").get_data(as_text=True)
+    assert "2031-01-02 没有可用的行情数据，请换一个日期" in html
+    assert _row_counts(db) == counts
+
+
+def _row_counts(db) -> dict[str, int]:
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (PriceBar, ChartImage, TemplateVersion)}
 
 
 def test_preview_shows_render_error(client, login_as, editor, market, stub_charts):

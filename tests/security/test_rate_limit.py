@@ -40,11 +40,11 @@ def test_eleventh_login_post_in_a_minute_gets_429_in_chinese(limited_app, db):
 
 
 def test_successful_logins_do_not_use_up_the_limit(limited_app, db):
-    user = UserFactory()
+    username = UserFactory().username
     db.session.commit()
     client = limited_app.test_client()
     for attempt in range(12):
-        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        response = client.post("/login", data={"username": username, "password": PASSWORD})
         assert response.status_code == 302, attempt
         client.post("/logout")
 
