@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 RULES_PATH = Path(__file__).with_name("rules.toml")
 PRODUCTS = frozenset({"general", "fund", "wealth", "gold", "fx", "insurance", "deposit", "loan"})
 KINDS = frozenset({"forbid", "require", "require_when"})
+_SEVERITIES = frozenset(s.value for s in Severity)
 _GAP = re.compile(r"(?<!\\)\.(?=\{\d*,?\d*\})")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 
@@ -96,9 +97,6 @@ def _compiler(macros: dict[str, str]) -> Compile:
         return re.compile(source, re.IGNORECASE if latin else 0)
 
     return compile_
-
-
-_SEVERITIES = frozenset(s.value for s in Severity)
 
 
 def _validate(raw: dict) -> None:
