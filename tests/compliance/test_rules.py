@@ -254,11 +254,16 @@ def test_rules_file_is_complete():
         assert (rule.when is not None) == (rule.kind == "require_when"), rule.id
 
 
-def test_invalid_rules_file_is_rejected(tmp_path):
+@pytest.mark.parametrize("bad", [
+    "severity='block'\nproducts=['stocks']",
+    "severity='info'\nproducts=['fund']",
+    "severity='warn'\nproducts=['fund']\nseverity_by_product={fund='fatal'}",
+], ids=["product", "severity", "severity_by_product"])
+def test_invalid_rules_file_is_rejected(tmp_path, bad):
     path = tmp_path / "rules.toml"
     path.write_text(
         "[guards]\nneg='不'\nneg_window=12\npromise='x'\nedu='谨防'\nquotes='“[^”]*”'\n"
-        "[[rules]]\nid='X-1'\nkind='forbid'\nseverity='block'\nproducts=['stocks']\n"
+        f"[[rules]]\nid='X-1'\nkind='forbid'\n{bad}\n"
         "message='m'\ncitation='c'\npattern='x'\n",
         encoding="utf-8",
     )
