@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.content.compliance import blocking, check_text, load_rules  # noqa: E402
-from app.content.normalize import normalize  # noqa: E402
+from app.compliance import blocking, check_text, load_rules  # noqa: E402
+from app.compliance.normalize import normalize  # noqa: E402
 from bench.timing import best  # noqa: E402
 
 MARKET = [

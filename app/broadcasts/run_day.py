@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
 from app.broadcasts.models import Post, SopPlan, Task
-from app.content.compliance import blocking, check_text
+from app.compliance import blocking, check_text
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
 from app.content.sandbox import TemplateRenderError, build_context, render_body

@@ -5,7 +5,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from app.content.compliance import blocking, check_text
+from app.compliance import blocking, check_text
 from app.content.rendering import render_as_scheduled, staff_by_username
 from app.core.errors import DomainError
 from app.core.unit_of_work import command_unit_of_work
@@ -35,7 +35,7 @@ def compliance_check(ctx: click.Context, file: str, product: str | None) -> None
         click.echo(f"error: cannot read {file}: {reason}", err=True)
         ctx.exit(2)
     findings = check_text(text, product)
-    rows = [{"rule_id": f.rule_id, "severity": f.severity, "start": f.start, "end": f.end,
+    rows = [{"rule_id": f.rule_id, "severity": f.severity.value, "start": f.start, "end": f.end,
              "message": f.message, "citation": f.citation} for f in findings]
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     ctx.exit(1 if blocking(findings) else 0)

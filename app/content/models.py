@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.compliance import Severity
 from app.core.clock import utcnow
 from app.core.db import UtcDateTime
 from app.core.extensions import db
@@ -131,22 +132,36 @@ class TemplateVersion(db.Model):
     )
     author = relationship("User", foreign_keys=[author_id])
     findings: Mapped[list[ComplianceFinding]] = relationship(
-        back_populates="version", order_by="ComplianceFinding.start"
+        back_populates="version",
+        order_by=lambda: (ComplianceFinding.start.asc().nulls_first(), ComplianceFinding.id),
     )
     approvals: Mapped[list[Approval]] = relationship(back_populates="version")
 
 
 class ComplianceFinding(db.Model):
-    """One compliance rule hit on a template version (offsets in characters of the body)."""
+    """One compliance rule hit on a template version (an ``app.compliance.Finding`` stored).
+
+    ``start``/``end`` are character offsets into the version's body (``end`` exclusive; equal
+    for a missing required statement); both are NULL for a hit seen only in the sample
+    rendering, which is listed but cannot be highlighted.
+    """
 
     __tablename__ = "compliance_findings"
+    __table_args__ = (
+        CheckConstraint("start >= 0", name="start_not_negative"),
+        CheckConstraint('"end" >= start', name="end_not_before_start"),
+        CheckConstraint('(start IS NULL) = ("end" IS NULL)', name="offsets_both_or_neither"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"), index=True)
     rule_id: Mapped[str] = mapped_column(String(16))
-    severity: Mapped[str] = mapped_column(String(8))
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
+    severity: Mapped[Severity] = mapped_column(Enum(
+        Severity, native_enum=False, length=8, create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+    ))
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(String(255))
     citation: Mapped[str] = mapped_column(String(255))
 
@@ -154,8 +169,8 @@ class ComplianceFinding(db.Model):
 
     @property
     def is_blocking(self) -> bool:
-        """True when this finding prevents approval and publication."""
-        return self.severity == "block"
+        """True when this finding prevents approval and publication (severity ``block``)."""
+        return self.severity is Severity.block
 
 
 class ApprovalDecision(enum.Enum):

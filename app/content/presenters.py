@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from app.compliance import Severity, most_severe
 from app.content.rendering import chart_spec_names
 from app.market.chart_specs import load_specs
 from app.market.instruments import SERIES
@@ -19,25 +21,27 @@ class Segment:
     rule_ids: str = ""
 
 
-def highlight(text: str, findings) -> list[Segment]:
+def highlight(text: str, findings: Iterable) -> list[Segment]:
     """Split ``text`` into plain and highlighted segments.
 
     :param text: the body (or rendered text) the offsets refer to.
-    :param findings: objects with ``start``, ``end`` (character offsets), ``severity``
-        and ``rule_id``; empty or out-of-range spans (e.g. required statements, or
-        findings only seen in a sample rendering) are not highlighted.
+    :param findings: ``app.compliance.Finding`` or ``ComplianceFinding`` objects (``start``,
+        ``end`` in characters, ``severity`` a ``Severity``, ``rule_id``); findings without
+        offsets (seen only in a sample rendering), empty spans (missing required statements)
+        and out-of-range spans are not highlighted.
     :returns: segments in order; overlapping spans merge, ``block`` wins over ``warn``.
     """
     spans = sorted(
-        (f.start, f.end, f.severity, f.rule_id) for f in findings
-        if 0 <= f.start < f.end <= len(text)
+        ((f.start, f.end, f.severity, f.rule_id) for f in findings
+         if f.start is not None and f.end is not None and 0 <= f.start < f.end <= len(text)),
+        key=lambda span: (span[0], span[1], span[2].rank, span[3]),
     )
     merged: list[list] = []
     for start, end, severity, rule_id in spans:
         if merged and start < merged[-1][1]:
             last = merged[-1]
             last[1] = max(last[1], end)
-            last[2] = "block" if "block" in (last[2], severity) else severity
+            last[2] = most_severe((last[2], severity))
             last[3] = last[3] if rule_id in last[3].split() else f"{last[3]} {rule_id}"
         else:
             merged.append([start, end, severity, rule_id])
@@ -45,18 +49,21 @@ def highlight(text: str, findings) -> list[Segment]:
     for start, end, severity, rule_ids in merged:
         if start > cursor:
             segments.append(Segment(text[cursor:start]))
-        segments.append(Segment(text[start:end], f"finding-{severity}", rule_ids))
+        segments.append(Segment(text[start:end], f"finding-{severity.value}", rule_ids))
         cursor = end
     if cursor < len(text):
         segments.append(Segment(text[cursor:]))
     return segments
 
 
-def finding_counts(findings) -> dict[str, int]:
-    """``{"block": n, "warn": m}`` for a list of findings."""
-    counts = {"block": 0, "warn": 0}
+def finding_counts(findings: Iterable) -> dict[str, int]:
+    """How many findings have each severity, keyed by its value: ``{"block": n, "warn": m}``.
+
+    :param findings: ``app.compliance.Finding`` or ``ComplianceFinding`` objects.
+    """
+    counts = dict.fromkeys((s.value for s in Severity), 0)
     for finding in findings:
-        counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        counts[finding.severity.value] += 1
     return counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from app.compliance import Finding
 from app.content.checks import check_rendered
 from app.content.models import ContentTemplate
 from app.content.rendering import RenderOutcome, render_preview
@@ -19,7 +20,7 @@ class Preview:
     outcome: RenderOutcome
     product: str | None
     chart_spec: str | None
-    findings: list = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
 
     @property
     def chart_url(self) -> str | None:
@@ -29,7 +30,7 @@ class Preview:
     @property
     def is_blocked(self) -> bool:
         """True when the rendered text has a blocking finding."""
-        return any(f.severity == "block" for f in self.findings)
+        return any(f.is_blocking for f in self.findings)
 
 
 def preview(

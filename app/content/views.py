@@ -13,7 +13,6 @@ from wtforms import SelectChoice
 from app.auth.decorators import permission_required
 from app.auth.permissions import Action, can
 from app.content import bp, queries, services
-from app.content.checks import RENDER_ONLY
 from app.content.forms import ActionForm, BodyForm, NewTemplateForm, PreviewForm, ReviewForm
 from app.content.models import (
     CHANNEL_LABELS,
@@ -37,7 +36,7 @@ from app.core.unit_of_work import discard_changes
 def inject_labels():
     """Chinese labels for statuses, products and channels in content pages."""
     return {"STATUS_LABELS": STATUS_LABELS, "PRODUCT_LABELS": PRODUCT_LABELS,
-            "CHANNEL_LABELS": CHANNEL_LABELS, "RENDER_ONLY": RENDER_ONLY,
+            "CHANNEL_LABELS": CHANNEL_LABELS,
             "finding_counts": finding_counts, "series_label": series_label,
             "chart_title": lambda name: chart_titles().get(name, name) if name else "无"}
 

@@ -5,14 +5,14 @@ Found by a user trial: each line plus "市场有风险，投资须谨慎。" pas
 
 import pytest
 
-from app.content.compliance import blocking, check_text
+from app.compliance import blocking, check_text
 
 RISK = "市场有风险，投资须谨慎。"
 INVESTMENT = ["gold", "fund", "wealth", "fx", None]
 
 
 def _hits(findings, text):
-    return [(f.rule_id, f.severity, text[f.start:f.end]) for f in findings]
+    return [(f.rule_id, f.severity.value, text[f.start:f.end]) for f in findings]
 
 
 # (phrase, rule that must block, exact span, products where it must block)

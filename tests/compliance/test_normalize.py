@@ -1,7 +1,7 @@
 import pytest
 
-from app.content.normalize import normalize, to_simplified
-from app.content.pinyin_layer import pinyin_hits
+from app.compliance.normalize import normalize, to_simplified
+from app.compliance.pinyin_layer import pinyin_hits
 
 
 def _orig(norm, light_start, light_end):

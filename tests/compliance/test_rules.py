@@ -1,12 +1,16 @@
+import re
+
 import pytest
 
-from app.content.compliance import (
+from app.compliance import (
     PRODUCTS,
     Finding,
+    Severity,
     blocking,
     check_text,
     load_rules,
 )
+from app.compliance.normalize import normalize
 from app.content.models import ProductCategory
 
 SHOULD_PASS = [
@@ -46,7 +50,7 @@ SHOULD_PASS = [
 
 
 def _hits(findings, text):
-    return [(f.rule_id, f.severity, text[f.start:f.end]) for f in findings]
+    return [(f.rule_id, f.severity.value, text[f.start:f.end]) for f in findings]
 
 
 @pytest.mark.parametrize(("sentence", "product"), SHOULD_PASS,
@@ -189,7 +193,7 @@ def test_fund_performance_requires_statement_source_and_date():
 
 def test_market_figures_warn_without_source():
     text = "今日金价上涨1.2%。"
-    assert [(f.rule_id, f.severity) for f in check_text(text)] == [("DATA-01", "warn")]
+    assert [(f.rule_id, f.severity) for f in check_text(text)] == [("DATA-01", Severity.warn)]
     assert check_text(text + "数据来源：上海黄金交易所，截至2025-04-25。") == []
 
 
@@ -205,9 +209,9 @@ def test_product_scoping():
         "DATA-03"]
     # severity_by_product: pressure selling blocks only for funds
     assert [f.severity for f in check_text("额度告急，欲购从速", "fund", kinds={"forbid"})] == [
-        "block", "block"]
+        Severity.block, Severity.block]
     assert [f.severity for f in check_text("额度告急，欲购从速", "wealth", kinds={"forbid"})] == [
-        "warn", "warn"]
+        Severity.warn, Severity.warn]
     assert check_text("保本", ProductCategory.fund)[0].rule_id == "INV-01"
 
 
@@ -231,8 +235,9 @@ def test_findings_are_sorted_unique_and_deterministic():
 
 def test_blocking_filters_block_severity():
     findings = check_text("最受欢迎的保本理财")
-    assert {f.severity for f in findings} == {"block", "warn"}
-    assert blocking(findings) == [f for f in findings if f.severity == "block"]
+    assert {f.severity for f in findings} == {Severity.block, Severity.warn}
+    assert blocking(findings) == [f for f in findings if f.severity is Severity.block]
+    assert all(f.is_blocking for f in blocking(findings))
 
 
 def test_rules_file_is_complete():
@@ -249,11 +254,16 @@ def test_rules_file_is_complete():
         assert (rule.when is not None) == (rule.kind == "require_when"), rule.id
 
 
-def test_invalid_rules_file_is_rejected(tmp_path):
+@pytest.mark.parametrize("bad", [
+    "severity='block'\nproducts=['stocks']",
+    "severity='info'\nproducts=['fund']",
+    "severity='warn'\nproducts=['fund']\nseverity_by_product={fund='fatal'}",
+], ids=["product", "severity", "severity_by_product"])
+def test_invalid_rules_file_is_rejected(tmp_path, bad):
     path = tmp_path / "rules.toml"
     path.write_text(
         "[guards]\nneg='不'\nneg_window=12\npromise='x'\nedu='谨防'\nquotes='“[^”]*”'\n"
-        "[[rules]]\nid='X-1'\nkind='forbid'\nseverity='block'\nproducts=['stocks']\n"
+        f"[[rules]]\nid='X-1'\nkind='forbid'\n{bad}\n"
         "message='m'\ncitation='c'\npattern='x'\n",
         encoding="utf-8",
     )
@@ -262,10 +272,6 @@ def test_invalid_rules_file_is_rejected(tmp_path):
 
 
 def test_first_char_prefilter_does_not_change_matches():
-    import re
-
-    from app.content.normalize import normalize
-
     corpus = [s for s, _ in SHOULD_PASS] + [t for t, *_ in EVASIONS] + [
         "本产品保本保息，稳赚不赔！年化收益最高可达6%，欲购从速。黄金必涨，现在上车。",
         "零风险高收益，加我私人微信。100%兑付，从未亏损。国家担保，专家推荐，远超同行。",

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.content.compliance import blocking, check_text
+from app.compliance import blocking, check_text
 from app.content.library import install_library, load_library
 from app.content.models import ContentTemplate, TemplateStatus
 from app.content.rendering import placeholder_chart_urls

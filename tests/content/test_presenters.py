@@ -2,19 +2,19 @@ from types import SimpleNamespace as F
 
 import pytest
 
+from app.compliance import Severity
 from app.content import services
-from app.content.checks import RENDER_ONLY
 from app.content.presenters import Segment, finding_counts, highlight
 from app.core.errors import ValidationFailed
 
 
 def test_highlight_merges_overlaps_block_wins():
     text = "本产品保本保息，稳赚不赔。"
-    findings = [F(start=3, end=5, severity="warn", rule_id="A"),
-                F(start=4, end=7, severity="block", rule_id="B"),
-                F(start=8, end=12, severity="warn", rule_id="C"),
-                F(start=13, end=13, severity="block", rule_id="REQ"),
-                F(start=RENDER_ONLY, end=RENDER_ONLY, severity="block", rule_id="R")]
+    findings = [F(start=3, end=5, severity=Severity.warn, rule_id="A"),
+                F(start=4, end=7, severity=Severity.block, rule_id="B"),
+                F(start=8, end=12, severity=Severity.warn, rule_id="C"),
+                F(start=13, end=13, severity=Severity.block, rule_id="REQ"),
+                F(start=None, end=None, severity=Severity.block, rule_id="R")]
     assert highlight(text, findings) == [
         Segment("本产品"), Segment("保本保息", "finding-block", "A B"), Segment("，"),
         Segment("稳赚不赔", "finding-warn", "C"), Segment("。"),

@@ -3,8 +3,9 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
+from app.compliance import Severity
 from app.content import services
-from app.content.checks import RENDER_ONLY, RENDER_RULE_ID
+from app.content.checks import RENDER_RULE_ID
 from app.content.models import Approval, ApprovalDecision, TemplateStatus
 from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.org.models import Role
@@ -172,7 +173,7 @@ def test_sample_render_failure_is_a_blocking_finding(editor, market):
     template = _create(editor, "上证收于{{ market.XXX.close }}。" + SAFE_FUND)
     finding = next(f for f in template.latest_version.findings if f.rule_id == RENDER_RULE_ID)
     assert finding.is_blocking and "market.XXX" in finding.message
-    assert finding.start == RENDER_ONLY
+    assert finding.start is None and finding.end is None
 
 
 def test_rendered_text_findings_are_stored(editor, market):
@@ -180,8 +181,8 @@ def test_rendered_text_findings_are_stored(editor, market):
     template = _create(editor, body, product="gold", slug="gold-x")
     rules = {f.rule_id: f for f in template.latest_version.findings}
     assert "DATA-01" in rules  # a % next to 金价 appears only after rendering
-    assert rules["DATA-01"].severity == "warn"
-    assert rules["DATA-01"].start == RENDER_ONLY  # "+x.xx%" is not in the body
+    assert rules["DATA-01"].severity is Severity.warn
+    assert rules["DATA-01"].start is None  # "+x.xx%" is not in the body
 
 
 def test_context_dependent_body_finding_dropped_when_render_satisfies_it(editor, market):

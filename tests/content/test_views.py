@@ -252,3 +252,17 @@ def test_content_form_messages_are_chinese(client, login_as, db):
     html = client.post("/content/new", data={"product": "fund", "channel": "moments_post"}
                        ).get_data(as_text=True)
     assert "This field is required" not in html and "标题：" in html
+
+
+def test_render_only_finding_is_listed_not_highlighted(client, login_as, editor, market):
+    body = "上证收于{{ market.XXX.close }}。基金有风险，投资须谨慎。"
+    template = _template(editor, body=body, slug="render-only")
+    finding = next(f for f in template.latest_version.findings if f.rule_id == "TPL-RENDER")
+    assert (finding.start, finding.end) == (None, None)
+    login_as(editor)
+    html = client.get(f"/content/{template.id}").get_data(as_text=True)
+    row = re.search(r'<td class="sev-(\w+)">(\S+)</td>\s*<td><code>TPL-RENDER</code></td>'
+                    r'\s*<td>[^<]*</td>\s*<td>(.*?)</td>', html, re.DOTALL)
+    assert row and row.group(1, 2) == ("block", "阻断")
+    assert row.group(3).strip() == '<span class="muted">示例渲染文本中</span>'
+    assert "TPL-RENDER" not in "".join(re.findall(r"<mark [^>]*>", html))

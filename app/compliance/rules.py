@@ -1,9 +1,9 @@
-"""Loading, validating and compiling the compliance rules (``compliance_rules.toml``).
+"""Loading, validating and compiling the compliance rules (``rules.toml``).
 
 The rules file lives next to this module and is read and compiled once per process
 (:func:`load_rules`), never per call. Macros (``{NAME}``) are expanded, a ``.{m,n}`` gap never
 crosses a sentence terminator, Latin patterns match case-insensitively, and every regex gets a
-first-character gate (:mod:`app.content.regex_gate`). Statements are stored normalized and bare
+first-character gate (:mod:`app.compliance.regex_gate`). Statements are stored normalized and bare
 (without separators) so required-statement checks ignore punctuation and spaces.
 """
 
@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from app.content.normalize import normalize
-from app.content.regex_gate import gated
+from app.compliance.findings import Severity
+from app.compliance.normalize import normalize
+from app.compliance.regex_gate import gated
 
 logger = logging.getLogger(__name__)
 
-RULES_PATH = Path(__file__).with_name("compliance_rules.toml")
+RULES_PATH = Path(__file__).with_name("rules.toml")
 PRODUCTS = frozenset({"general", "fund", "wealth", "gold", "fx", "insurance", "deposit", "loan"})
 KINDS = frozenset({"forbid", "require", "require_when"})
-#: Sort rank of a severity: ``block`` before ``warn``.
-SEVERITY_RANK = {"block": 0, "warn": 1}
+_SEVERITIES = frozenset(s.value for s in Severity)
 _GAP = re.compile(r"(?<!\\)\.(?=\{\d*,?\d*\})")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
 
@@ -35,11 +35,11 @@ Compile = Callable[[str | None], re.Pattern | None]
 
 @dataclass(frozen=True)
 class Rule:
-    """A compiled rule from ``compliance_rules.toml`` (see the file header for the keys)."""
+    """A compiled rule from ``rules.toml`` (see the file header for the keys)."""
 
     id: str
     kind: str
-    severity: str
+    severity: Severity
     products: frozenset[str]
     message: str
     citation: str
@@ -55,7 +55,7 @@ class Rule:
     edu: bool = True
     in_general: bool = True
     unless_all: tuple[re.Pattern, ...] = ()
-    severity_by_product: dict[str, str] = field(default_factory=dict)
+    severity_by_product: dict[str, Severity] = field(default_factory=dict)
     product_when: dict[str, re.Pattern] = field(default_factory=dict)
 
 
@@ -102,7 +102,8 @@ def _compiler(macros: dict[str, str]) -> Compile:
 def _validate(raw: dict) -> None:
     """Raise ``ValueError`` when a raw rule's kind, severity, products or pattern/when is off."""
     products = set(raw["products"]) | set(raw.get("product_when", {}))
-    if (raw["kind"] not in KINDS or raw["severity"] not in SEVERITY_RANK
+    severities = {raw["severity"], *raw.get("severity_by_product", {}).values()}
+    if (raw["kind"] not in KINDS or not severities <= _SEVERITIES
             or not products <= PRODUCTS | {"all"}
             or ("pattern" in raw) != (raw["kind"] == "forbid")
             or ("when" in raw) != (raw["kind"] == "require_when")):
@@ -114,7 +115,7 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
     _validate(raw)
     statement = raw.get("statement", "")
     return Rule(
-        id=raw["id"], kind=raw["kind"], severity=raw["severity"],
+        id=raw["id"], kind=raw["kind"], severity=Severity(raw["severity"]),
         products=frozenset(raw["products"]), message=raw["message"], citation=raw["citation"],
         pattern=compile_(raw.get("pattern")), when=compile_(raw.get("when")),
         statement=normalize(statement).bare if statement else "",
@@ -124,7 +125,8 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
         neg=raw.get("neg", False), edu=raw.get("edu", True),
         in_general=raw.get("in_general", True),
         unless_all=tuple(compile_(p) for p in raw.get("unless_all", ())),
-        severity_by_product=dict(raw.get("severity_by_product", {})),
+        severity_by_product={product: Severity(value) for product, value
+                             in raw.get("severity_by_product", {}).items()},
         product_when={k: compile_(v) for k, v in raw.get("product_when", {}).items()},
     )
 
@@ -133,7 +135,7 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
 def load_rules(path: Path = RULES_PATH) -> RuleSet:
     """Read and compile the rules file once per process.
 
-    :param path: TOML rules file (default ``app/content/compliance_rules.toml``).
+    :param path: TOML rules file (default ``app/compliance/rules.toml``).
     :returns: the compiled :class:`RuleSet`.
     :raises ValueError: on an invalid rule (kind, severity, products, pattern/when mismatch);
         ``tomllib.TOMLDecodeError`` on bad TOML; ``re.error`` on a bad regex.

@@ -19,7 +19,7 @@ required statements and performance triggers). The *compact* text then removes s
 (spaces, punctuation, symbols, single line breaks) between word characters, except runs that
 hold a sentence terminator (``。!?;``), a blank line, or a decimal point between digits.
 
-The pinyin / homophone layer that runs on the compact text is :mod:`app.content.pinyin_layer`.
+The pinyin / homophone layer that runs on the compact text is :mod:`app.compliance.pinyin_layer`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+import opencc as opencc_pkg
+from opencc import OpenCC
 
 #: Cap on cached characters per ``str.translate`` table (memory bound).
 TRANSLATE_TABLE_LIMIT = 60_000
@@ -194,9 +197,6 @@ def _map_chars(text, starts, ends):
 
 @cache
 def _opencc():
-    import opencc as opencc_pkg
-    from opencc import OpenCC
-
     converter = OpenCC("t2s")
     table = Path(opencc_pkg.__file__).with_name("dictionary") / "TSCharacters.txt"
     traditional = set()

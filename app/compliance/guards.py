@@ -17,8 +17,8 @@ import re
 from bisect import bisect_left
 from functools import lru_cache
 
-from app.content.compliance_rules import Rule, RuleSet
-from app.content.normalize import TERMINATORS, Normalized
+from app.compliance.normalize import TERMINATORS, Normalized
+from app.compliance.rules import Rule, RuleSet
 
 _BARE = re.compile(r"[\W_]+")
 _ALLOW_REACH = 40  # an allow phrase (e.g. 最低起购金额) starts/ends within this many chars

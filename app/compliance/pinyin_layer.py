@@ -1,6 +1,6 @@
 """Pinyin, mixed-script and homophone variants of risk terms (RULES.md section 2, evasion layer).
 
-Works on the compact text of :class:`app.content.normalize.Normalized`. Every CJK character is
+Works on the compact text of :class:`app.compliance.normalize.Normalized`. Every CJK character is
 read by its first toneless reading in pypinyin's dictionary, and Latin letter runs are split into
 pinyin syllables; both are accent-folded (zh/z, ch/c, sh/s, -ng/-n merged), so 保本, bao本,
 baoben and 宝本 all read ``bao ben``. Only runs that can hold a wanted syllable are tokenized:
@@ -13,7 +13,7 @@ import re
 import unicodedata
 from functools import cache
 
-from app.content.normalize import TRANSLATE_TABLE_LIMIT, Normalized
+from app.compliance.normalize import TRANSLATE_TABLE_LIMIT, Normalized
 
 _TOKEN = re.compile(r"[A-Za-z]+|[\u3400-\u4dbf\u4e00-\u9fff]")
 _TONE_MARKS = re.compile(r"[\u0300-\u036f]")
@@ -31,7 +31,7 @@ def _fold(syllable: str) -> str:
 @cache
 def _pinyin_table() -> tuple[dict[str, str], frozenset[str]]:
     """Folded first reading of every CJK character in pypinyin, and every toneless syllable."""
-    from pypinyin.pinyin_dict import pinyin_dict
+    from pypinyin.pinyin_dict import pinyin_dict  # lazy: importing pypinyin costs ~0.4 s
 
     readings, syllables = {}, set()
     for code, value in pinyin_dict.items():

@@ -1,8 +1,8 @@
 """Compliance checker for content templates and rendered posts (RULES.md, mainland China).
 
-Rules live in ``compliance_rules.toml``, loaded and compiled once per process by
-:mod:`app.content.compliance_rules` (:func:`load_rules`). Text is normalized by
-:mod:`app.content.normalize` (entities, full width, zero-width, traditional characters,
+Rules live in ``rules.toml``, loaded and compiled once per process by
+:mod:`app.compliance.rules` (:func:`load_rules`). Text is normalized by
+:mod:`app.compliance.normalize` (entities, full width, zero-width, traditional characters,
 homoglyphs, number words, separators inside runs) and every finding carries offsets into the
 ORIGINAL text.
 
@@ -21,8 +21,8 @@ Which rules apply (``product``):
   ``None``/``general`` the rule's base severity is used.
 
 Forbid patterns are matched on both the light and the compact text and merged per rule; the
-context guards (allow, skip, skip_before, NEG, EDU) are in :mod:`app.content.compliance_guards`.
-Pinyin, mixed-script, homophone and initialism variants (:mod:`app.content.pinyin_layer`) are
+context guards (allow, skip, skip_before, NEG, EDU) are in :mod:`app.compliance.guards`.
+Pinyin, mixed-script, homophone and initialism variants (:mod:`app.compliance.pinyin_layer`) are
 reported against the rule of the term they spell.
 
 Required statements ignore punctuation and spaces. A missing unconditional statement is reported
@@ -35,33 +35,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from app.content.compliance_guards import guarded, skipped
-from app.content.compliance_rules import (
-    KINDS,
-    PRODUCTS,
-    SEVERITY_RANK,
-    Rule,
-    RuleSet,
-    load_rules,
-)
-from app.content.normalize import Normalized, normalize
-from app.content.pinyin_layer import pinyin_hits
+from app.compliance.findings import Finding, Severity
+from app.compliance.guards import guarded, skipped
+from app.compliance.normalize import Normalized, normalize
+from app.compliance.pinyin_layer import pinyin_hits
+from app.compliance.rules import KINDS, PRODUCTS, Rule, RuleSet, load_rules
 
-__all__ = ["KINDS", "PRODUCTS", "Finding", "blocking", "check_text", "load_rules"]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One rule hit; ``start``/``end`` are character offsets into the original text."""
-
-    rule_id: str
-    severity: str
-    start: int
-    end: int
-    message: str
-    citation: str
+__all__ = ["blocking", "check_text"]
 
 
 def _applies(rule: Rule, product: str | None, norm: Normalized) -> bool:
@@ -90,7 +71,7 @@ def _pattern_hits(rule: Rule, norm: Normalized) -> set[tuple[int, int]]:
 
 
 def _finding(rule: Rule, product: str | None, norm: Normalized, a: int, b: int,
-             *, severity: str | None = None, message: str | None = None) -> Finding:
+             *, severity: Severity | None = None, message: str | None = None) -> Finding:
     start, end = norm.original_span(a, b)
     return Finding(rule.id, severity or rule.severity_by_product.get(product, rule.severity),
                    start, end, message or rule.message, rule.citation)
@@ -103,14 +84,15 @@ def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized) -> l
             if not guarded(rs, rule, norm, a, b)]
 
 
-def _evasion_hits(rs: RuleSet, norm: Normalized) -> Iterable[tuple[str, int, int, str, str]]:
+def _evasion_hits(rs: RuleSet, norm: Normalized
+                  ) -> Iterable[tuple[str, int, int, str, Severity]]:
     """``(rule_id, light_start, light_end, term, severity)`` for pinyin, homophones, initialisms."""
     for ca, cb, term, has_latin in pinyin_hits(norm, tuple(rs.pinyin_terms)):
         a, b = norm.light_span(ca, cb)
-        yield rs.pinyin_terms[term], a, b, term, "block" if has_latin else "warn"
+        yield rs.pinyin_terms[term], a, b, term, Severity.block if has_latin else Severity.warn
     for m in rs.initialisms.finditer(norm.text):
         term, rule_id = rs.initialism_terms[m.group().lower()]
-        yield rule_id, m.start(), m.end(), term, "warn"
+        yield rule_id, m.start(), m.end(), term, Severity.warn
 
 
 def _evasions(rs: RuleSet, product: str | None, norm: Normalized) -> list[Finding]:
@@ -160,9 +142,9 @@ def _merge(findings: list[Finding], statement_ids: frozenset[str]) -> list[Findi
         groups[f.rule_id].append(f)
     kept: list[Finding] = []
     for rule_id, group in groups.items():
-        group.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.start, f.start - f.end, f.message))
+        group.sort(key=lambda f: (f.severity.rank, f.start, f.start - f.end, f.message))
         kept.extend(group[:1] if rule_id in statement_ids else _without_overlaps(group))
-    return sorted(kept, key=lambda f: (f.start, f.end, f.rule_id, SEVERITY_RANK[f.severity]))
+    return sorted(kept, key=lambda f: (f.start, f.end, f.rule_id, f.severity.rank))
 
 
 def _checked_args(product, kinds: Iterable[str] | None) -> tuple[str | None, frozenset[str]]:
@@ -182,10 +164,12 @@ def check_text(text: str, product: str | None = None, *,
 
     :param text: the original text; offsets in the findings index into it (code points).
     :param product: product category (``fund``, ``wealth``, ``gold``, ``fx``, ``insurance``,
-        ``deposit``, ``loan``, ``general``; a ``ProductCategory`` is accepted) or ``None`` when
-        unknown, in which case every forbidding rule applies (see module docstring).
+        ``deposit``, ``loan``, ``general``; an enum member with such a ``value`` is accepted)
+        or ``None`` when unknown, in which case every forbidding rule applies (see module
+        docstring).
     :param kinds: restrict to rule kinds (``forbid``, ``require``, ``require_when``); all if None.
-    :returns: findings sorted by start offset, without duplicates; deterministic.
+    :returns: :class:`Finding` objects sorted by start offset, without duplicates;
+        deterministic. Offsets are never ``None`` here.
     :raises ValueError: for an unknown product or kind.
     """
     product, wanted = _checked_args(product, kinds)
@@ -207,6 +191,6 @@ def blocking(findings: Iterable[Finding]) -> list[Finding]:
     """The findings that prevent approval and publication.
 
     :param findings: findings from :func:`check_text`.
-    :returns: those with severity ``block``, in the given order.
+    :returns: those with severity :attr:`Severity.block`, in the given order.
     """
-    return [f for f in findings if f.severity == "block"]
+    return [f for f in findings if f.is_blocking]
