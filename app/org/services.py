@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select
+import re
+
+from sqlalchemy import ColumnElement, inspect, select
 
 from app.core.extensions import db
 from app.org.models import Branch, Role, User
+
+_PATH = re.compile(r"/(?:[0-9]+/)*")
+
+
+def in_subtree(path: str) -> ColumnElement[bool]:
+    """SQL condition: the branch lies in the subtree whose root has materialised ``path``.
+
+    Renders ``branches.path LIKE '<path>%'`` with the whole pattern as one bound value,
+    which PostgreSQL answers from ``ix_branches_path`` (``text_pattern_ops``, so under
+    any collation). SQLite's case-insensitive LIKE cannot use that index and scans the
+    small table. Every subtree query goes through here.
+
+    :param path: a branch's ``path``, e.g. ``/1/3/`` (the root itself matches too).
+    :returns: a boolean clause on ``Branch.path`` for ``.where()``.
+    :raises ValueError: ``path`` is not of the form ``/<id>/…/`` (no LIKE wildcards).
+    """
+    if not _PATH.fullmatch(path):
+        raise ValueError(f"not a branch path: {path!r}")
+    return Branch.path.like(f"{path}%")
 
 
 def subtree_branch_ids(branch_id: int) -> list[int]:
@@ -13,7 +34,7 @@ def subtree_branch_ids(branch_id: int) -> list[int]:
     branch = db.session.get(Branch, branch_id)
     if branch is None:
         return []
-    return list(db.session.scalars(select(Branch.id).where(Branch.path.startswith(branch.path))))
+    return list(db.session.scalars(select(Branch.id).where(in_subtree(branch.path))))
 
 
 def scope_branch_ids(user: User) -> list[int] | None:
