@@ -42,6 +42,19 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(object_, name, type_, reflected, compare_to):
+    """Leave out of autogenerate the tables our models do not own.
+
+    A table found in the database but absent from the models' metadata belongs to
+    someone else (APScheduler's ``apscheduler_jobs``, created by ``flask scheduler
+    run``); without this, ``flask db migrate`` would propose dropping it. Their
+    indexes and columns are skipped with them, since only tables in both are compared.
+    """
+    if type_ == "table" and reflected and name not in get_metadata().tables:
+        return False
+    return True
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -56,7 +69,8 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True,
+        include_object=include_object,
     )
 
     with context.begin_transaction():
@@ -84,6 +98,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 

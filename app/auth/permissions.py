@@ -16,10 +16,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, false, select, true
 
 from app.core.errors import PermissionDenied
 from app.org.models import ROLE_LABELS, Branch, Role, User
+from app.org.services import in_subtree
 
 
 class Action(enum.Enum):
@@ -133,13 +134,13 @@ class DataScope:
             return True
         return self.branch_path is not None and branch.path.startswith(self.branch_path)
 
-    def branch_clause(self, path_column=Branch.path) -> ColumnElement[bool]:
-        """SQL condition on a branch path column (e.g. ``Branch.path``) for this scope."""
+    def branch_clause(self) -> ColumnElement[bool]:
+        """SQL condition on ``Branch.path`` for this scope (``app.org.services.in_subtree``)."""
         if self.is_whole_bank:
             return true()
         if self.branch_path is None:
-            return path_column.is_(None)  # own-rows scope: no branch-level rows
-        return path_column.startswith(self.branch_path, autoescape=True)
+            return false()  # own-rows scope: no branch-level rows
+        return in_subtree(self.branch_path)
 
     def staff_clause(self, staff_id_column) -> ColumnElement[bool]:
         """SQL condition on a column holding a staff member's user id (``Task.staff_id``)."""
@@ -147,9 +148,9 @@ class DataScope:
             return true()
         if self.user_id is not None:
             return staff_id_column == self.user_id
-        in_subtree = select(User.id).join(Branch, User.branch_id == Branch.id).where(
-            self.branch_clause(Branch.path))
-        return staff_id_column.in_(in_subtree)
+        staff_in_subtree = select(User.id).join(Branch, User.branch_id == Branch.id).where(
+            self.branch_clause())
+        return staff_id_column.in_(staff_in_subtree)
 
 
 def scope(user: User) -> DataScope:

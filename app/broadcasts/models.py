@@ -13,6 +13,7 @@ import enum
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Date,
     Enum,
     ForeignKey,
@@ -42,8 +43,8 @@ class SopPlan(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
-    template_id: Mapped[int] = mapped_column(ForeignKey("content_templates.id"))
-    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    template_id: Mapped[int] = mapped_column(ForeignKey("content_templates.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     send_time: Mapped[dt.time] = mapped_column(Time)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     calendar: Mapped[str] = mapped_column(String(16), default="XSHG")
@@ -76,7 +77,8 @@ class Post(db.Model):
     market_as_of: Mapped[dict] = mapped_column(JSON)
     scheduled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     status: Mapped[PostStatus] = mapped_column(
-        Enum(PostStatus, native_enum=False, length=16), default=PostStatus.published
+        Enum(PostStatus, native_enum=False, length=16, create_constraint=True),
+        default=PostStatus.published,
     )
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -98,12 +100,22 @@ class Task(db.Model):
 
     ``due_at`` is the instant the send is expected by (on-time rate); ``reach_count``
     is the number of customers the staff member sent it to, reported on completion.
+    A task is done exactly when it has ``completed_at``; only a done task has a reach.
     """
 
     __tablename__ = "tasks"
     __table_args__ = (
         UniqueConstraint("post_id", "staff_id"),
         Index("ix_tasks_staff_id_status", "staff_id", "status"),
+        CheckConstraint("reach_count >= 0", name="reach_count_non_negative"),
+        CheckConstraint(
+            "(status = 'done' AND completed_at IS NOT NULL)"
+            " OR (status <> 'done' AND completed_at IS NULL)",
+            name="completed_at_iff_done",
+        ),
+        CheckConstraint(
+            "status = 'done' OR reach_count IS NULL", name="reach_count_only_when_done"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +124,8 @@ class Task(db.Model):
     body: Mapped[str] = mapped_column(Text)
     body_sha256: Mapped[str] = mapped_column(String(64))
     status: Mapped[TaskStatus] = mapped_column(
-        Enum(TaskStatus, native_enum=False, length=16), default=TaskStatus.assigned
+        Enum(TaskStatus, native_enum=False, length=16, create_constraint=True),
+        default=TaskStatus.assigned,
     )
     due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

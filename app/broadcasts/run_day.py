@@ -27,6 +27,7 @@ from app.core.upserts import upsert_returning_ids
 from app.market.charts import render_charts
 from app.market.services import available_market_context, refresh_market_data
 from app.org.models import Branch, Role, User
+from app.org.services import in_subtree
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,7 @@ def _frontline_staff(branch_id: int) -> list[User]:
     branch = db.session.get(Branch, branch_id)
     return list(db.session.scalars(
         select(User).options(selectinload(User.branch)).join(Branch, User.branch_id == Branch.id)
-        .where(Branch.path.startswith(branch.path), User.role == Role.frontline,
+        .where(in_subtree(branch.path), User.role == Role.frontline,
                User.is_active_account.is_(True))
         .order_by(User.id)
     ))

@@ -30,7 +30,7 @@ def plan_branch_ids(viewer: User) -> list[int] | None:
     data_scope = scope(viewer)
     if data_scope.is_whole_bank:
         return None
-    subtree = db.session.scalars(select(Branch.id).where(data_scope.branch_clause(Branch.path)))
+    subtree = db.session.scalars(select(Branch.id).where(data_scope.branch_clause()))
     ancestors = {int(part) for part in viewer.branch.path.split("/") if part}
     return sorted(set(subtree) | ancestors)
 

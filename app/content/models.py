@@ -84,12 +84,15 @@ class ContentTemplate(db.Model):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     title: Mapped[str] = mapped_column(String(120))
     product: Mapped[ProductCategory] = mapped_column(
-        Enum(ProductCategory, native_enum=False, length=16)
+        Enum(ProductCategory, native_enum=False, length=16, create_constraint=True)
     )
-    channel: Mapped[Channel] = mapped_column(Enum(Channel, native_enum=False, length=16))
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, native_enum=False, length=16, create_constraint=True)
+    )
     chart_spec: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[TemplateStatus] = mapped_column(
-        Enum(TemplateStatus, native_enum=False, length=16), default=TemplateStatus.draft
+        Enum(TemplateStatus, native_enum=False, length=16, create_constraint=True),
+        default=TemplateStatus.draft,
     )
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     approved_version_id: Mapped[int | None] = mapped_column(
@@ -117,7 +120,10 @@ class TemplateVersion(db.Model):
     """An immutable body of a template; ``body_sha256`` identifies the approved text."""
 
     __tablename__ = "template_versions"
-    __table_args__ = (UniqueConstraint("template_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("template_id", "number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template_id: Mapped[int] = mapped_column(ForeignKey("content_templates.id"), index=True)
@@ -190,7 +196,7 @@ class Approval(db.Model):
     version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decision: Mapped[ApprovalDecision] = mapped_column(
-        Enum(ApprovalDecision, native_enum=False, length=16)
+        Enum(ApprovalDecision, native_enum=False, length=16, create_constraint=True)
     )
     comment: Mapped[str] = mapped_column(String(500), default="")
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -6,7 +6,15 @@ import datetime as dt
 import decimal
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -47,18 +55,28 @@ class InteractionEvent(db.Model):
     """One reported interaction; ``(reporter_id, event_id)`` is unique, so retries never duplicate.
 
     ``event_id`` is chosen by the client (e.g. a UUID); ``quantity`` counts
-    customers for aggregated reports (default 1); ``occurred_at`` is aware UTC.
+    customers for aggregated reports (default 1); ``occurred_at`` is aware UTC;
+    ``amount_cny`` (> 0) is set exactly on conversions.
     """
 
     __tablename__ = "interaction_events"
-    __table_args__ = (UniqueConstraint("reporter_id", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("reporter_id", "event_id"),
+        CheckConstraint("quantity >= 1", name="quantity_positive"),
+        CheckConstraint("amount_cny > 0", name="amount_cny_positive"),
+        CheckConstraint(
+            "(kind = 'conversion' AND amount_cny IS NOT NULL)"
+            " OR (kind <> 'conversion' AND amount_cny IS NULL)",
+            name="amount_cny_iff_conversion",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     event_id: Mapped[str] = mapped_column(String(64))
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
     kind: Mapped[InteractionKind] = mapped_column(
-        Enum(InteractionKind, native_enum=False, length=16)
+        Enum(InteractionKind, native_enum=False, length=16, create_constraint=True)
     )
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     amount_cny: Mapped[decimal.Decimal | None] = mapped_column(Numeric(18, 2))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Date, Float, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, Float, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.clock import utcnow
@@ -17,12 +17,17 @@ class PriceBar(db.Model):
 
     ``series_code`` is a code from ``app.market.instruments`` (e.g. ``HSI``);
     ``trade_date`` is the exchange-local date of the session; prices are in the
-    series' own unit (index points, USD/oz, CNY per USD); ``source`` names the
-    provider (``snapshot`` or ``yfinance``).
+    series' own unit (index points, USD/oz, CNY per USD), and every series' close is
+    positive (the market context divides by it); ``volume`` is 0 for series without
+    one (FX); ``source`` names the provider (``snapshot`` or ``yfinance``).
     """
 
     __tablename__ = "price_bars"
-    __table_args__ = (UniqueConstraint("series_code", "trade_date"),)
+    __table_args__ = (
+        UniqueConstraint("series_code", "trade_date"),
+        CheckConstraint("close > 0", name="close_positive"),
+        CheckConstraint("volume >= 0", name="volume_non_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     series_code: Mapped[str] = mapped_column(String(16))

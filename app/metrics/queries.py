@@ -49,6 +49,7 @@ from app.content.models import ContentTemplate, TemplateVersion
 from app.core.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.org.models import Branch, User
+from app.org.services import in_subtree
 
 _K = InteractionKind
 
@@ -101,9 +102,7 @@ def _scoped_tasks(scope: Scope):
         .where(Post.status != PostStatus.cancelled)
     )
     if scope.path is not None:
-        stmt = stmt.join(Branch, User.branch_id == Branch.id).where(
-            Branch.path.startswith(scope.path)
-        )
+        stmt = stmt.join(Branch, User.branch_id == Branch.id).where(in_subtree(scope.path))
     return stmt.cte("scoped_tasks")
 
 

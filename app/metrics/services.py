@@ -67,7 +67,7 @@ def branch_choices(viewer: User) -> list[Branch]:
     """Branches ``viewer`` may select, ordered by tree path (empty for front-line users)."""
     if not can(viewer, Action.read_scorecard):
         return []
-    stmt = select(Branch).where(scope(viewer).branch_clause(Branch.path)).order_by(Branch.path)
+    stmt = select(Branch).where(scope(viewer).branch_clause()).order_by(Branch.path)
     return list(db.session.scalars(stmt))
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -49,18 +49,26 @@ ROLE_LABELS = {
 class Branch(db.Model):
     """A node of the bank's organisation tree.
 
-    ``path`` is the materialised path of ids, e.g. ``/1/3/7/``, so a subtree is
-    ``path LIKE '/1/3/%'`` in one indexed query.
+    ``path`` is the materialised path of ids, e.g. ``/1/3/7/``, always starting and
+    ending with ``/``, so a subtree is ``path LIKE '/1/3/%'`` in one query
+    (``app.org.services.in_subtree``). On PostgreSQL its index uses ``text_pattern_ops``,
+    so that LIKE can use it whatever the database collation.
     """
 
     __tablename__ = "branches"
+    __table_args__ = (
+        Index("ix_branches_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        CheckConstraint("path LIKE '/%' AND path LIKE '%/'", name="path_slashes"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    level: Mapped[BranchLevel] = mapped_column(Enum(BranchLevel, native_enum=False, length=16))
+    level: Mapped[BranchLevel] = mapped_column(
+        Enum(BranchLevel, native_enum=False, length=16, create_constraint=True)
+    )
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
-    path: Mapped[str] = mapped_column(String(255), index=True, default="/")
+    path: Mapped[str] = mapped_column(String(255), default="/")
 
     parent: Mapped[Branch | None] = relationship(remote_side=[id])
 
@@ -81,7 +89,9 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16), index=True)
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, create_constraint=True), index=True
+    )
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     api_token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active_account: Mapped[bool] = mapped_column(default=True)

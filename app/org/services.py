@@ -5,10 +5,32 @@ Who may read which branches is ``app.auth.permissions.scope``.
 
 from __future__ import annotations
 
-from sqlalchemy import inspect, select
+import re
+
+from sqlalchemy import ColumnElement, inspect, select
 
 from app.core.extensions import db
 from app.org.models import Branch, User
+
+_PATH = re.compile(r"/(?:[0-9]+/)*")
+
+
+def in_subtree(path: str) -> ColumnElement[bool]:
+    """SQL condition: the branch lies in the subtree whose root has materialised ``path``.
+
+    Renders ``branches.path LIKE '<path>%'`` with the whole pattern as one bound value,
+    which PostgreSQL answers from ``ix_branches_path`` (``text_pattern_ops``, so under
+    any collation). SQLite's case-insensitive LIKE cannot use that index and scans the
+    small table. Every subtree query goes through here.
+
+    :param path: a branch's ``path``, e.g. ``/1/3/`` (the root itself matches too).
+    :returns: a boolean clause on ``Branch.path`` for ``.where()``.
+    :raises ValueError: ``path`` is not of the form ``/<id>/…/`` (no LIKE wildcards).
+    """
+    if not _PATH.fullmatch(path):
+        raise ValueError(f"not a branch path: {path!r}")
+    return Branch.path.like(f"{path}%")
+
 
 
 def set_branch_path(branch: Branch) -> None:

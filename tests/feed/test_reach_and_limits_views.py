@@ -54,7 +54,8 @@ def test_reach_correction_below_logged_events_is_refused(db, client, login, fixe
 
 
 def test_reach_correction_needs_a_done_task_and_a_number(db, client, login, make_task,
-                                                         frontline_a, frontline_b):
+                                                         make_sent_task, frontline_a,
+                                                         frontline_b):
     task = make_task(frontline_a)
     login(frontline_a)
     client.post(f"/today/tasks/{task.id}/reach", data={"reach_count": "10"})
@@ -64,7 +65,7 @@ def test_reach_correction_needs_a_done_task_and_a_number(db, client, login, make
                                                  task.id)
     client.post(f"/today/tasks/{task.id}/reach", data={})
     assert "请填写发送人数" in _card(client.get("/today").get_data(as_text=True), task.id)
-    theirs = make_task(frontline_b, status=TaskStatus.done, reach_count=5)
+    theirs = make_sent_task(frontline_b, reach=5)
     assert client.post(f"/today/tasks/{theirs.id}/reach",
                        data={"reach_count": "9"}).status_code == 404
     db.session.refresh(theirs)

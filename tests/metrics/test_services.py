@@ -156,7 +156,8 @@ def test_boundaries_reach_only_when_done_and_on_time_inclusive(world):
     from tests.metrics.conftest import DUE
 
     staff = UserFactory(branch=world.a2, display_name="赵六")
-    TaskFactory(post=world.gold_posts[0], staff=staff, due_at=DUE, reach_count=999)
+    # an open task has no reach: the schema refuses one (ck_tasks_reach_count_only_when_done)
+    TaskFactory(post=world.gold_posts[0], staff=staff, due_at=DUE)
     TaskFactory(post=world.gold_posts[1], staff=staff, due_at=DUE, status=TaskStatus.done,
                 completed_at=DUE, reach_count=7)
     row = _by_label(scorecard(world.editor, world.a2.id, RUN_DATE, RUN_DATE).front_by_staff)["赵六"]
