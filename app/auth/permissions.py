@@ -83,7 +83,7 @@ def can(user: User | None, action: Action, obj: object | None = None) -> bool:
     :returns: ``True`` when the role allows the action and the object checks hold.
     """
     if user is None or not getattr(user, "is_authenticated", True) or not user.is_active:
-        return False
+        return False  # anonymous (Flask-Login's AnonymousUserMixin) or deactivated
     if user.role not in POLICY[action]:
         return False
     if obj is None:
@@ -110,7 +110,7 @@ def require(user: User | None, action: Action, obj: object | None = None) -> Non
     """
     if can(user, action, obj):
         return
-    if user is not None and user.role in POLICY[action] and action is Action.review_content:
+    if action is Action.review_content and getattr(user, "role", None) in POLICY[action]:
         raise PermissionDenied("不能复核自己编写的版本（双人复核）")
     names = "、".join(ROLE_LABELS[role] for role in Role if role in POLICY[action])
     raise PermissionDenied(f"需要以下角色之一：{names}")

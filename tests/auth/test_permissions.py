@@ -6,6 +6,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from app.auth.permissions import POLICY, Action, DataScope, can, require, roles_for, scope
@@ -116,3 +117,10 @@ def test_manager_staff_clause_covers_the_subtree_only(db, tree):
     ids = set(db.session.scalars(select(User.id).where(scope(manager).staff_clause(User.id))))
     assert tree.staff["东区一支行"].id in ids
     assert tree.staff["西区一支行"].id not in ids
+
+
+def test_anonymous_may_do_nothing():
+    anonymous = AnonymousUserMixin()
+    assert not any(can(anonymous, action) for action in Action)
+    with pytest.raises(PermissionDenied):
+        require(anonymous, Action.review_content)
