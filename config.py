@@ -72,7 +72,8 @@ class Config:
         #: in bytes; uploaded files are spooled to disk. Default 20 MiB.
         self.MAX_IMPORT_BYTES = _env_int("MAX_IMPORT_BYTES", 20 * 1024 * 1024)
         #: Largest non-file form field (multipart) or url-encoded form body, in bytes
-        #: (Flask's MAX_FORM_MEMORY_SIZE). Default 512 KiB.
+        #: (Flask's MAX_FORM_MEMORY_SIZE). Default 512 KiB; keep it at least 64 KiB, the
+        #: chunk in which werkzeug reads multipart bodies (file uploads included).
         self.MAX_FORM_MEMORY_BYTES = _env_int("MAX_FORM_MEMORY_BYTES", 512 * 1024)
         #: Largest number of fields and files in one multipart form (Flask's own name).
         self.MAX_FORM_PARTS = _env_int("MAX_FORM_PARTS", 1000)

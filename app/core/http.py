@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from flask import Flask, Request, current_app, request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 #: Largest signed 64-bit integer: the range of every id column (BIGINT, SQLite INTEGER).
@@ -145,9 +145,13 @@ def read_json_body(required: bool):
     :returns: the decoded value, or ``None`` for an empty optional body.
     :raises BadRequest: empty required body, malformed JSON, an integer literal over 4,300
         digits (Python's limit) or nesting beyond ``MAX_JSON_DEPTH`` (「请求体嵌套过深」).
-    :raises RequestEntityTooLarge: body over the request's size limit (413).
+    :raises RequestEntityTooLarge: body over the request's size limit (413); a body without
+        ``Content-Length`` (chunked) that reaches the limit counts as over it.
     """
     data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        raise RequestEntityTooLarge()  # a streamed body cut off at the limit by werkzeug
     if not data:
         if required:
             raise BadRequest(EMPTY_BODY_MESSAGE)
