@@ -3,15 +3,16 @@
 ``register_input_limits(app)`` (called by ``create_app`` before the blueprints) installs:
 
 - ``MAX_REQUEST_BYTES`` as Flask's ``MAX_CONTENT_LENGTH`` (413 beyond it, checked against
-  ``Content-Length`` before any byte is read, and while reading a body without one) and
+  ``Content-Length`` before any byte is read; :func:`read_json_body` also refuses a chunked
+  body that reaches it) and
   ``MAX_FORM_MEMORY_BYTES`` as ``MAX_FORM_MEMORY_SIZE`` (``MAX_FORM_PARTS`` is Flask's own
   name). A view decorated with :func:`body_limit` gets its own, larger limit.
-- :class:`BoundedJSONProvider`: every JSON document the app parses (request bodies, the
-  session cookie) is refused beyond ``MAX_JSON_DEPTH`` levels of nesting, before the
-  recursive parser can raise ``RecursionError``.
+- :class:`BoundedJSONProvider`: every JSON document parsed through ``app.json`` (request
+  bodies, ``request.get_json()``) is refused beyond ``MAX_JSON_DEPTH`` levels of nesting,
+  before the recursive parser can raise ``RecursionError``.
 - :class:`BoundedIntegerConverter` as the ``int`` URL converter: ``<int:id>`` matches only
-  ASCII digits up to ``MAX_INT64``, so a larger id is a 404 rather than an ``OverflowError``
-  in the database driver.
+  ASCII digits up to ``MAX_ID``, so a larger id is a 404 rather than an ``OverflowError``
+  (SQLite, beyond 64 bits) or "integer out of range" (PostgreSQL, beyond 32 bits).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
-#: Largest signed 64-bit integer: the range of every id column (BIGINT, SQLite INTEGER).
-MAX_INT64 = 2**63 - 1
+#: Largest id: ids (and the other integers in URLs) are ``INTEGER`` columns, 32-bit signed on
+#: PostgreSQL, where a larger parameter is an "integer out of range" error (SQLite takes 64
+#: bits). Raise it together with a migration of the id columns to ``BIGINT``.
+MAX_ID = 2**31 - 1
 DEFAULT_MAX_JSON_DEPTH = 32
 EMPTY_BODY_MESSAGE = "请求体为空，须为 JSON"
 INVALID_JSON_MESSAGE = "请求体不是有效的 JSON"
@@ -90,13 +93,13 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
 
 class BoundedIntegerConverter(IntegerConverter):
-    """``<int:...>`` limited to ASCII digits and ``0..MAX_INT64`` (otherwise no match: 404)."""
+    """``<int:...>`` limited to ASCII digits and ``0..MAX_ID`` (otherwise no match: 404)."""
 
     regex = r"[0-9]+"
 
-    def __init__(self, map, fixed_digits=0, min=None, max=MAX_INT64, signed=False) -> None:
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min,
-                         max=MAX_INT64 if max is None else max, signed=signed)
+                         max=MAX_ID if max is None else max, signed=signed)
 
 
 class LimitedRequest(Request):
@@ -164,7 +167,7 @@ def read_json_body(required: bool):
         raise BadRequest(INVALID_JSON_MESSAGE) from error
 
 
-def bounded_int(text: str, minimum: int = 0, maximum: int = MAX_INT64) -> int:
+def bounded_int(text: str, minimum: int = 0, maximum: int = MAX_ID) -> int:
     """Parse a decimal id from a query string or form.
 
     :param text: ASCII digits, optionally surrounded by spaces.

@@ -4,7 +4,7 @@
 ``POST /api/v1/interactions``. Only the session-less bearer token authenticates
 here, so the blueprint is exempt from CSRF. Errors are JSON ``{"error", "errors"?}``.
 Bodies are read by ``app.core.http.read_json_body``: at most ``MAX_REQUEST_BYTES`` (413)
-and ``MAX_JSON_DEPTH`` levels of nesting (400); ids in URLs beyond 64 bits are 404.
+and ``MAX_JSON_DEPTH`` levels of nesting (400); ids in URLs beyond ``MAX_ID`` are 404.
 """
 
 from __future__ import annotations

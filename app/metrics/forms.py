@@ -40,7 +40,7 @@ def date_required(form, field) -> None:
 def _branch_id(value) -> int | None:
     """Coerce the branch select: empty = the viewer's default scope.
 
-    :raises ValueError: not an id in ``1..MAX_INT64`` (a form error, never an overflow
+    :raises ValueError: not an id in ``1..MAX_ID`` (a form error, never an overflow
         in the database driver).
     """
     if value in (None, "", "None"):

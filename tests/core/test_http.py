@@ -12,7 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from app import create_app
 from app.core.http import (
-    MAX_INT64,
+    MAX_ID,
     BoundedIntegerConverter,
     BoundedJSONProvider,
     JSONTooDeep,
@@ -71,14 +71,14 @@ def test_app_json_is_bounded(app):
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("1", 1), (" 42 ", 42), (str(MAX_INT64), MAX_INT64),
+    ("1", 1), (" 42 ", 42), (str(MAX_ID), MAX_ID),
 ])
 def test_bounded_int_accepts_ascii_ids(text, expected):
     assert bounded_int(text) == expected
 
 
 @pytest.mark.parametrize("text", [
-    "", "-1", "1.5", "1_000", "\u0661\u0662", "１２", str(MAX_INT64 + 1), str(2**70),
+    "", "-1", "1.5", "1_000", "\u0661\u0662", "１２", str(MAX_ID + 1), str(2**63), str(2**70),
     "9" * 5000,
 ])
 def test_bounded_int_refuses_everything_else(text):
@@ -100,7 +100,7 @@ def test_every_int_rule_uses_the_bounded_converter(app):
         for name, converter in rule._converters.items():
             if isinstance(converter, IntegerConverter):
                 assert isinstance(converter, BoundedIntegerConverter), (rule.rule, name)
-                assert converter.max == MAX_INT64
+                assert converter.max == MAX_ID
 
 
 # --- per-view body limit (for file imports, issue 7) ---------------------------------------
