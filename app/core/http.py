@@ -32,6 +32,8 @@ from werkzeug.routing import IntegerConverter
 #: bits). Raise it together with a migration of the id columns to ``BIGINT``.
 MAX_ID = 2**31 - 1
 DEFAULT_MAX_JSON_DEPTH = 32
+#: werkzeug reads multipart bodies in chunks of this size and holds each one in memory.
+MULTIPART_CHUNK_BYTES = 64 * 1024
 EMPTY_BODY_MESSAGE = "请求体为空，须为 JSON"
 INVALID_JSON_MESSAGE = "请求体不是有效的 JSON"
 TOO_DEEP_MESSAGE = "请求体嵌套过深"
@@ -188,7 +190,12 @@ def register_input_limits(app: Flask) -> None:
 
     Call before registering blueprints: URL rules bind their converter when added.
     Reads ``MAX_REQUEST_BYTES``, ``MAX_FORM_MEMORY_BYTES`` (bytes) and ``MAX_JSON_DEPTH``.
+
+    :raises RuntimeError: ``MAX_FORM_MEMORY_BYTES`` below ``MULTIPART_CHUNK_BYTES`` (werkzeug
+        would then refuse every multipart form, uploads included).
     """
+    if app.config["MAX_FORM_MEMORY_BYTES"] < MULTIPART_CHUNK_BYTES:
+        raise RuntimeError(f"MAX_FORM_MEMORY_BYTES must be at least {MULTIPART_CHUNK_BYTES}")
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_REQUEST_BYTES"]
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_FORM_MEMORY_BYTES"]
     app.request_class = LimitedRequest

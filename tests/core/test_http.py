@@ -166,10 +166,16 @@ def test_config_maps_onto_flask_limits(app):
 
 def test_limits_are_read_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MAX_REQUEST_BYTES", "2048")
-    monkeypatch.setenv("MAX_FORM_MEMORY_BYTES", "1024")
+    monkeypatch.setenv("MAX_FORM_MEMORY_BYTES", "131072")
     monkeypatch.setenv("MAX_JSON_DEPTH", "8")
     configured = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db")
     assert configured.config["MAX_CONTENT_LENGTH"] == 2048
-    assert configured.config["MAX_FORM_MEMORY_SIZE"] == 1024
+    assert configured.config["MAX_FORM_MEMORY_SIZE"] == 128 * KIB
     with configured.app_context(), pytest.raises(JSONTooDeep):
         configured.json.loads("[" * 9 + "]" * 9)
+
+
+def test_form_memory_limit_below_a_multipart_chunk_refuses_to_boot(tmp_path):
+    with pytest.raises(RuntimeError, match="MAX_FORM_MEMORY_BYTES"):
+        create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/x.db",
+                   MAX_FORM_MEMORY_BYTES=4 * KIB)
