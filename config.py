@@ -66,6 +66,19 @@ class Config:
         #: Largest amount of one reported conversion 转化, in CNY (default 50,000,000 = 5000万):
         #: a larger figure is a typo or an attempt to inflate the middle-office scorecard.
         self.MAX_CONVERSION_AMOUNT_CNY = _env_int("MAX_CONVERSION_AMOUNT_CNY", 50_000_000)
+        #: Largest request body in bytes (Flask's MAX_CONTENT_LENGTH; 413 beyond). Default 1 MiB.
+        self.MAX_REQUEST_BYTES = _env_int("MAX_REQUEST_BYTES", 1024 * 1024)
+        #: Largest body of a view marked ``@body_limit("MAX_IMPORT_BYTES")`` (file imports),
+        #: in bytes; uploaded files are spooled to disk. Default 20 MiB.
+        self.MAX_IMPORT_BYTES = _env_int("MAX_IMPORT_BYTES", 20 * 1024 * 1024)
+        #: Largest non-file form field (multipart) or url-encoded form body, in bytes
+        #: (Flask's MAX_FORM_MEMORY_SIZE). Default 512 KiB; keep it at least 64 KiB, the
+        #: chunk in which werkzeug reads multipart bodies (file uploads included).
+        self.MAX_FORM_MEMORY_BYTES = _env_int("MAX_FORM_MEMORY_BYTES", 512 * 1024)
+        #: Largest number of fields and files in one multipart form (Flask's own name).
+        self.MAX_FORM_PARTS = _env_int("MAX_FORM_PARTS", 1000)
+        #: Deepest nesting of arrays and objects in a parsed JSON document (400 beyond).
+        self.MAX_JSON_DEPTH = _env_int("MAX_JSON_DEPTH", 32)
         self.DEMO_PASSWORD = _env("DEMO_PASSWORD", "zhongtai-demo")
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
         #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.

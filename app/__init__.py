@@ -16,6 +16,7 @@ from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
 from app.core.errors import register_error_handlers
 from app.core.extensions import csrf, db, limiter, login_manager, migrate
+from app.core.http import register_input_limits
 from app.core.unit_of_work import register_unit_of_work
 from app.demo.cli import demo_cli
 from app.feed import api_bp as feed_api_bp
@@ -52,6 +53,7 @@ def create_app(config_object: Config | None = None, **overrides) -> Flask:
         app.config["CHART_OUTPUT_DIR"] = str(Path(app.instance_path) / "charts")
     configure_logging(app)
     check_production_settings(app)
+    register_input_limits(app)  # before the blueprints: rules bind the bounded int converter
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)

@@ -3,6 +3,8 @@
 ``GET /api/v1/feed/today``, ``POST /api/v1/tasks/<id>/complete`` and
 ``POST /api/v1/interactions``. Only the session-less bearer token authenticates
 here, so the blueprint is exempt from CSRF. Errors are JSON ``{"error", "errors"?}``.
+Bodies are read by ``app.core.http.read_json_body``: at most ``MAX_REQUEST_BYTES`` (413)
+and ``MAX_JSON_DEPTH`` levels of nesting (400); ids in URLs beyond ``MAX_ID`` are 404.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify, request
-from werkzeug.exceptions import BadRequest
+from flask import current_app, jsonify
 
 from app.auth.decorators import api_permission_required
 from app.auth.permissions import Action
 from app.core.clock import business_now, business_today
 from app.core.extensions import csrf, token_auth
+from app.core.http import read_json_body
 from app.feed import api_bp
 from app.feed import services as feed
 from app.feed.schemas import parse_complete_body, parse_events_body, task_json
@@ -25,18 +27,6 @@ from app.interactions import services as interactions
 logger = logging.getLogger(__name__)
 
 csrf.exempt(api_bp)
-
-
-def _json_body(required: bool):
-    """Decoded JSON body (any content type); ``None`` for an empty optional body."""
-    if not request.get_data(cache=True):
-        if required:
-            raise BadRequest("请求体为空，须为 JSON")
-        return None
-    payload = request.get_json(force=True, silent=True)
-    if payload is None:
-        raise BadRequest("请求体不是有效的 JSON")
-    return payload
 
 
 def _tz() -> ZoneInfo:
@@ -57,7 +47,7 @@ def feed_today():
 @api_permission_required(Action.use_feed)
 def complete_task(task_id: int):
     """Mark the caller's task done (idempotent); body optional ``{"reach_count": N}``."""
-    reach_count = parse_complete_body(_json_body(required=False))
+    reach_count = parse_complete_body(read_json_body(required=False))
     staff_id = token_auth.current_user().id
     task = feed.complete_task(task_id, staff_id, reach_count, business_now())
     item = feed.task_item(task, business_today())
@@ -68,6 +58,6 @@ def complete_task(task_id: int):
 @api_permission_required(Action.use_feed)
 def record_interactions():
     """Record a batch of interaction events; per-item results, HTTP 200 unless the batch is bad."""
-    events = parse_events_body(_json_body(required=True))
+    events = parse_events_body(read_json_body(required=True))
     results = interactions.record_events(token_auth.current_user().id, events)
     return jsonify({"results": [r.to_dict() for r in results], **interactions.summarize(results)})

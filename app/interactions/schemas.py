@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 from dataclasses import dataclass
 
+from app.core.http import MAX_ID
 from app.interactions.models import InteractionKind
 from app.interactions.rules import FUTURE_TOLERANCE
 
@@ -47,8 +48,8 @@ def _event_id(value, errors: dict) -> str | None:
 
 
 def _task_id(value, errors: dict) -> int | None:
-    if not _is_int(value) or value < 1:
-        errors["task_id"] = "task_id 须为正整数"
+    if not _is_int(value) or not 1 <= value <= MAX_ID:
+        errors["task_id"] = f"task_id 须为 1 至 {MAX_ID} 的整数"
         return None
     return value
 

@@ -1,10 +1,15 @@
-"""CSV export of the scorecard (UTF-8 with BOM, so Excel opens the Chinese headers)."""
+"""CSV export of the scorecard (UTF-8 with BOM, so Excel opens the Chinese headers).
+
+Names typed by users (branches, staff, templates, SOP plans) are text cells passed
+through ``safe_cell``: a title such as ``=HYPERLINK(...)`` cannot run as a formula.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from app.core.spreadsheet import safe_cell
 from app.metrics.records import Scorecard
 from app.metrics.tables import (
     FRONT_BY_BRANCH,
@@ -27,8 +32,14 @@ def _write_table(writer, heading: str, table: Table, rows: list, total) -> None:
     writer.writerow([f"{heading}（{table.title}）"])
     writer.writerow([_header(c) for c in table.columns])
     for row in [*rows, total] if rows else rows:
-        writer.writerow([export_value(getattr(row, c.attr), c.kind) for c in table.columns])
+        writer.writerow([_cell(getattr(row, c.attr), c.kind) for c in table.columns])
     writer.writerow([])
+
+
+def _cell(value, kind: str) -> str:
+    """Numbers as formatted by ``export_value``; text (user-typed names) neutralised."""
+    text = export_value(value, kind)
+    return safe_cell(text) if kind == "text" else text
 
 
 def _header(column) -> str:
@@ -42,12 +53,13 @@ def scorecard_csv(card: Scorecard) -> bytes:
     (front office per branch and per staff, middle office per template and per SOP plan),
     each a title line, a header line, the rows and a 合计 (total) line, then a blank line.
     Rates are fractions with 4 decimals (empty when the denominator is 0); amounts in yuan.
+    Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR get a leading ``'``.
 
     :returns: UTF-8 bytes starting with a BOM, CRLF line ends (``csv`` default).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["考核看板", card.branch_name])
+    writer.writerow(["考核看板", safe_cell(card.branch_name)])
     writer.writerow(["区间（帖子日期）", card.start.isoformat(), card.end.isoformat()])
     writer.writerow([])
     for heading, table, attr, total_attr in SECTIONS:

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation
 
 from app.core.forms import ChineseMeta
+from app.core.http import bounded_int
 from app.metrics.periods import PERIOD_LABELS, Period
 
 DATE_FORMAT_MESSAGE = "日期格式应为 YYYY-MM-DD"
@@ -37,10 +38,16 @@ def date_required(form, field) -> None:
 
 
 def _branch_id(value) -> int | None:
-    """Coerce the branch select: empty = the viewer's default scope."""
+    """Coerce the branch select: empty = the viewer's default scope.
+
+    :raises ValueError: not an id in ``1..MAX_ID`` (a form error, never an overflow
+        in the database driver).
+    """
     if value in (None, "", "None"):
         return None
-    return int(value)
+    if isinstance(value, int):
+        return value
+    return bounded_int(str(value), minimum=1)
 
 
 class ScorecardFilterForm(FlaskForm):

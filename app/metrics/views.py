@@ -12,6 +12,7 @@ from app.auth.decorators import permission_required
 from app.auth.permissions import Action
 from app.core.clock import business_today
 from app.core.errors import ValidationFailed
+from app.core.spreadsheet import attachment_disposition
 from app.metrics import bp
 from app.metrics import services as metrics
 from app.metrics.charts import daily_rates_png
@@ -102,15 +103,22 @@ def scorecard_chart():
 @bp.route("/scorecard.csv", endpoint="scorecard_csv")
 @permission_required(Action.read_scorecard)
 def scorecard_csv_export():
-    """Both tables as CSV (UTF-8 with BOM for Excel), same filters as the page."""
+    """Both tables as CSV (UTF-8 with BOM for Excel), same filters as the page.
+
+    Named 考核看板_<branch>_<start>_<end>.csv (RFC 6266 ``filename*``), with the ASCII
+    fallback ``scorecard_<branch id or all>_<start>_<end>.csv``.
+    """
     branch_id, start, end = _filters(_filter_form())
     card = metrics.scorecard(current_user, branch_id, start, end)
     logger.info("scorecard export user_id=%s branch_id=%s %s..%s",
                 current_user.id, branch_id, start, end)
-    filename = f"scorecard_{card.branch_id or 'all'}_{start:%Y%m%d}_{end:%Y%m%d}.csv"
+    dates = f"{start:%Y%m%d}_{end:%Y%m%d}"
+    disposition = attachment_disposition(
+        f"考核看板_{card.branch_name}_{dates}.csv",
+        ascii_fallback=f"scorecard_{card.branch_id or 'all'}_{dates}.csv",
+    )
     return Response(
         scorecard_csv(card), mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                 "Cache-Control": "private, no-store"},
+        headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"},
     )
 
