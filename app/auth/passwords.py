@@ -56,7 +56,7 @@ def generate_password(min_length: int) -> str:
     :param min_length: the configured minimum; the result has at least 16 characters.
     :returns: e.g. ``"Kq7m-Xw2P-hT9d-Rz4b"`` (``secrets``-random, no look-alike characters).
     """
-    groups = max(4, -(-min_length // 5))
+    groups = max(4, -(-(min_length + 1) // 5))  # 4 characters and a "-" per group
     while True:
         password = "-".join("".join(secrets.choice(_ALPHABET) for _ in range(4))
                             for _ in range(groups))
