@@ -177,7 +177,7 @@ def test_user_list_filters_by_branch_subtree_role_and_text(client, db, admin, tr
 
     def names(query):
         page = client.get(f"/admin/users?{query}").get_data(as_text=True)
-        return set(re.findall(r"<td>((?:east|west)-\w+)</td>", page))
+        return set(re.findall(r'<span class="muted username">((?:east|west)-\w+)</span>', page))
 
     assert names(f"branch_id={tree.east.id}") == {"east-rm", "east-boss"}
     assert names(f"branch_id={tree.east.id}&role=frontline") == {"east-rm"}
