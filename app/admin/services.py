@@ -192,8 +192,11 @@ def reset_password(actor: User, user_id: int, now: dt.datetime) -> tuple[User, s
     Also ends their sessions, revokes their API token and lifts a login lock.
 
     :returns: the user and the new password, to be shown once.
+    :raises Conflict: an admin resetting their own password (they use 修改密码).
     """
     user = get_user(user_id)
+    if user.id == actor.id:
+        raise Conflict("请通过「修改密码」修改自己的密码")
     before = user_snapshot(user)
     password = generate_password(current_app.config["PASSWORD_MIN_LENGTH"])
     set_password(user, password, must_change=True, now=now)

@@ -160,7 +160,12 @@ def reset_password(user_id: int):
     if not form.validate_on_submit():
         flash("请求无效，请刷新页面后重试", "error")
         return redirect(url_for("admin.edit_user", user_id=user_id))
-    user, password = services.reset_password(current_user, user_id, utcnow())
+    try:
+        user, password = services.reset_password(current_user, user_id, utcnow())
+    except Conflict as error:
+        discard_changes()
+        flash(error.message, "error")
+        return redirect(url_for("admin.edit_user", user_id=user_id))
     return _no_store(render_template("admin/password_shown.html", user=user, password=password,
                                      created=False))
 

@@ -109,7 +109,7 @@ def test_edit_role_branch_and_wecom_id_is_audited(client, db, admin, tree):
     assert "修改用户" in page and "管理员甲" in page and "客户经理（前台） → 管理者" in page
 
 
-def test_an_admin_cannot_change_their_own_role_or_deactivate_themselves(client, db, admin,
+def test_an_admin_cannot_change_own_role_deactivate_or_reset_themselves(client, db, admin,
                                                                         tree):
     page = client.post(f"/admin/users/{admin.id}", data={
         "display_name": "管理员甲", "role": "reviewer", "branch_id": tree.hq.id,
@@ -117,6 +117,9 @@ def test_an_admin_cannot_change_their_own_role_or_deactivate_themselves(client, 
     assert "不能修改自己的角色" in page and admin.role is Role.admin
     client.post(f"/admin/users/{admin.id}/active", data={"active": "0"})
     assert admin.is_active_account is True
+    reset = client.post(f"/admin/users/{admin.id}/password", follow_redirects=True)
+    assert "请通过「修改密码」修改自己的密码" in reset.get_data(as_text=True)
+    assert admin.must_change_password is False
     assert _events(db) == []
 
 
