@@ -83,8 +83,25 @@ class Config:
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
         #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.
         self.BUSINESS_DATE = _env("BUSINESS_DATE")
+        #: Flask-Limiter storage; production refuses ``memory://`` (one count per worker).
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
-        self.RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "10 per minute")
+        #: Failed login POSTs per client address: high enough for a whole branch behind one
+        #: NAT; the per-account lock below stops guessing at one account.
+        self.RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "100 per minute")
+        #: ``Retry-After`` (and ``X-RateLimit-*``) on rate-limited routes, the 429 included.
+        self.RATELIMIT_HEADERS_ENABLED = True
+        #: Per-account lock: this many failed logins within the window lock the username.
+        self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_FAILURE_WINDOW_MINUTES = _env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+        self.LOGIN_LOCK_MINUTES = _env_int("LOGIN_LOCK_MINUTES", 15)
+        #: Idle timeout: a session unused this long is gone (the cookie's signature expires).
+        self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+        self.PERMANENT_SESSION_LIFETIME = dt.timedelta(minutes=self.SESSION_IDLE_MINUTES)
+        self.SESSION_REFRESH_EACH_REQUEST = True
+        #: Password policy: at least this many characters, from 3 of 4 character classes.
+        self.PASSWORD_MIN_LENGTH = _env_int("PASSWORD_MIN_LENGTH", 10)
+        #: ``Strict-Transport-Security`` max-age; 0 sends no header (production: one year).
+        self.HSTS_MAX_AGE_SECONDS = _env_int("HSTS_MAX_AGE_SECONDS", 0)
         self.WTF_CSRF_TIME_LIMIT = None
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -117,7 +134,10 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: refuses default secrets, SQLite and demo accounts (checked at boot)."""
+    """Production: refuses default secrets, SQLite, in-memory rate limits and demo accounts.
+
+    Checked at boot (``app.check_production_settings``); sends HSTS.
+    """
 
     ENV_NAME = "production"
 
@@ -126,6 +146,7 @@ class ProductionConfig(Config):
         self.ALLOW_DEMO_ACCOUNTS = False
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
+        self.HSTS_MAX_AGE_SECONDS = _env_int("HSTS_MAX_AGE_SECONDS", 31_536_000)
 
 
 CONFIGS = {

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from app import models  # noqa: F401  (every model: complete metadata for Alembic)
+from app.admin import bp as admin_bp
 from app.auth import bp as auth_bp
 from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
@@ -38,7 +39,8 @@ def create_app(config_object: Config | None = None, **overrides) -> Flask:
     :param config_object: a ``config.Config`` instance; default from ``ZHONGTAI_ENV``.
     :param overrides: config keys that win over the config object (tests use these).
     :returns: the configured app, with extensions, blueprints, errors and CLI registered.
-    :raises RuntimeError: in production, with a default secret, SQLite, or demo accounts.
+    :raises RuntimeError: in production, with a default secret, SQLite, in-memory rate
+        limits, or demo accounts.
     """
     app = Flask(__name__, instance_relative_config=True)
     config_object = config_object or config_from_env()
@@ -63,7 +65,7 @@ def create_app(config_object: Config | None = None, **overrides) -> Flask:
 
 
 def check_production_settings(app: Flask) -> None:
-    """Refuse to boot production with a default secret or an embedded database.
+    """Refuse to boot production with a default secret, an embedded database or in-memory limits.
 
     :raises RuntimeError: naming the offending setting (never its value).
     """
@@ -73,6 +75,10 @@ def check_production_settings(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY must be set to a non-default value in production")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise RuntimeError("DATABASE_URL must point at PostgreSQL in production")
+    if str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+        raise RuntimeError(
+            "RATELIMIT_STORAGE_URI must point at Redis in production (e.g. redis://host:6379/0): "
+            "memory:// counts login attempts per worker process")
 
 
 def register_extensions(app: Flask) -> None:
@@ -95,7 +101,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
-        interactions_bp, metrics_bp,
+        interactions_bp, metrics_bp, admin_bp,
     ):
         app.register_blueprint(blueprint)
 

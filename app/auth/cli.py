@@ -6,7 +6,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.auth.services import hash_password, issue_api_token
+from app.auth.services import issue_api_token, set_password
+from app.core.clock import utcnow
+from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.unit_of_work import command_unit_of_work
 from app.org.models import Branch, Role, User
@@ -23,15 +25,24 @@ users_cli = AppGroup("users", help="User accounts.")
 @click.password_option()
 @command_unit_of_work
 def create_user_command(username, display_name, role, branch_code, password):
-    """Create a user account (password prompted, never echoed or logged)."""
+    """Create a user account (password prompted, never echoed or logged).
+
+    The password must meet the policy (``app.auth.passwords``); it is an initial password,
+    so the user must change it at first login.
+    """
     branch = db.session.scalar(select(Branch).where(Branch.code == branch_code))
     if branch is None:
         raise click.ClickException(f"unknown branch code {branch_code}")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise click.ClickException(f"user {username} exists")
-    db.session.add(User(username=username, display_name=display_name, role=Role(role),
-                        branch=branch, password_hash=hash_password(password)))
-    click.echo(f"created {username}")
+    user = User(username=username, display_name=display_name, role=Role(role), branch=branch,
+                password_hash="", session_version=0)
+    try:
+        set_password(user, password, must_change=True, now=utcnow())
+    except ValidationFailed as error:
+        raise click.ClickException("；".join(error.errors["password"])) from None
+    db.session.add(user)
+    click.echo(f"created {username} (must change the password at first login)")
 
 
 @users_cli.command("token")

@@ -10,10 +10,23 @@ from app.org.models import User
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Reload the session's user by id; inactive users are logged out."""
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.is_active else None
+def load_user(session_user_id: str) -> User | None:
+    """Reload the session's user from ``"<id>:<session_version>"`` (``User.get_id``).
+
+    The session counts only while its version is the user's current one: logout, a
+    password change or reset and deactivation raise it, so a copied cookie stops working.
+    A bare ``"<id>"`` is version 0 (a user who never logged out since this rule existed).
+    Inactive users are logged out.
+    """
+    user_id, _, version = session_user_id.partition(":")
+    try:
+        user_id, version = int(user_id), int(version or 0)
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
 
 
 @token_auth.verify_token

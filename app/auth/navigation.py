@@ -18,6 +18,9 @@ NAV = [
     ("broadcasts.tracking", "日跟踪", Action.read_tracking),
     ("metrics.scorecard", "考核看板", Action.read_scorecard),
     ("feed.api_token", "API 令牌", Action.use_feed),
+    ("admin.users", "用户管理", Action.manage_users),
+    ("admin.branches", "机构管理", Action.manage_branches),
+    ("admin.audit", "审计日志", Action.read_audit),
 ]
 
 

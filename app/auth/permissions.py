@@ -7,8 +7,8 @@ Everything that decides access asks this module: the view decorators
 Roles (``app.org.models.Role``): front-line staff 前台 (relationship managers 客户经理) use
 their own tasks; middle-office editors 内容编辑 write content and plan SOPs; compliance
 reviewers 合规复核 approve or reject content; managers read their branch subtree; admins
-manage the system. Separation of duties: only a reviewer approves, never the author of the
-version (four-eyes), and an admin is not a reviewer.
+manage the system (users, branches, the audit log). Separation of duties: only a reviewer
+approves, never the author of the version (four-eyes), and an admin is not a reviewer.
 """
 
 from __future__ import annotations
@@ -36,10 +36,14 @@ class Action(enum.Enum):
     manage_plans = "manage_plans"  # create, pause, resume SOP plans
     read_tracking = "read_tracking"  # 日跟踪
     read_scorecard = "read_scorecard"  # 考核看板, its chart and CSV
+    manage_users = "manage_users"  # 用户管理: create, edit, deactivate, reset password
+    manage_branches = "manage_branches"  # 机构管理: create, rename, move branches
+    read_audit = "read_audit"  # 审计日志 of administration changes
 
 
 _EVERYONE = frozenset(Role)
 _MIDDLE_OFFICE = frozenset({Role.editor, Role.reviewer})
+_ADMIN = frozenset({Role.admin})
 
 #: Action → roles allowed. An admin is listed explicitly where allowed, never for review.
 POLICY: dict[Action, frozenset[Role]] = {
@@ -53,6 +57,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.manage_plans: frozenset({Role.editor, Role.admin}),
     Action.read_tracking: _MIDDLE_OFFICE | {Role.manager, Role.admin},
     Action.read_scorecard: _MIDDLE_OFFICE | {Role.manager, Role.admin},
+    Action.manage_users: _ADMIN,
+    Action.manage_branches: _ADMIN,
+    Action.read_audit: _ADMIN,
 }
 
 #: Start page (endpoint) of each role after login.

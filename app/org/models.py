@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import utcnow
@@ -80,10 +80,17 @@ class User(UserMixin, db.Model):
     """A person who logs in: middle-office staff, front-line staff, managers, admins.
 
     ``api_token_sha256`` holds the SHA-256 hex digest of the user's API token;
-    the token itself is shown once and never stored.
+    the token itself is shown once and never stored. ``session_version`` is part of the
+    login session's user id (``get_id``): raising it (logout, password change or reset,
+    deactivation) revokes every session of the user. ``must_change_password`` is set on an
+    initial or reset password; the user must choose their own before using any page.
+    ``wecom_userid`` is the user's WeCom (企业微信) userid, unique when set.
     """
 
     __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("session_version >= 0", name="session_version_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -97,6 +104,10 @@ class User(UserMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     branch: Mapped[Branch] = relationship()
 
@@ -104,6 +115,14 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:
         """Flask-Login reads this: deactivated accounts cannot log in."""
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """Flask-Login stores this in the session: ``"<id>:<session_version>"``.
+
+        The user loader (``app.auth.loaders``) accepts the session only while the version
+        still matches, so bumping ``session_version`` revokes copied cookies too.
+        """
+        return f"{self.id}:{self.session_version}"
 
     @property
     def role_label(self) -> str:

@@ -30,6 +30,9 @@ EXPECTED = {
     Action.manage_plans: {E, A},
     Action.read_tracking: {E, R, M, A},
     Action.read_scorecard: {E, R, M, A},
+    Action.manage_users: {A},
+    Action.manage_branches: {A},
+    Action.read_audit: {A},
 }
 
 

@@ -48,7 +48,7 @@ def sign_in(client, db):
         with client.session_transaction() as session:
             session.clear()
             if user is not None:
-                session["_user_id"] = str(user.id)
+                session["_user_id"] = user.get_id()  # "<id>:<session_version>"
                 session["_fresh"] = True
         g.pop("_login_user", None)
         return user

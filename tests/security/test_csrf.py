@@ -34,6 +34,7 @@ def ids(world):
     return SimpleNamespace(
         template_id=world.template.id, plan_id=world.plan.id, task_id=world.task.id,
         user_ids={role: user.id for role, user in world.users.items()},
+        branch_id=world.users[Role.frontline].branch_id,
         usernames={role: user.username for role, user in world.users.items()},
         tokens=dict(world.tokens))
 
@@ -55,7 +56,8 @@ def _form_post_rules(app):
 def _url(app, rule, ids) -> str:
     values = {"template_id": ids.template_id, "plan_id": ids.plan_id,
               "task_id": ids.task_id, "number": 1, "run_date": CHART_DAY.isoformat(),
-              "spec_name": "gold"}
+              "spec_name": "gold", "user_id": ids.user_ids[Role.frontline],
+              "branch_id": ids.branch_id}
     return app.url_map.bind("localhost").build(
         rule.endpoint, {name: values[name] for name in rule.arguments})
 
@@ -65,7 +67,9 @@ def test_form_routes_are_the_expected_ones(csrf_app):
         "auth.login", "auth.logout", "content.new", "content.edit", "content.submit",
         "content.approve", "content.reject", "content.retire", "broadcasts.plans",
         "broadcasts.toggle_plan", "feed.complete", "feed.correct_reach", "feed.api_token",
-        "interactions.log_for_task"}
+        "interactions.log_for_task", "auth.change_password", "admin.new_user",
+        "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
+        "admin.edit_branch"}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
@@ -145,12 +149,16 @@ class _FormScanner(HTMLParser):
     (Role.frontline, ["/today", "/account/api-token"]),
     (Role.editor, ["/plans", "/content/new", "/content/{template_id}",
                    "/content/{template_id}/edit"]),
-    (Role.reviewer, ["/content/{template_id}"]),
+    (Role.reviewer, ["/content/{template_id}", "/account/password"]),
+    (Role.admin, ["/admin/users/new", "/admin/users/{user_id}", "/admin/branches",
+                  "/admin/branches/{branch_id}"]),
 ])
 def test_rendered_post_forms_carry_a_token(csrf_app, ids, role, paths):
     client = _signed_in_client(csrf_app, ids.user_ids[role] if role else None)
     for path in paths:
-        response = client.get(path.format(template_id=ids.template_id))
+        response = client.get(path.format(template_id=ids.template_id,
+                                          user_id=ids.user_ids[Role.frontline],
+                                          branch_id=ids.branch_id))
         assert response.status_code == 200, path
         scanner = _FormScanner()
         scanner.feed(response.get_data(as_text=True))

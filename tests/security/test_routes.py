@@ -30,6 +30,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "ops.healthz": {"GET": PUBLIC},
     "auth.home": {"GET": LOGGED_IN},
     "auth.logout": {"POST": LOGGED_IN},
+    "auth.change_password": {"GET": LOGGED_IN, "POST": LOGGED_IN},
     # Charts are bank-wide market data shown in posts, previews and the scorecard.
     "market.chart_image": {"GET": Action.view_charts},
     "feed.today": {"GET": Action.use_feed},
@@ -57,6 +58,14 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "metrics.scorecard": {"GET": Action.read_scorecard},
     "metrics.scorecard_csv": {"GET": Action.read_scorecard},
     "metrics.scorecard_chart": {"GET": Action.read_scorecard},
+    "admin.users": {"GET": Action.manage_users},
+    "admin.new_user": {"GET": Action.manage_users, "POST": Action.manage_users},
+    "admin.edit_user": {"GET": Action.manage_users, "POST": Action.manage_users},
+    "admin.set_active": {"POST": Action.manage_users},
+    "admin.reset_password": {"POST": Action.manage_users},
+    "admin.branches": {"GET": Action.manage_branches, "POST": Action.manage_branches},
+    "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
+    "admin.audit": {"GET": Action.read_audit},
 }
 
 
@@ -86,7 +95,9 @@ def _cases(app):
 def _url(app, rule, world) -> str:
     values = {"template_id": world.template.id, "number": world.version.number,
               "plan_id": world.plan.id, "task_id": world.task.id,
-              "run_date": CHART_DAY.isoformat(), "spec_name": "gold"}
+              "run_date": CHART_DAY.isoformat(), "spec_name": "gold",
+              "user_id": world.users[Role.frontline].id,
+              "branch_id": world.users[Role.frontline].branch_id}
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: add sample values for {sorted(unknown)} in _url()"
     return app.url_map.bind("localhost").build(
