@@ -1,0 +1,288 @@
+"""Render in worker processes under kernel limits: the hard wall of the render budget.
+
+Python cannot stop a thread, and a single C routine (a huge ``pow``, a long string
+operation) never returns to the counting sandbox. So every render of the application
+runs here, in a pool of worker processes (``pebble.ProcessPool``, started through a
+``forkserver`` that has imported the application once, so a new worker costs a fork):
+
+- before each render the worker arms ``RLIMIT_CPU`` at its CPU time so far plus the
+  render's budget plus :data:`CPU_GRACE_SECONDS`: a render the sandbox could not stop is
+  killed by the kernel (``SIGXCPU``), wherever it is;
+- ``RLIMIT_AS`` caps the worker's address space at its size when the task starts plus
+  ``memory_mb``: a huge allocation fails with ``MemoryError`` instead of growing;
+- the parent waits with a wall-clock timeout and has the pool kill a worker that hangs.
+
+A killed worker is replaced; the caller gets a :class:`RenderBudgetExceeded`. Renders
+of one template for many contexts (the staff of a plan, the dates of an approval) go
+to one worker in one call, which renders until the first failure.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import math
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, has_app_context
+from pebble import ProcessExpired, ProcessPool
+
+from app.content.budget import RenderBudget
+from app.content.sandbox import RenderBudgetExceeded, TemplateRenderError, render_body
+
+try:  # POSIX only; without it the counting sandbox and the wall-clock timeout remain
+    import resource
+except ImportError:  # pragma: no cover - not on Linux
+    resource = None
+
+logger = logging.getLogger(__name__)
+
+#: CPU seconds a render may run past its budget before the kernel kills its worker
+#: (the sandbox normally stops it at the budget; the kernel counts whole seconds).
+CPU_GRACE_SECONDS = 1.0
+#: Wall-clock seconds added to the timeout of a call, for starting a worker on a busy machine.
+WALL_GRACE_SECONDS = 20.0
+_MB = 1024 * 1024
+
+_pool: ProcessPool | None = None
+_pool_pid: int | None = None
+_pool_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class BatchFailure:
+    """The first failing render of a batch: its index, the safe message, the line, the limit."""
+
+    index: int
+    message: str
+    lineno: int | None = None
+    limit: str | None = None
+
+    def error(self) -> TemplateRenderError:
+        """The exception to raise in the caller (a :class:`RenderBudgetExceeded` if over budget)."""
+        if self.limit is not None:
+            return RenderBudgetExceeded(self.message, self.limit)
+        return TemplateRenderError(self.message, self.lineno)
+
+
+class BatchRenderError(TemplateRenderError):
+    """Rendering context ``index`` of a batch failed; ``cause`` is that render's error."""
+
+    def __init__(self, index: int, cause: TemplateRenderError) -> None:
+        super().__init__(cause.message, cause.lineno)
+        self.index = index
+        self.cause = cause
+
+
+def render_isolated(body: str, context: Mapping[str, Any],
+                    budget: RenderBudget | None = None) -> str:
+    """Render ``body`` for one context in a worker process under the render budget.
+
+    :param body: template source.
+    :param context: a ``build_context`` dict.
+    :param budget: limits (default: from the app config, ``RenderBudget.from_config``).
+    :returns: the rendered text.
+    :raises RenderBudgetExceeded: over budget (also when the kernel or the timeout
+        stopped the worker). :raises TemplateRenderError: any other render failure.
+    """
+    try:
+        return render_isolated_many(body, [context], budget)[0]
+    except BatchRenderError as error:
+        raise error.cause from None
+
+
+def render_isolated_many(body: str, contexts: Sequence[Mapping[str, Any]],
+                         budget: RenderBudget | None = None, budget_only: bool = False,
+                         ) -> list[str]:
+    """Render ``body`` for each context, in order, in one worker call; stop at the first failure.
+
+    Each render has the whole budget (CPU time, output, loops, memory). Contexts may
+    share their ``market`` and ``charts`` dicts: they are sent once.
+
+    :param contexts: ``build_context`` dicts (e.g. one per staff member or per date).
+    :param budget: limits (default: from the app config).
+    :param budget_only: fail only on a budget breach; any other render error gives ``""``
+        for that context and the batch goes on (for contexts without market data).
+    :returns: one text per context.
+    :raises BatchRenderError: with ``index`` of the failing context and its error as
+        ``cause`` (a :class:`RenderBudgetExceeded` when over budget, with a Chinese message).
+    """
+    if not contexts:
+        return []
+    budget = budget or _configured_budget()
+    texts, failure = run_in_worker(_render_batch, (body, list(contexts), budget, budget_only),
+                                   budget, renders=len(contexts))
+    if failure is not None:
+        raise BatchRenderError(failure.index, failure.error())
+    return texts
+
+
+def run_in_worker(function: Callable, args: tuple, budget: RenderBudget, renders: int = 1):
+    """Run ``function(*args)`` in a render worker under the budget's kernel limits.
+
+    The worker arms ``RLIMIT_AS`` and ``RLIMIT_CPU`` for ``budget`` (:func:`arm_limits`)
+    before calling ``function`` (which may re-arm the CPU limit per render) and lifts
+    them afterwards; the parent adds a wall-clock timeout.
+
+    :param function: a module-level function (picklable by reference).
+    :param renders: how many renders the call makes (scales the CPU and wall-clock limits).
+    :returns: what ``function`` returned.
+    :raises RenderBudgetExceeded: ``cpu`` when the kernel or the timeout stopped the worker,
+        ``memory`` when an allocation failed or the worker was killed for memory.
+    :raises TemplateRenderError: the worker died otherwise or the pool is unavailable.
+    """
+    timeout = renders * (budget.cpu_seconds + CPU_GRACE_SECONDS) + WALL_GRACE_SECONDS
+    future = _schedule(_armed_call, (function, args, budget), timeout)
+    try:
+        return future.result()
+    except MemoryError:
+        raise RenderBudgetExceeded(budget.message("memory"), "memory") from None
+    except concurrent.futures.TimeoutError:
+        logger.warning("render worker timed out after %.1f s and was replaced", timeout)
+        raise RenderBudgetExceeded(budget.message("cpu"), "cpu") from None
+    except ProcessExpired as expired:
+        logger.warning("render worker pid=%s ended with %s and was replaced",
+                       expired.pid, expired.exitcode)
+        if expired.exitcode in (-signal.SIGXCPU, -signal.SIGKILL):
+            limit = "cpu" if expired.exitcode == -signal.SIGXCPU else "memory"
+            raise RenderBudgetExceeded(budget.message(limit), limit) from None
+        raise TemplateRenderError("模板渲染失败：渲染进程异常退出，请简化模板") from None
+
+
+def _configured_budget() -> RenderBudget:
+    return RenderBudget.from_config(current_app.config) if has_app_context() else RenderBudget()
+
+
+def _worker_count() -> int:
+    default = 2
+    return int(current_app.config.get("RENDER_WORKER_PROCESSES", default)) if has_app_context() \
+        else default
+
+
+def _schedule(function: Callable, args: tuple, timeout: float):
+    """Schedule on the pool; a pool that broke (all workers lost) is rebuilt once."""
+    for attempt in (1, 2):
+        pool = _get_pool(rebuild=attempt == 2)
+        try:
+            return pool.schedule(function, args=args, timeout=timeout)
+        except RuntimeError:  # "The Pool is not active"
+            logger.warning("render pool not active; rebuilding it")
+    raise TemplateRenderError("模板渲染服务暂不可用，请稍后重试")
+
+
+def _get_pool(rebuild: bool = False) -> ProcessPool:
+    """The process's render pool, created on first use (and again after a fork)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        stale = _pool is None or _pool_pid != os.getpid() or not _pool.active
+        if rebuild or stale:
+            if _pool is not None and _pool_pid == os.getpid():
+                _pool.stop()
+            context = _mp_context()
+            _pool = ProcessPool(max_workers=_worker_count(), initializer=_init_worker,
+                                context=context)
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def _mp_context():
+    """``forkserver`` with the app preloaded (a worker is a fork of it); ``spawn`` elsewhere."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+def shutdown_pool() -> None:
+    """Stop the render workers of this process (tests; a new pool starts on the next render)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None and _pool_pid == os.getpid():
+            _pool.stop()
+            _pool.join()
+        _pool = None
+
+
+# --- in the worker process -------------------------------------------------------------
+
+
+def _init_worker() -> None:
+    """Worker start: no core files when the kernel stops a render."""
+    if resource is not None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+
+
+def arm_limits(budget: RenderBudget, memory: bool = True) -> None:
+    """In a worker: let the kernel stop this process past the budget of the next render.
+
+    ``RLIMIT_CPU`` (soft) = CPU seconds used so far + ``cpu_seconds`` +
+    :data:`CPU_GRACE_SECONDS`, rounded up; with ``memory``, ``RLIMIT_AS`` (soft) = the
+    current address space + ``memory_mb``. Hard limits are left alone so that the next
+    render can be armed again.
+    """
+    if resource is None:  # pragma: no cover
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = math.ceil(used + budget.cpu_seconds + CPU_GRACE_SECONDS)
+    resource.setrlimit(resource.RLIMIT_CPU, (_within(soft, hard), hard))
+    if memory:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        soft = _address_space_bytes() + budget.memory_mb * _MB
+        resource.setrlimit(resource.RLIMIT_AS, (_within(soft, hard), hard))
+
+
+def disarm_limits() -> None:
+    """In a worker: lift the soft CPU and address-space limits between tasks."""
+    if resource is None:  # pragma: no cover
+        return
+    for limit in (resource.RLIMIT_CPU, resource.RLIMIT_AS):
+        resource.setrlimit(limit, (resource.getrlimit(limit)[1],) * 2)
+
+
+def _within(soft: int, hard: int) -> int:
+    return soft if hard == resource.RLIM_INFINITY else min(soft, hard)
+
+
+def _address_space_bytes() -> int:
+    """Current virtual size of this process (``/proc/self/statm``, Linux)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[0])
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def _armed_call(function: Callable, args: tuple, budget: RenderBudget) -> Any:
+    """In a worker: ``function(*args)`` between :func:`arm_limits` and :func:`disarm_limits`."""
+    arm_limits(budget)
+    try:
+        return function(*args)
+    finally:
+        disarm_limits()
+
+
+def _render_batch(body: str, contexts: list[Mapping[str, Any]], budget: RenderBudget,
+                  budget_only: bool = False) -> tuple[list[str], BatchFailure | None]:
+    """In a worker: render each context, the CPU limit re-armed per render; stop at a failure."""
+    texts: list[str] = []
+    for index, context in enumerate(contexts):
+        arm_limits(budget, memory=False)
+        try:
+            texts.append(render_body(body, context, budget))
+        except RenderBudgetExceeded as error:
+            return texts, BatchFailure(index, error.message, limit=error.limit)
+        except TemplateRenderError as error:
+            if not budget_only:
+                return texts, BatchFailure(index, error.message, error.lineno)
+            texts.append("")
+    return texts, None
