@@ -144,9 +144,12 @@ class RenderMeter:
 
         :raises BudgetExceeded: ``int_bits`` or ``size``.
         """
-        if isinstance(value, int):
+        if isinstance(value, str):
+            if len(value) > self.budget.max_output_chars:
+                raise BudgetExceeded("size")
+        elif isinstance(value, int):
             self.check_int(value)
-        elif isinstance(value, str | list | tuple) and (
+        elif isinstance(value, list | tuple) and (
             logical_size(value, self.budget.max_output_chars) > self.budget.max_output_chars
         ):
             raise BudgetExceeded("size")

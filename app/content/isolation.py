@@ -3,7 +3,8 @@
 Python cannot stop a thread, and a single C routine (a huge ``pow``, a long string
 operation) never returns to the counting sandbox. So every render of the application
 runs here, in a pool of worker processes (``pebble.ProcessPool``, started through a
-``forkserver`` that has imported the application once, so a new worker costs a fork):
+``forkserver`` that has imported the libraries once, so a new worker costs a fork and the
+import of the ``app`` package):
 
 - before each render the worker arms ``RLIMIT_CPU`` at its CPU time so far plus the
   render's budget plus :data:`CPU_GRACE_SECONDS`: a render the sandbox could not stop is
@@ -48,6 +49,14 @@ logger = logging.getLogger(__name__)
 CPU_GRACE_SECONDS = 1.0
 #: Wall-clock seconds added to the timeout of a call, for starting a worker on a busy machine.
 WALL_GRACE_SECONDS = 20.0
+#: Installed libraries the fork server imports once, so that a new worker starts in well
+#: under a second (the ``app`` package itself is imported by each worker).
+PRELOADED_LIBRARIES = (
+    "jinja2", "flask", "sqlalchemy", "flask_sqlalchemy", "flask_migrate", "flask_login",
+    "flask_wtf", "flask_limiter", "flask_httpauth", "alembic", "apscheduler", "numpy",
+    "pandas", "matplotlib", "matplotlib.figure", "exchange_calendars", "opencc", "pypinyin",
+    "pebble",
+)
 _MB = 1024 * 1024
 
 _pool: ProcessPool | None = None
@@ -192,11 +201,16 @@ def _get_pool(rebuild: bool = False) -> ProcessPool:
 
 
 def _mp_context():
-    """``forkserver`` with the app preloaded (a worker is a fork of it); ``spawn`` elsewhere."""
+    """``forkserver`` with the libraries preloaded (a worker is a fork of it); else ``spawn``.
+
+    The application's own package is not preloaded: the fork server starts with the
+    interpreter's default ``sys.path``, which may find another checkout's ``app``; each
+    worker imports it after taking the parent's ``sys.path``.
+    """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context.set_forkserver_preload(list(PRELOADED_LIBRARIES))
     return context
 
 
