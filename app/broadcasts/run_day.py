@@ -19,10 +19,10 @@ from sqlalchemy.orm import selectinload
 from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
 from app.broadcasts.models import Post, SopPlan, Task
 from app.compliance import blocking, check_text
-from app.content.isolation import BatchRenderError, render_isolated_many
+from app.content.isolation import render_isolated_many
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
-from app.content.sandbox import build_context, staff_fields
+from app.content.sandbox import TemplateRenderError, build_context, staff_fields
 from app.core.extensions import db
 from app.core.upserts import upsert_returning_ids
 from app.market.charts import render_charts
@@ -217,7 +217,7 @@ def _render_for_staff(body, product, run_date, market, chart_urls, staff):
     contexts = [{**base, "staff": staff_fields(user)} for user in staff]
     try:
         texts = render_isolated_many(body, contexts)
-    except BatchRenderError as error:
+    except TemplateRenderError as error:  # over budget, or a worker the kernel had to stop
         raise PlanSkipped(f"渲染失败：{error.message}") from None
     checked: dict[str, list] = {}
     rendered = []

@@ -14,8 +14,9 @@ import of the ``app`` package):
 - the parent waits with a wall-clock timeout and has the pool kill a worker that hangs.
 
 A killed worker is replaced; the caller gets a :class:`RenderBudgetExceeded`. Renders
-of one template for many contexts (the staff of a plan, the dates of an approval) go
-to one worker in one call, which renders until the first failure.
+of one template for many contexts (the staff of a plan) go to one worker in one call,
+which renders until the first failure; the dates of an approval go one task each, so
+that a failure is always attributed to its date.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,9 +83,12 @@ class BatchFailure:
 
 
 class BatchRenderError(TemplateRenderError):
-    """Rendering context ``index`` of a batch failed; ``cause`` is that render's error."""
+    """Rendering context ``index`` of a batch failed (``None``: not known which).
 
-    def __init__(self, index: int, cause: TemplateRenderError) -> None:
+    ``cause`` is that render's error; ``message`` is its message.
+    """
+
+    def __init__(self, index: int | None, cause: TemplateRenderError) -> None:
         super().__init__(cause.message, cause.lineno)
         self.index = index
         self.cause = cause
@@ -114,21 +119,52 @@ def render_isolated_many(body: str, contexts: Sequence[Mapping[str, Any]],
     Each render has the whole budget (CPU time, output, loops, memory). Contexts may
     share their ``market`` and ``charts`` dicts: they are sent once.
 
-    :param contexts: ``build_context`` dicts (e.g. one per staff member or per date).
+    :param contexts: ``build_context`` dicts (e.g. one per staff member).
     :param budget: limits (default: from the app config).
     :param budget_only: fail only on a budget breach; any other render error gives ``""``
         for that context and the batch goes on (for contexts without market data).
     :returns: one text per context.
-    :raises BatchRenderError: with ``index`` of the failing context and its error as
-        ``cause`` (a :class:`RenderBudgetExceeded` when over budget, with a Chinese message).
+    :raises BatchRenderError: with the failing context's ``index`` (``None`` when the kernel
+        or the timeout stopped the whole call) and its error as ``cause`` (a
+        :class:`RenderBudgetExceeded` when over budget, with a Chinese message).
     """
     if not contexts:
         return []
     budget = budget or _configured_budget()
-    texts, failure = run_in_worker(_render_batch, (body, list(contexts), budget, budget_only),
-                                   budget, renders=len(contexts))
+    task = _submit(_render_batch, (body, list(contexts), budget, budget_only), budget,
+                   renders=len(contexts))
+    try:
+        texts, failure = _outcome(task, budget)
+    except TemplateRenderError as error:
+        raise BatchRenderError(None, error) from None
     if failure is not None:
         raise BatchRenderError(failure.index, failure.error())
+    return texts
+
+
+def render_isolated_each(body: str, contexts: Sequence[Mapping[str, Any]],
+                         budget: RenderBudget | None = None, budget_only: bool = False,
+                         ) -> list[str]:
+    """Like :func:`render_isolated_many`, but one worker task per context (run in parallel).
+
+    Every failure is attributed to its context, even a render the kernel had to kill
+    (for approval, which names the failing date). Costs a task per context.
+
+    :returns: one text per context.
+    :raises BatchRenderError: for the first failing context in order, with its ``index``.
+    """
+    budget = budget or _configured_budget()
+    tasks = [_submit(_render_batch, (body, [context], budget, budget_only), budget)
+             for context in contexts]
+    texts = []
+    for index, task in enumerate(tasks):
+        try:
+            batch, failure = _outcome(task, budget)
+        except TemplateRenderError as error:
+            raise BatchRenderError(index, error) from None
+        if failure is not None:
+            raise BatchRenderError(index, failure.error())
+        texts.extend(batch)
     return texts
 
 
@@ -140,18 +176,31 @@ def run_in_worker(function: Callable, args: tuple, budget: RenderBudget, renders
     them afterwards; the parent adds a wall-clock timeout.
 
     :param function: a module-level function (picklable by reference).
-    :param renders: how many renders the call makes (scales the CPU and wall-clock limits).
+    :param renders: how many renders the call makes (scales the wall-clock timeout).
     :returns: what ``function`` returned.
     :raises RenderBudgetExceeded: ``cpu`` when the kernel or the timeout stopped the worker,
         ``memory`` when an allocation failed or the worker was killed for memory.
     :raises TemplateRenderError: the worker died otherwise or the pool is unavailable.
     """
+    return _outcome(_submit(function, args, budget, renders), budget)
+
+
+def _submit(function: Callable, args: tuple, budget: RenderBudget, renders: int = 1):
+    """Schedule ``function(*args)`` between armed limits; returns (future, timeout in s)."""
     timeout = renders * (budget.cpu_seconds + CPU_GRACE_SECONDS) + WALL_GRACE_SECONDS
-    future = _schedule(_armed_call, (function, args, budget), timeout)
+    return _schedule(_armed_call, (function, args, budget), timeout), timeout
+
+
+def _outcome(task, budget: RenderBudget):
+    """The result of a scheduled task, a stopped worker turned into a render error."""
+    future, timeout = task
     try:
         return future.result()
     except MemoryError:
         raise RenderBudgetExceeded(budget.message("memory"), "memory") from None
+    except BrokenProcessPool:  # e.g. the fork server died; the next call builds a new pool
+        logger.exception("render pool broken")
+        raise TemplateRenderError("模板渲染服务暂不可用，请稍后重试") from None
     except concurrent.futures.TimeoutError:
         logger.warning("render worker timed out after %.1f s and was replaced", timeout)
         raise RenderBudgetExceeded(budget.message("cpu"), "cpu") from None

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
-from app.content.isolation import BatchRenderError, render_isolated_many
+from app.content.isolation import BatchRenderError, render_isolated_each
 from app.content.rendering import latest_market_date, placeholder_chart_urls, sample_context
 from app.content.sandbox import build_context
 from app.core.clock import business_today
@@ -57,7 +57,7 @@ def rehearsal_dates(template_id: int, count: int, start: dt.date | None = None) 
 
 
 def rehearse_approval(template_id: int, body: str) -> list[dt.date]:
-    """Render ``body`` for each rehearsal date in one worker call; raise on the first failure.
+    """Render ``body`` for each rehearsal date (a worker task each); raise on the first failure.
 
     Each date's context has ``date`` = that date, the sample staff, placeholder chart URLs
     and the stored market data as of that date, or the latest stored data for a future
@@ -73,7 +73,7 @@ def rehearse_approval(template_id: int, body: str) -> list[dt.date]:
     dates = rehearsal_dates(template_id, int(current_app.config["APPROVAL_RENDER_DAYS"]))
     contexts, has_market = _contexts(dates)
     try:
-        render_isolated_many(body, contexts, budget_only=not has_market)
+        render_isolated_each(body, contexts, budget_only=not has_market)
     except BatchRenderError as error:
         day = dates[error.index].isoformat()
         logger.info("approval rehearsal of template_id=%s failed on %s: %s",

@@ -64,6 +64,20 @@ def test_over_budget_plan_is_skipped_with_the_reason_and_the_others_publish(plan
 
 
 @pytest.mark.timeout(30)
+def test_a_plan_whose_worker_the_kernel_stops_is_skipped_and_the_others_publish(plans, app,
+                                                                              monkeypatch):
+    monkeypatch.setitem(app.config, "RENDER_CPU_SECONDS", 0.5)
+    monkeypatch.setitem(app.config, "RENDER_MAX_INT_BITS", 10**12)  # the tower runs in C
+    hq, good = plans
+    bomb = SopPlanFactory(template=approved_template(BRIEF + BOMBS["tower"][0]), branch=hq,
+                          calendar="weekdays")
+    result = run_day(RUN_DATE)
+    assert [(s.sop_plan_id, s.reason) for s in result.posts_skipped] == [
+        (bomb.id, "渲染失败：模板渲染超出限制：运行时间超过 0.5 秒")]
+    assert result.posts_created == 1 and result.tasks_created == 3
+
+
+@pytest.mark.timeout(30)
 def test_every_plan_is_rendered_before_the_first_post_or_task_is_inserted(plans, monkeypatch):
     hq, _ = plans
     SopPlanFactory(template=approved_template(BRIEF), branch=hq, calendar="weekdays")

@@ -280,6 +280,20 @@ def test_date_dependent_bomb_passes_save_but_is_caught_at_approval(editor, revie
 
 
 @pytest.mark.timeout(30)
+def test_a_date_bomb_the_kernel_must_stop_is_still_attributed_to_its_date(
+        editor, reviewer, market, budget_config):
+    budget_config(BUSINESS_DATE="2025-04-25", RENDER_CPU_SECONDS=0.5,
+                  RENDER_MAX_INT_BITS=10**12)  # the tower then runs in C, out of the sandbox
+    bomb = SAFE + '{% if date == "' + BOMB_DATE + '" %}' + TOWER + "{% endif %}"
+    template, _ = _approved_then_edited(editor, reviewer, bomb)
+    with pytest.raises(Conflict) as caught:
+        services.approve(template.id, reviewer.id)
+    assert caught.value.message == (f"{BOMB_DATE} 的预演渲染失败："
+                                    "模板渲染超出限制：运行时间超过 0.5 秒")
+    assert_worker_survives()
+
+
+@pytest.mark.timeout(30)
 def test_approval_uses_the_plans_run_dates_or_the_next_weekdays(editor, reviewer, market,
                                                                budget_config):
     budget_config(BUSINESS_DATE="2025-04-25", APPROVAL_RENDER_DAYS=4)
@@ -359,7 +373,7 @@ def test_save_and_approve_render_before_their_first_write(editor, reviewer, mark
         stop()
     services.submit_for_review(template.id, editor.id)
     _db.session.flush()
-    log, stop = _record_statements(monkeypatch, rehearsal, "render_isolated_many")
+    log, stop = _record_statements(monkeypatch, rehearsal, "render_isolated_each")
     try:
         services.approve(template.id, reviewer.id)
         _db.session.flush()
@@ -399,7 +413,7 @@ def test_a_render_in_progress_does_not_block_another_connections_write(tmp_path,
     other, ids = _lock_test_app(tmp_path)
     rendering, release, errors = threading.Event(), threading.Event(), []
     module, name = ((checks, "render_isolated") if step == "save"
-                    else (rehearsal, "render_isolated_many"))
+                    else (rehearsal, "render_isolated_each"))
     real = getattr(module, name)
 
     def slow_render(*args, **kwargs):  # holds the request inside its render until released
