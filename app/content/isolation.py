@@ -7,8 +7,8 @@ runs here, in a pool of worker processes (``pebble.ProcessPool``, started throug
 import of the ``app`` package):
 
 - before each render the worker arms ``RLIMIT_CPU`` at its CPU time so far plus the
-  render's budget plus :data:`CPU_GRACE_SECONDS`: a render the sandbox could not stop is
-  killed by the kernel (``SIGXCPU``), wherever it is;
+  render's budget plus ``CPU_GRACE_SECONDS`` (``app.content.worker``): a render the
+  sandbox could not stop is killed by the kernel (``SIGXCPU``), wherever it is;
 - ``RLIMIT_AS`` caps the worker's address space at its size when the task starts plus
   ``memory_mb``: a huge allocation fails with ``MemoryError`` instead of growing;
 - the parent waits with a wall-clock timeout and has the pool kill a worker that hangs.
@@ -23,32 +23,28 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import math
 import multiprocessing
 import os
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
 from pebble import ProcessExpired, ProcessPool
 
 from app.content.budget import RenderBudget
-from app.content.sandbox import RenderBudgetExceeded, TemplateRenderError, render_body
-
-try:  # POSIX only; without it the counting sandbox and the wall-clock timeout remain
-    import resource
-except ImportError:  # pragma: no cover - not on Linux
-    resource = None
+from app.content.sandbox import RenderBudgetExceeded, TemplateRenderError
+from app.content.worker import (
+    CPU_GRACE_SECONDS,
+    armed_call,
+    init_worker,
+    render_batch,
+)
 
 logger = logging.getLogger(__name__)
 
-#: CPU seconds a render may run past its budget before the kernel kills its worker
-#: (the sandbox normally stops it at the budget; the kernel counts whole seconds).
-CPU_GRACE_SECONDS = 1.0
 #: Wall-clock seconds added to the timeout of a call, for starting a worker on a busy machine.
 WALL_GRACE_SECONDS = 20.0
 #: Installed libraries the fork server imports once, so that a new worker starts in well
@@ -59,27 +55,10 @@ PRELOADED_LIBRARIES = (
     "pandas", "matplotlib", "matplotlib.figure", "exchange_calendars", "opencc", "pypinyin",
     "pebble",
 )
-_MB = 1024 * 1024
 
 _pool: ProcessPool | None = None
 _pool_pid: int | None = None
 _pool_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class BatchFailure:
-    """The first failing render of a batch: its index, the safe message, the line, the limit."""
-
-    index: int
-    message: str
-    lineno: int | None = None
-    limit: str | None = None
-
-    def error(self) -> TemplateRenderError:
-        """The exception to raise in the caller (a :class:`RenderBudgetExceeded` if over budget)."""
-        if self.limit is not None:
-            return RenderBudgetExceeded(self.message, self.limit)
-        return TemplateRenderError(self.message, self.lineno)
 
 
 class BatchRenderError(TemplateRenderError):
@@ -131,7 +110,7 @@ def render_isolated_many(body: str, contexts: Sequence[Mapping[str, Any]],
     if not contexts:
         return []
     budget = budget or _configured_budget()
-    task = _submit(_render_batch, (body, list(contexts), budget, budget_only), budget,
+    task = _submit(render_batch, (body, list(contexts), budget, budget_only), budget,
                    renders=len(contexts))
     try:
         texts, failure = _outcome(task, budget)
@@ -154,7 +133,7 @@ def render_isolated_each(body: str, contexts: Sequence[Mapping[str, Any]],
     :raises BatchRenderError: for the first failing context in order, with its ``index``.
     """
     budget = budget or _configured_budget()
-    tasks = [_submit(_render_batch, (body, [context], budget, budget_only), budget)
+    tasks = [_submit(render_batch, (body, [context], budget, budget_only), budget)
              for context in contexts]
     texts = []
     for index, task in enumerate(tasks):
@@ -188,7 +167,7 @@ def run_in_worker(function: Callable, args: tuple, budget: RenderBudget, renders
 def _submit(function: Callable, args: tuple, budget: RenderBudget, renders: int = 1):
     """Schedule ``function(*args)`` between armed limits; returns (future, timeout in s)."""
     timeout = renders * (budget.cpu_seconds + CPU_GRACE_SECONDS) + WALL_GRACE_SECONDS
-    return _schedule(_armed_call, (function, args, budget), timeout), timeout
+    return _schedule(armed_call, (function, args, budget), timeout), timeout
 
 
 def _outcome(task, budget: RenderBudget):
@@ -243,7 +222,7 @@ def _get_pool(rebuild: bool = False) -> ProcessPool:
             if _pool is not None and _pool_pid == os.getpid():
                 _pool.stop()
             context = _mp_context()
-            _pool = ProcessPool(max_workers=_worker_count(), initializer=_init_worker,
+            _pool = ProcessPool(max_workers=_worker_count(), initializer=init_worker,
                                 context=context)
             _pool_pid = os.getpid()
         return _pool
@@ -271,81 +250,3 @@ def shutdown_pool() -> None:
             _pool.stop()
             _pool.join()
         _pool = None
-
-
-# --- in the worker process -------------------------------------------------------------
-
-
-def _init_worker() -> None:
-    """Worker start: no core files when the kernel stops a render."""
-    if resource is not None:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-
-
-def arm_limits(budget: RenderBudget, memory: bool = True) -> None:
-    """In a worker: let the kernel stop this process past the budget of the next render.
-
-    ``RLIMIT_CPU`` (soft) = CPU seconds used so far + ``cpu_seconds`` +
-    :data:`CPU_GRACE_SECONDS`, rounded up; with ``memory``, ``RLIMIT_AS`` (soft) = the
-    current address space + ``memory_mb``. Hard limits are left alone so that the next
-    render can be armed again.
-    """
-    if resource is None:  # pragma: no cover
-        return
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = usage.ru_utime + usage.ru_stime
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = math.ceil(used + budget.cpu_seconds + CPU_GRACE_SECONDS)
-    resource.setrlimit(resource.RLIMIT_CPU, (_within(soft, hard), hard))
-    if memory:
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        soft = _address_space_bytes() + budget.memory_mb * _MB
-        resource.setrlimit(resource.RLIMIT_AS, (_within(soft, hard), hard))
-
-
-def disarm_limits() -> None:
-    """In a worker: lift the soft CPU and address-space limits between tasks."""
-    if resource is None:  # pragma: no cover
-        return
-    for limit in (resource.RLIMIT_CPU, resource.RLIMIT_AS):
-        resource.setrlimit(limit, (resource.getrlimit(limit)[1],) * 2)
-
-
-def _within(soft: int, hard: int) -> int:
-    return soft if hard == resource.RLIM_INFINITY else min(soft, hard)
-
-
-def _address_space_bytes() -> int:
-    """Current virtual size of this process (``/proc/self/statm``, Linux)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            pages = int(statm.read().split()[0])
-    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
-        return 0
-    return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _armed_call(function: Callable, args: tuple, budget: RenderBudget) -> Any:
-    """In a worker: ``function(*args)`` between :func:`arm_limits` and :func:`disarm_limits`."""
-    arm_limits(budget)
-    try:
-        return function(*args)
-    finally:
-        disarm_limits()
-
-
-def _render_batch(body: str, contexts: list[Mapping[str, Any]], budget: RenderBudget,
-                  budget_only: bool = False) -> tuple[list[str], BatchFailure | None]:
-    """In a worker: render each context, the CPU limit re-armed per render; stop at a failure."""
-    texts: list[str] = []
-    for index, context in enumerate(contexts):
-        arm_limits(budget, memory=False)
-        try:
-            texts.append(render_body(body, context, budget))
-        except RenderBudgetExceeded as error:
-            return texts, BatchFailure(index, error.message, limit=error.limit)
-        except TemplateRenderError as error:
-            if not budget_only:
-                return texts, BatchFailure(index, error.message, error.lineno)
-            texts.append("")
-    return texts, None
