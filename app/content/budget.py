@@ -149,7 +149,7 @@ class RenderMeter:
                 raise BudgetExceeded("size")
         elif isinstance(value, int):
             self.check_int(value)
-        elif isinstance(value, list | tuple) and (
+        elif isinstance(value, list | tuple | dict) and (
             logical_size(value, self.budget.max_output_chars) > self.budget.max_output_chars
         ):
             raise BudgetExceeded("size")
@@ -164,7 +164,7 @@ def logical_size(value: Any, cap: int) -> int:
     ``repr`` would), but each distinct list is walked once, so the cost is bounded by
     the objects that exist. Counting stops early once it passes ``cap``.
 
-    :param value: a str, list or tuple (anything else counts 1).
+    :param value: a str, list, tuple or dict (keys and values); anything else counts 1.
     :param cap: stop counting above this.
     :returns: the size, or a number above ``cap``.
     """
@@ -174,14 +174,15 @@ def logical_size(value: Any, cap: int) -> int:
 def _size(value: Any, cap: int, seen: dict[int, int]) -> int:
     if isinstance(value, str):
         return len(value)
-    if not isinstance(value, list | tuple):
+    if not isinstance(value, list | tuple | dict):
         return 1
     known = seen.get(id(value))
     if known is not None:
         return known
     seen[id(value)] = cap + 1  # a list that contains itself is too large
     total = 0
-    for item in value:
+    items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+    for item in items:
         if total > cap:
             break
         total += max(1, _size(item, cap, seen))

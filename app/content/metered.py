@@ -8,6 +8,8 @@ progress (set by :func:`metering`) and raises
   *before* computing (``9**64**64**64`` never starts), and checked after;
 - ``{% for %}``: every iteration is counted (the compiled loop iterates through
   :meth:`MeteredSandbox.metered_iter`);
+- list, tuple and dict literals: measured as they are built, counting shared parts as
+  often as they would print (``[l, l]`` nested 40 deep is refused);
 - ``~``, calls (macros, methods) and filters: counted, their size-like arguments
   (``center(10**9)``, ``'{:>99999999}'``) refused, their results measured;
 - the CPU clock is read every few counted steps.
@@ -75,8 +77,9 @@ class _MeteredCodeGenerator(CodeGenerator):
     """Compiles loops and ``~`` through the environment's metering methods.
 
     A loop ``{% for x in seq %}`` compiles as ``for x in environment.metered_iter(seq)``
-    (a call node: Jinja forbids new node types), and ``a ~ b`` as
-    ``environment.metered_concat(a ~ b)``.
+    (a call node: Jinja forbids new node types), ``a ~ b`` as
+    ``environment.metered_concat(a ~ b)``, and list, tuple and dict literals through
+    ``environment.sized``.
     """
 
     def visit_For(self, node: nodes.For, frame) -> None:  # noqa: D102 - Jinja visitor
@@ -88,6 +91,24 @@ class _MeteredCodeGenerator(CodeGenerator):
     def visit_Concat(self, node: nodes.Concat, frame) -> None:  # noqa: D102
         self.write("environment.metered_concat(")
         super().visit_Concat(node, frame)
+        self.write(")")
+
+    def visit_List(self, node: nodes.List, frame) -> None:  # noqa: D102
+        self.write("environment.sized(")
+        super().visit_List(node, frame)
+        self.write(")")
+
+    def visit_Dict(self, node: nodes.Dict, frame) -> None:  # noqa: D102
+        self.write("environment.sized(")
+        super().visit_Dict(node, frame)
+        self.write(")")
+
+    def visit_Tuple(self, node: nodes.Tuple, frame) -> None:  # noqa: D102
+        if node.ctx != "load":  # an assignment target (``{% for a, b in … %}``)
+            super().visit_Tuple(node, frame)
+            return
+        self.write("environment.sized(")
+        super().visit_Tuple(node, frame)
         self.write(")")
 
 
@@ -141,6 +162,15 @@ class MeteredSandbox(ImmutableSandboxedEnvironment):
 
     def metered_concat(self, value: str) -> str:
         """The result of ``~``, measured. :raises BudgetExceeded: ``size``."""
+        current_meter().check_size(value)
+        return value
+
+    def sized(self, value: Any) -> Any:
+        """A list, tuple or dict literal, measured as it is built.
+
+        ``[l, l]`` nested 40 deep is 2**40 items when printed or compared.
+        :raises BudgetExceeded: ``size``.
+        """
         current_meter().check_size(value)
         return value
 

@@ -100,6 +100,9 @@ def _render_finding(version):
     ('{{ (["x"] * 2000)|join("y" * 2000) }}', "文字或列表长度"),
     ('{{ "abc"|slice(999999999)|list }}', "文字或列表长度"),
     ("{{ 10**300 * 10**300 }}", "整数超过"),
+    ("{% macro f(n, l) %}{% if n %}{{ f(n - 1, [l, l]) }}{% else %}{{ l == l|list }}"
+     "{% endif %}{% endmacro %}{{ f(40, [1]) }}", "文字或列表长度"),
+    ('{% set d = {"a": [1] * 2000} %}{{ ([d] * 2000)|string|length }}', "文字或列表长度"),
     ('{% set s = "x" * 2000 %}{% set t %}{% for a in s %}{% for b in s %}{{ s }}{% endfor %}'
      "{% endfor %}{% endset %}{{ t|length }}", "循环次数"),
 ])
