@@ -240,13 +240,3 @@ def _mp_context():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(PRELOADED_LIBRARIES))
     return context
-
-
-def shutdown_pool() -> None:
-    """Stop the render workers of this process (tests; a new pool starts on the next render)."""
-    global _pool
-    with _pool_lock:
-        if _pool is not None and _pool_pid == os.getpid():
-            _pool.stop()
-            _pool.join()
-        _pool = None
