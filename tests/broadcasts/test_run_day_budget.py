@@ -13,6 +13,9 @@ from app.org.models import BranchLevel
 from tests.broadcasts.test_run_day import BRIEF, approved_template
 from tests.factories import BranchFactory, SopPlanFactory, UserFactory
 
+#: A hang must fail the test, never CI: every test here has a hard timeout.
+pytestmark = pytest.mark.timeout(30)
+
 RUN_DATE = dt.date(2025, 4, 25)
 BOMBS = {
     "loops": ('{% set s = "x" * 2000 %}{% for a in s %}{% for b in s %}{% for c in s %}'

@@ -35,6 +35,9 @@ from app.org.services import set_branch_path
 from config import TestConfig
 from tests.factories import SopPlanFactory
 
+#: A hang must fail the test, never CI: every test here has a hard timeout.
+pytestmark = pytest.mark.timeout(30)
+
 SAFE = "今日上证指数收报 {{ market.SSE.close|num }} 点。市场有风险，投资须谨慎。"
 THREE_LOOPS = ('{% set s = "x" * 2000 %}{% for a in s %}{% for b in s %}{% for c in s %}'
                "{% endfor %}{% endfor %}{% endfor %}市场有风险，投资须谨慎。")
