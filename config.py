@@ -23,6 +23,10 @@ def _env_int(name: str, default: int) -> int:
     return int(_env(name, str(default)))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(_env(name, str(default)))
+
+
 def _env_time(name: str, default: str) -> dt.time:
     """A wall-clock ``HH:MM`` setting; a malformed value fails at startup (ValueError)."""
     return dt.time.fromisoformat(_env(name, default))
@@ -79,6 +83,20 @@ class Config:
         self.MAX_FORM_PARTS = _env_int("MAX_FORM_PARTS", 1000)
         #: Deepest nesting of arrays and objects in a parsed JSON document (400 beyond).
         self.MAX_JSON_DEPTH = _env_int("MAX_JSON_DEPTH", 32)
+        #: The render budget of one sandboxed render (editor templates; README "Security"):
+        #: CPU time, output characters (also the longest string or list a template may
+        #: build), loop iterations, integer width of ``**``/``*`` results, and the memory
+        #: a render may add in its worker process.
+        self.RENDER_CPU_SECONDS = _env_float("RENDER_CPU_SECONDS", 1.0)
+        self.RENDER_MAX_OUTPUT_CHARS = _env_int("RENDER_MAX_OUTPUT_CHARS", 20_000)
+        self.RENDER_MAX_LOOP_ITERATIONS = _env_int("RENDER_MAX_LOOP_ITERATIONS", 10_000)
+        self.RENDER_MAX_INT_BITS = _env_int("RENDER_MAX_INT_BITS", 1024)
+        self.RENDER_MEMORY_MB = _env_int("RENDER_MEMORY_MB", 256)
+        #: Render worker processes per web or scheduler process (kernel-limited, replaced
+        #: when killed).
+        self.RENDER_WORKER_PROCESSES = _env_int("RENDER_WORKER_PROCESSES", 2)
+        #: Approval renders the version for this many next run dates of its plans.
+        self.APPROVAL_RENDER_DAYS = _env_int("APPROVAL_RENDER_DAYS", 30)
         self.DEMO_PASSWORD = _env("DEMO_PASSWORD", "zhongtai-demo")
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
         #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.

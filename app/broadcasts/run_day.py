@@ -19,9 +19,10 @@ from sqlalchemy.orm import selectinload
 from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
 from app.broadcasts.models import Post, SopPlan, Task
 from app.compliance import blocking, check_text
+from app.content.isolation import render_isolated_many
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
-from app.content.sandbox import TemplateRenderError, build_context, render_body
+from app.content.sandbox import TemplateRenderError, build_context, staff_fields
 from app.core.extensions import db
 from app.core.upserts import upsert_returning_ids
 from app.market.charts import render_charts
@@ -92,6 +93,12 @@ def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
     one task per user. Re-running the same date inserts nothing new (unique keys
     with ON CONFLICT DO NOTHING). Flushes; the caller commits.
 
+    Each plan's renders go to a render worker in one call, under the render budget
+    (``app.content.isolation``): a template over budget skips only its plan, with the
+    Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
+    plans go on. Every plan is rendered and checked before the first post or task is
+    inserted.
+
     :param run_date: the business date (Asia/Shanghai calendar date).
     :param sop_plan_ids: restrict to these plans (the scheduler passes one id).
     :param refresh_market: load bars from the provider first; the demo seed loads
@@ -113,15 +120,17 @@ def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
     )
     chart_ids = {c.spec: c.chart_image_id for c in charts}
     chart_urls = {c.spec: c.url for c in charts}
+    rendered = []
     for plan in _plans(sop_plan_ids):
         try:
-            created_post, created_tasks = _run_plan(plan, run_date, market, chart_ids, chart_urls)
+            rendered.append((plan, _render_plan(plan, run_date, market, chart_ids, chart_urls)))
         except PlanSkipped as skipped:
             logger.info("run_day %s plan_id=%s skipped: %s", run_date, plan.id, skipped.reason)
             result.posts_skipped.append(
                 SkippedPost(plan.name, skipped.reason, plan.id, skipped.rule_ids)
             )
-            continue
+    for plan, bodies in rendered:  # writes come after every render
+        created_post, created_tasks = _insert_plan(plan, run_date, market, chart_ids, bodies)
         result.posts_created += created_post
         result.tasks_created += created_tasks
     logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", run_date,
@@ -136,7 +145,31 @@ def _plans(sop_plan_ids: list[int] | None) -> list[SopPlan]:
     return list(db.session.scalars(query))
 
 
-def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
+def plan_run_dates(template_id: int, start: dt.date, count: int) -> list[dt.date]:
+    """The next ``count`` dates ≥ ``start`` on which an active plan sends ``template_id``.
+
+    Registered with ``app.content.rehearsal`` so that approval renders a version for these
+    dates. Looks at most ``3 × count + 30`` calendar days ahead.
+
+    :returns: ascending dates (Asia/Shanghai calendar dates), ``[]`` without an active plan.
+    """
+    calendars = set(db.session.scalars(select(SopPlan.calendar).where(
+        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))))
+    dates, day = [], start
+    horizon = start + dt.timedelta(days=3 * count + 30)
+    while calendars and len(dates) < count and day <= horizon:
+        if any(runs_on(calendar, day) for calendar in calendars):
+            dates.append(day)
+        day += dt.timedelta(days=1)
+    return dates
+
+
+def _render_plan(plan, run_date, market, chart_ids, chart_urls) -> list[tuple[User, str]]:
+    """Check that ``plan`` runs today and render its texts; reads and renders, never writes.
+
+    :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
+        failure (budget breaches included) or a blocking compliance finding.
+    """
     if not runs_on(plan.calendar, run_date):
         raise PlanSkipped(f"非运行日（{CALENDAR_LABELS.get(plan.calendar, plan.calendar)}）")
     template = plan.template
@@ -151,10 +184,15 @@ def _run_plan(plan, run_date, market, chart_ids, chart_urls) -> tuple[int, int]:
     if template.chart_spec and template.chart_spec not in chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）")
-    bodies = _render_for_staff(version.body, template.product.value, run_date, market,
-                               chart_urls, staff)
+    return _render_for_staff(version.body, template.product.value, run_date, market,
+                             chart_urls, staff)
+
+
+def _insert_plan(plan, run_date, market, chart_ids, bodies) -> tuple[int, int]:
+    """Insert the post of ``plan`` and one task per rendered body (existing rows are kept)."""
+    template = plan.template
     scheduled_at = _scheduled_at(plan, run_date)
-    post_id, post_created = _upsert_post(plan, run_date, version.id,
+    post_id, post_created = _upsert_post(plan, run_date, template.approved_version.id,
                                          chart_ids.get(template.chart_spec), market, scheduled_at)
     due_at = scheduled_at + dt.timedelta(minutes=current_app.config["TASK_DUE_MINUTES"])
     rows = [{"post_id": post_id, "staff_id": user.id, "body": body,
@@ -175,14 +213,16 @@ def _frontline_staff(branch_id: int) -> list[User]:
 
 
 def _render_for_staff(body, product, run_date, market, chart_urls, staff):
-    """Render per user in the sandbox and check compliance; identical texts checked once."""
+    """Render per user in one worker call and check compliance; identical texts checked once."""
+    base = build_context(run_date, market, None, chart_urls)  # market and charts sent once
+    contexts = [{**base, "staff": staff_fields(user)} for user in staff]
+    try:
+        texts = render_isolated_many(body, contexts)
+    except TemplateRenderError as error:  # over budget, or a worker the kernel had to stop
+        raise PlanSkipped(f"渲染失败：{error.message}") from None
     checked: dict[str, list] = {}
     rendered = []
-    for user in staff:
-        try:
-            text = render_body(body, build_context(run_date, market, user, chart_urls))
-        except TemplateRenderError as error:
-            raise PlanSkipped(f"渲染失败：{error}") from error
+    for user, text in zip(staff, texts, strict=True):
         if text not in checked:
             checked[text] = blocking(check_text(text, product))
         if checked[text]:

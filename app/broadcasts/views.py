@@ -15,12 +15,20 @@ from app.broadcasts import bp
 from app.broadcasts import services as plans
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.forms import SopPlanForm, ToggleForm
+from app.broadcasts.run_day import plan_run_dates
 from app.content.models import ContentTemplate, TemplateStatus
+from app.content.rehearsal import register_run_dates_provider
 from app.core.clock import business_today
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.unit_of_work import discard_changes
 from app.org.models import Branch
+
+
+@bp.record_once
+def _provide_run_dates(state) -> None:
+    """Content approval renders a version for the run dates of the plans that send it."""
+    register_run_dates_provider(state.app, plan_run_dates)
 
 
 @bp.app_template_global("active_plan_count")

@@ -15,7 +15,8 @@ import datetime as dt
 import logging
 
 from app.compliance import Finding, Severity, check_text
-from app.content.sandbox import TemplateRenderError, render_body
+from app.content.isolation import render_isolated
+from app.content.sandbox import TemplateRenderError
 
 logger = logging.getLogger(__name__)
 
@@ -46,15 +47,17 @@ def findings_for_body(
         no market data is stored; then only the body is checked.
     :returns: (findings with offsets in ``body`` or ``None`` when only seen in the sample
         rendering, sorted with those first and then by start; the sample date used or
-        ``None``). A failed sample rendering yields one blocking ``TPL-RENDER`` finding with
-        the safe message. Texts are cut to the column sizes of ``ComplianceFinding``.
+        ``None``). A failed sample rendering, a breach of the render budget included (the
+        render runs in a worker process, ``app.content.isolation``), yields one blocking
+        ``TPL-RENDER`` finding with the safe message. Texts are cut to the column sizes of
+        ``ComplianceFinding``. Reads and renders only: call it before writing anything.
     """
     body_hits = [_storable(f) for f in check_rendered(body, product)]
     if context is None:
         return sorted(body_hits, key=_order), None
     sample_date = dt.date.fromisoformat(context["date"])
     try:
-        text = render_body(body, context)
+        text = render_isolated(body, context)
     except TemplateRenderError as error:
         failure = _storable(Finding(
             RENDER_RULE_ID, Severity.block, None, None,

@@ -17,7 +17,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.content.sandbox import TemplateRenderError, build_context, render_body
+from app.content.isolation import render_isolated
+from app.content.sandbox import TemplateRenderError, build_context
 from app.core.clock import business_today
 from app.core.errors import DomainError
 from app.core.extensions import db
@@ -104,12 +105,14 @@ def render_as_scheduled(body: str, run_date: dt.date, staff: Any = None) -> Rend
 
     Loads the provider's bars for the date (idempotent upsert), renders the chart
     specs (upserting ``chart_images``), builds the context with ``staff`` (a ``User``,
-    or ``None`` for the sample signature) and renders in the sandbox. Flushes only.
+    or ``None`` for the sample signature) and renders in the sandbox, in a render worker
+    under the render budget (``app.content.isolation``). Flushes only.
 
     :param body: template source.
     :param run_date: business date (Asia/Shanghai calendar date).
     :param staff: receiving front-line user or ``None``.
-    :returns: a :class:`RenderOutcome`; a template error is in ``error``, not raised.
+    :returns: a :class:`RenderOutcome`; a template error (budget breaches included, e.g.
+        ``模板渲染超出限制：运行时间超过 1 秒``) is in ``error``, not raised.
     :raises app.market.services.MarketDataUnavailable: when a series has no usable bar.
     """
     refresh_market_data(run_date)
@@ -124,7 +127,7 @@ def _render(body: str, run_date: dt.date, market: dict, charts: dict[str, str],
         market_as_of={code: series["as_of"] for code, series in market.items()},
     )
     try:
-        outcome.text = render_body(body, build_context(run_date, market, staff, charts))
+        outcome.text = render_isolated(body, build_context(run_date, market, staff, charts))
     except TemplateRenderError as error:
         outcome.error = error.message
     return outcome
@@ -140,7 +143,8 @@ def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
     :param run_date: date to preview; default the latest date with stored data ≤
         ``business_today()`` (Asia/Shanghai).
     :returns: a :class:`RenderOutcome` with text, or a safe Chinese ``error`` when the date
-        has no stored market data or the template fails to render.
+        has no stored market data or the template fails to render (or breaks the render
+        budget: rendered in a worker process, ``app.content.isolation``).
     """
     day = run_date or latest_market_date()
     if day is None:

@@ -6,6 +6,12 @@ explicit context built by :func:`build_context` (``date``, ``market``, ``staff``
 ``charts``). Every failure (syntax, missing figure, sandbox violation, bad value)
 becomes a :class:`TemplateRenderError` whose message is safe to show to editors:
 Chinese, naming the template's own variable, never a Python repr or config value.
+
+The environment is the counting sandbox of ``app.content.metered``: a render runs under
+a :class:`~app.content.budget.RenderBudget` and a breach is a
+:class:`RenderBudgetExceeded`. :func:`render_body` renders in the calling process; the
+application renders through ``app.content.isolation``, which runs it in a worker process
+under kernel limits as well.
 """
 
 from __future__ import annotations
@@ -13,15 +19,16 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import operator
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 from jinja2.utils import missing
 
+from app.content.budget import BudgetExceeded, RenderBudget, RenderMeter
+from app.content.metered import MeteredSandbox, current_meter, metered_filters, metering
 from app.core.errors import ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -30,9 +37,8 @@ logger = logging.getLogger(__name__)
 SAMPLE_STAFF = {"name": "示例客户经理", "branch": "示例支行"}
 #: The only names a template may use.
 CONTEXT_KEYS = ("date", "market", "staff", "charts")
-MAX_OUTPUT_CHARS = 20_000
-_MAX_REPEAT = 2_000
-_MAX_EXPONENT = 64
+#: Default output limit (``RENDER_MAX_OUTPUT_CHARS``).
+MAX_OUTPUT_CHARS = RenderBudget().max_output_chars
 _WEEKDAYS = "一二三四五六日"
 
 
@@ -42,6 +48,17 @@ class TemplateRenderError(ValidationFailed):
     def __init__(self, message: str, lineno: int | None = None) -> None:
         super().__init__(message)
         self.lineno = lineno
+
+
+class RenderBudgetExceeded(TemplateRenderError):
+    """A render broke its budget (``limit``: cpu, output, loop, int_bits, size or memory).
+
+    The message names the limit, e.g. ``模板渲染超出限制：运行时间超过 1 秒``.
+    """
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
 
 
 class _MissingValue(UndefinedError):
@@ -70,32 +87,11 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()  # raises with the missing name
     if isinstance(value, str | int | float) and not isinstance(value, bool):
+        current_meter().check_size(value)
         return value
     if value is None:
         raise TemplateRenderError("模板输出了空值（数据缺失），请检查所引用的行情字段")
     raise TemplateRenderError("模板只能输出文字或数字，请输出具体字段（例如 market.SSE.close）")
-
-
-class _LimitExceeded(SecurityError):
-    """A template asked for an unreasonably large string, list or number."""
-
-
-class _ContentSandbox(ImmutableSandboxedEnvironment):
-    """The immutable sandbox plus limits on ``*`` and ``**`` (memory/CPU exhaustion)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator_name: str, left: Any, right: Any) -> Any:
-        """Refuse huge repetitions (``'x' * 10**9``) and huge powers."""
-        if operator_name == "**":
-            if isinstance(right, int | float) and abs(right) > _MAX_EXPONENT:
-                raise _LimitExceeded("exponent too large")
-            return operator.pow(left, right)
-        for seq, count in ((left, right), (right, left)):
-            if isinstance(seq, str | list | tuple) and isinstance(count, int):
-                if count * max(len(seq), 1) > _MAX_REPEAT:
-                    raise _LimitExceeded("repetition too large")
-        return operator.mul(left, right)
 
 
 def _require_number(value: Any, filter_name: str) -> float:
@@ -148,12 +144,13 @@ def _parse_date(value: Any, filter_name: str) -> dt.date:
         raise TemplateRenderError(f"过滤器 {filter_name} 需要 YYYY-MM-DD 格式的日期") from None
 
 
-_ENV = _ContentSandbox(
+_ENV = MeteredSandbox(
     undefined=_TrackingUndefined, autoescape=False, keep_trailing_newline=True,
     finalize=_finalize,
 )
 _ENV.globals.clear()  # no range, dict, lipsum, cycler, joiner, namespace
 _ENV.filters.update(num=num, pct=pct, updown=updown, cn_date=cn_date, weekday_cn=weekday_cn)
+_ENV.filters = metered_filters(_ENV.filters)
 
 
 @functools.lru_cache(maxsize=512)
@@ -162,18 +159,35 @@ def _compiled(body: str):
     return _ENV.from_string(body)
 
 
-def render_body(body: str, context: Mapping[str, Any]) -> str:
-    """Render a template body in the sandbox.
+def render_body(body: str, context: Mapping[str, Any], budget: RenderBudget | None = None) -> str:
+    """Render a template body in the counting sandbox, in this process.
+
+    Output is streamed and counted, so the render stops at the output limit instead of
+    building the whole text first. The application calls this only inside a render
+    worker (``app.content.isolation``), where the kernel bounds CPU and memory too.
 
     :param body: Jinja source written by an editor (plain text, not HTML).
     :param context: the dict from :func:`build_context`; nothing else is visible.
-    :returns: the rendered text (at most ``MAX_OUTPUT_CHARS`` characters).
+    :param budget: limits of this render (default: ``RenderBudget()``, the config defaults).
+    :returns: the rendered text (at most ``budget.max_output_chars`` characters).
+    :raises RenderBudgetExceeded: over budget (CPU time, output, loop iterations, integer
+        width, string/list length, memory); the message names the limit.
     :raises TemplateRenderError: on a syntax error, an undefined variable or missing
         market figure (the message names it, e.g. ``market.XXX``), a sandbox violation,
         or any other failure; the message is Chinese and free of internals.
     """
+    budget = budget or RenderBudget()
     try:
-        text = _compiled(body).render(dict(context))
+        with metering(RenderMeter(budget)) as meter:
+            chunks = []
+            for chunk in _compiled(body).generate(dict(context)):
+                meter.output(chunk)
+                chunks.append(chunk)
+            meter.check_cpu()
+    except BudgetExceeded as exc:
+        raise RenderBudgetExceeded(budget.message(exc.limit), exc.limit) from None
+    except MemoryError:
+        raise RenderBudgetExceeded(budget.message("memory"), "memory") from None
     except TemplateRenderError as exc:  # from a filter or the output check
         raise TemplateRenderError(exc.message, exc.lineno) from None
     except TemplateSyntaxError as exc:
@@ -182,8 +196,6 @@ def render_body(body: str, context: Mapping[str, Any]) -> str:
         ) from None
     except _MissingValue as exc:
         raise TemplateRenderError(_missing_message(exc, context)) from None
-    except _LimitExceeded:
-        raise TemplateRenderError("模板中的运算规模超出限制（重复或乘方过大）") from None
     except (SecurityError, UndefinedError):
         logger.warning("template blocked by the sandbox")
         raise TemplateRenderError(
@@ -195,9 +207,7 @@ def render_body(body: str, context: Mapping[str, Any]) -> str:
         raise TemplateRenderError(
             "模板渲染失败：表达式无法计算，请检查数值与过滤器的用法"
         ) from None
-    if len(text) > MAX_OUTPUT_CHARS:
-        raise TemplateRenderError(f"渲染结果过长（超过 {MAX_OUTPUT_CHARS} 字）")
-    return text
+    return "".join(chunks)
 
 
 def _missing_message(exc: _MissingValue, context: Mapping[str, Any]) -> str:
@@ -247,7 +257,7 @@ def build_context(
             str(code): {str(k): _plain(v) for k, v in series.items()}
             for code, series in market.items()
         },
-        "staff": _staff_dict(staff),
+        "staff": staff_fields(staff),
         "charts": {str(name): str(url) for name, url in charts.items()},
     }
 
@@ -260,7 +270,13 @@ def _plain(value: Any) -> str | int | float | None:
     return str(value)
 
 
-def _staff_dict(staff: Any) -> dict[str, str]:
+def staff_fields(staff: Any) -> dict[str, str]:
+    """The ``staff`` entry of a context: ``{"name", "branch"}`` of a user, a mapping or the sample.
+
+    :param staff: a ``User`` (``display_name``, ``branch.name``), a mapping with ``name`` and
+        ``branch``, or ``None`` for :data:`SAMPLE_STAFF`.
+    :returns: a new dict of two strings.
+    """
     if staff is None:
         return dict(SAMPLE_STAFF)
     if isinstance(staff, Mapping):

@@ -9,6 +9,7 @@ Services flush; the caller commits.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -16,6 +17,7 @@ import re
 from sqlalchemy import select
 
 from app.auth.permissions import Action, can, require
+from app.compliance import Finding
 from app.content.checks import findings_for_body
 from app.content.models import (
     Approval,
@@ -28,6 +30,7 @@ from app.content.models import (
     TemplateVersion,
 )
 from app.content.previews import Preview, preview
+from app.content.rehearsal import rehearse_approval
 from app.content.rendering import chart_spec_names, sample_context
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
@@ -39,6 +42,9 @@ __all__ = [
     "get_template", "preview", "reject", "retire", "save_version", "submit_for_review",
 ]
 logger = logging.getLogger(__name__)
+
+#: Findings of a body and the sample date of its rendering (``checks.findings_for_body``).
+_Checked = tuple[list[Finding], dt.date | None]
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
 MAX_BODY_CHARS = 10_000
@@ -86,11 +92,12 @@ def create_template(
     values = _validated(slug, title, product, channel, chart_spec, body)
     if db.session.scalar(select(ContentTemplate.id).where(ContentTemplate.slug == values["slug"])):
         raise Conflict(f"标识 {values['slug']} 已被使用")
+    checked = _checked_body(values["body"], values["product"].value)  # render before any write
     template = ContentTemplate(author_id=author.id, status=TemplateStatus.draft,
                                **{k: v for k, v in values.items() if k != "body"})
     db.session.add(template)
     db.session.flush()
-    _add_version(template, author, values["body"])
+    _add_version(template, author, values["body"], checked)
     logger.info("template created template_id=%s slug=%s author_id=%s",
                 template.id, template.slug, author.id)
     return template
@@ -131,7 +138,18 @@ def _body_error(body: str | None) -> str | None:
     return None
 
 
-def _add_version(template: ContentTemplate, author: User, body: str) -> TemplateVersion:
+def _checked_body(body: str, product: str) -> _Checked:
+    """Findings of ``body`` with its sample rendering: reads and renders, writes nothing.
+
+    Called before the first write of a save, so that no database write lock (SQLite) is
+    held while the template renders.
+    """
+    return findings_for_body(body, product, sample_context())
+
+
+def _add_version(template: ContentTemplate, author: User, body: str,
+                 checked: _Checked) -> TemplateVersion:
+    findings, sample_date = checked
     latest = template.latest_version
     version = TemplateVersion(
         template=template, number=(latest.number + 1) if latest else 1, body=body,
@@ -139,7 +157,6 @@ def _add_version(template: ContentTemplate, author: User, body: str) -> Template
     )
     db.session.add(version)
     db.session.flush()
-    findings, sample_date = findings_for_body(body, template.product.value, sample_context())
     for finding in findings:
         db.session.add(ComplianceFinding(
             version_id=version.id, rule_id=finding.rule_id, severity=finding.severity,
@@ -161,7 +178,9 @@ def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion
     :param template_id: the template.
     :param editor_id: id of an editor (or admin); becomes the version's author.
     :param body: Jinja source; checked for compliance as written and as rendered
-        with the latest stored market data (sample staff).
+        with the latest stored market data (sample staff), in a render worker under the
+        render budget, before anything is written (a failed or over-budget render is a
+        blocking ``TPL-RENDER`` finding).
     :returns: the new (or unchanged latest) version, with ``findings`` loaded.
     :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
     :raises Conflict: the template is retired. :raises ValidationFailed: empty/too long body.
@@ -176,7 +195,8 @@ def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion
     latest = template.latest_version
     if latest is not None and latest.body_sha256 == body_sha256(body):
         return latest
-    version = _add_version(template, editor, body)
+    checked = _checked_body(body, template.product.value)  # render before any write
+    version = _add_version(template, editor, body, checked)
     template.status = TemplateStatus.draft
     return version
 
@@ -220,17 +240,24 @@ def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
 def approve(template_id: int, reviewer_id: int, comment: str = "") -> Approval:
     """Approve the latest version: it becomes ``approved_version`` and the template ``approved``.
 
+    Before anything is written, the version is rendered for each of the next
+    ``APPROVAL_RENDER_DAYS`` run dates of the active plans sending the template (or
+    the next weekdays), under the render budget (``app.content.rehearsal``).
+
     :param reviewer_id: a reviewer who did not author that version.
     :param comment: optional note (≤ 500 chars).
     :returns: the approval record.
     :raises PermissionDenied: not a reviewer. :raises NotFound: no such template.
-    :raises Conflict: not in review, own version (four-eyes), or a blocking finding.
+    :raises Conflict: not in review, own version (four-eyes), a blocking finding, or a
+        rehearsal date on which the version fails to render or breaks the render budget
+        (the reason names the date).
     """
     reviewer = _actor(reviewer_id, Action.review_content)
     template = get_template(template_id)
     reasons = approval_blockers(template, reviewer)
     if reasons:
         raise Conflict(reasons[0])
+    rehearse_approval(template.id, template.latest_version.body)  # render before any write
     approval = _decide(template.latest_version, reviewer, ApprovalDecision.approved, comment)
     template.approved_version_id = template.latest_version.id
     template.status = TemplateStatus.approved
