@@ -192,9 +192,16 @@ def _lease_lock(app):
         try:
             yield LeaseLock(engine, holder, ttl, expires_at)
         finally:
-            leases.release(engine, LEASE_NAME, holder)
+            _release(engine, holder)
     finally:
         engine.dispose()
+
+
+def _release(engine: Engine, holder: str) -> None:
+    try:
+        leases.release(engine, LEASE_NAME, holder)
+    except SQLAlchemyError as error:  # it expires on its own; the next scheduler waits for that
+        logger.warning("lease not released holder=%s (it will expire): %s", holder, error)
 
 
 def heartbeat_seconds(app) -> float:
