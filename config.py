@@ -45,6 +45,9 @@ class Config:
         self.SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        #: SQLite only: how long a connection waits for the database write lock before
+        #: failing with "database is locked" (``PRAGMA busy_timeout``), in milliseconds.
+        self.SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 15_000)
         self.TIMEZONE = "Asia/Shanghai"
         #: ``snapshot`` (bundled real data, the default) or ``yfinance`` (live).
         self.MARKET_DATA_PROVIDER = _env("MARKET_DATA_PROVIDER", "snapshot")
@@ -66,6 +69,10 @@ class Config:
         )
         self.SCHEDULER_MISFIRE_GRACE_SECONDS = _env_int("SCHEDULER_MISFIRE_GRACE_SECONDS", 3600)
         self.SCHEDULER_SYNC_INTERVAL_SECONDS = _env_int("SCHEDULER_SYNC_INTERVAL_SECONDS", 60)
+        #: SQLite only: the scheduler's lease row lasts this long unless renewed; the
+        #: running scheduler renews it every third of it, and a crashed one's lease can be
+        #: taken over once it has expired.
+        self.SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 60)
         self.TASK_DUE_MINUTES = _env_int("TASK_DUE_MINUTES", 120)
         #: Largest amount of one reported conversion 转化, in CNY (default 50,000,000 = 5000万):
         #: a larger figure is a typo or an attempt to inflate the middle-office scorecard.

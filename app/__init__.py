@@ -18,6 +18,7 @@ from app.content.cli import compliance_cli, content_cli
 from app.core.errors import register_error_handlers
 from app.core.extensions import csrf, db, limiter, login_manager, migrate
 from app.core.http import register_input_limits
+from app.core.sqlite import configure_sqlite_engine
 from app.core.unit_of_work import register_unit_of_work
 from app.demo.cli import demo_cli
 from app.feed import api_bp as feed_api_bp
@@ -82,8 +83,14 @@ def check_production_settings(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind the unbound extensions from ``app.core.extensions`` to this app."""
+    """Bind the unbound extensions from ``app.core.extensions`` to this app.
+
+    :raises ValueError: if ``SQLITE_BUSY_TIMEOUT_MS`` is not an integer >= 0.
+    """
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite_engine(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(
         app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
         render_as_batch=True, compare_type=True,

@@ -11,6 +11,7 @@ from app.content.models import (  # noqa: F401
     TemplateStatus,
     TemplateVersion,
 )
+from app.core.leases import Lease  # noqa: F401
 from app.interactions.models import InteractionEvent, InteractionKind  # noqa: F401
 from app.market.models import ChartImage, PriceBar  # noqa: F401
 from app.org.models import Branch, BranchLevel, Role, User  # noqa: F401

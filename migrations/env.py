@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -55,6 +56,27 @@ def include_object(object_, name, type_, reflected, compare_to):
     return True
 
 
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """Run the migrations of a SQLite connection without foreign key enforcement.
+
+    The app turns ``PRAGMA foreign_keys`` on for every SQLite connection
+    (``app.core.sqlite``). Batch mode rebuilds a table by creating a copy, dropping the
+    original and renaming the copy; with enforcement on, dropping a table that other rows
+    reference fails (or cascades). The pragma only takes effect outside a transaction,
+    so it is set on the raw driver connection before Alembic begins, and restored after.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver_connection = connection.connection.driver_connection
+    driver_connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        driver_connection.execute("PRAGMA foreign_keys = ON")
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -109,8 +131,9 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
 
 
 if context.is_offline_mode():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import signal
+from contextlib import contextmanager
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,9 +18,12 @@ from app.broadcasts import jobs
 from app.broadcasts.models import SopPlan
 from app.broadcasts.run_day import run_day
 from app.broadcasts.scheduler import (
+    LOCK_JOB_ID,
     SYNC_JOB_ID,
     SchedulerAlreadyRunning,
     build_scheduler,
+    heartbeat_job,
+    heartbeat_seconds,
     single_instance_lock,
 )
 from app.core.clock import business_today
@@ -58,22 +63,48 @@ def run_day_command(run_date, sop_plan_ids):
 
 @scheduler_cli.command("run")
 def scheduler_run_command():
-    """Run the scheduler in the foreground (one per database; exits if one is running)."""
+    """Run the scheduler in the foreground (one per database; exits if one is running).
+
+    Holds the database's scheduler lock while it runs and renews it every third of
+    ``SCHEDULER_LEASE_SECONDS``; stops with exit status 1 if the lock is lost. SIGTERM and
+    Ctrl+C stop it cleanly and give the lock up at once.
+    """
     app = current_app._get_current_object()
     scheduler = build_scheduler(app)
     jobs.bind_app(app, scheduler)
     try:
-        with single_instance_lock(app):
+        with single_instance_lock(app) as lock:
             scheduler.add_job(jobs.sync_sop_jobs, "interval", id=SYNC_JOB_ID,
                               jobstore="volatile", replace_existing=True,
                               seconds=app.config["SCHEDULER_SYNC_INTERVAL_SECONDS"],
                               next_run_time=dt.datetime.now(dt.UTC))
+            scheduler.add_job(heartbeat_job, "interval", args=[lock, scheduler],
+                              id=LOCK_JOB_ID, jobstore="volatile", replace_existing=True,
+                              seconds=heartbeat_seconds(app))
             click.echo("scheduler started (Ctrl+C to stop)")
-            scheduler.start()
+            with _sigterm_exits():
+                scheduler.start()
     except SchedulerAlreadyRunning as error:
         raise click.ClickException(f"scheduler not started: {error}") from error
     except (KeyboardInterrupt, SystemExit):
         click.echo("scheduler stopped")
+        return
+    if lock.lost is not None:
+        raise click.ClickException(f"scheduler stopped: {lock.lost}")
+
+
+@contextmanager
+def _sigterm_exits():
+    """Turn SIGTERM into ``SystemExit`` so the lock is released on the way out."""
+
+    def _exit(signum, frame):
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @scheduler_cli.command("jobs")

@@ -9,7 +9,7 @@ from app.core.extensions import db
 UPSERT_CHUNK_ROWS = 500  # rows per ``upsert_rows`` statement (bound parameter limits)
 
 
-def insert_on_conflict(table):
+def insert_on_conflict(table, dialect: str | None = None):
     """The dialect's INSERT for ``table``, which offers ``ON CONFLICT`` clauses.
 
     The one place that picks ``sqlalchemy.dialects.postgresql.insert`` or
@@ -17,10 +17,12 @@ def insert_on_conflict(table):
     ``.on_conflict_do_nothing(index_elements=…)`` or ``.on_conflict_do_update(…)`` on it.
 
     :param table: a SQLAlchemy ``Table`` (e.g. ``PriceBar.__table__``).
-    :returns: an ``Insert`` construct of the bound dialect (no values yet).
+    :param dialect: ``"postgresql"`` or ``"sqlite"`` for a statement run outside the
+        session (on a Core connection); default: the session's database.
+    :returns: an ``Insert`` construct of that dialect (no values yet).
     :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
     """
-    dialect = db.session.get_bind().dialect.name
+    dialect = dialect or db.session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":

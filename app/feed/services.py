@@ -17,6 +17,7 @@ from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
 from app.content.models import CHANNEL_LABELS, Channel
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
+from app.core.locks import lock_rows
 from app.interactions import services as interactions
 from app.market.models import ChartImage
 
@@ -218,7 +219,7 @@ def correct_reach_count(task_id: int, staff_id: int, reach_count: int) -> Task:
 
 def _correct_reach(task: Task, reach_count: int) -> None:
     """Set a done task's reach, never below what its logged events need (row locked)."""
-    db.session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
+    lock_rows(db.session, Task, Task.id == task.id)
     needed = interactions.reach_needed(task.id)
     if reach_count < needed:
         raise ValidationFailed("发送人数不能少于已登记的客户反馈", {

@@ -6,8 +6,9 @@ retried batch never creates a second row, whatever the timing of the retry.
 
 A new event must also be plausible for its task (``app.interactions.rules``): the task is
 done with a reach, quantities stay within the reach, the time lies between the send and now.
-The batch's task rows are locked (``SELECT ... FOR UPDATE``) while it is judged, so two
-concurrent batches cannot together exceed a limit. An item whose ``event_id`` is already
+The batch's task rows are locked (``app.core.locks.lock_rows``: ``SELECT ... FOR UPDATE``
+on PostgreSQL, the database write lock on SQLite) before they are judged, so two concurrent
+batches cannot together exceed a limit. An item whose ``event_id`` is already
 recorded is not judged again: it is a duplicate or a conflict, exactly as before.
 """
 
@@ -25,6 +26,7 @@ from app.broadcasts.models import Post, Task, TaskStatus
 from app.core.clock import business_now
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
+from app.core.locks import lock_rows
 from app.core.upserts import insert_on_conflict
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.interactions.rules import TaskFacts, check_event, required_reach
@@ -62,11 +64,11 @@ def _task_facts(reporter_id: int, task_ids: set[int]) -> dict[int, TaskFacts]:
     """The reporter's tasks among ``task_ids``, locked for the rest of the transaction."""
     if not task_ids:
         return {}
+    mine = (Task.id.in_(task_ids), Task.staff_id == reporter_id)
+    lock_rows(db.session, Task, *mine)
     rows = db.session.execute(
         select(Task.id, Task.status, Task.reach_count, Task.completed_at, Post.scheduled_at)
-        .join(Post, Task.post_id == Post.id)
-        .where(Task.id.in_(task_ids), Task.staff_id == reporter_id)
-        .order_by(Task.id).with_for_update(of=Task)
+        .join(Post, Task.post_id == Post.id).where(*mine).order_by(Task.id)
     )
     return {row.id: TaskFacts(row.id, row.status is TaskStatus.done, row.reach_count,
                               row.scheduled_at, row.completed_at) for row in rows}
