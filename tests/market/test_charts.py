@@ -18,6 +18,8 @@ from app.market.models import ChartImage
 from app.market.services import market_context, refresh_market_data, series_frame
 from tests.market.helpers import published_days
 
+pytestmark = pytest.mark.usefixtures("real_chart_drawing")
+
 D = dt.date
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

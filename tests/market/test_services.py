@@ -28,7 +28,7 @@ def bar_count(db, code=None):
     return db.session.scalar(query)
 
 
-def test_refresh_is_idempotent_and_bounded_by_history_days(app, db):
+def test_refresh_is_idempotent_and_bounded_by_history_days(app, db, no_price_bars):
     run_date = D(2025, 4, 25)
     first = refresh_market_data(run_date)
     count = bar_count(db)
@@ -156,7 +156,7 @@ def test_cutoff_time_setting_is_respected(app, db):
     assert market_context(run_date)["SSE"]["as_of"] == "2025-04-24"
 
 
-def test_context_without_or_with_stale_bars_raises(db):
+def test_context_without_or_with_stale_bars_raises(db, no_price_bars):
     with pytest.raises(MarketDataUnavailable, match="no SSE bar"):
         market_context(D(2025, 4, 25))
     refresh_market_data(D(2025, 7, 15))  # HSI/N225 have no rows 2025-04-30 … 2025-09-05
