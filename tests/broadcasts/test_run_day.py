@@ -115,12 +115,9 @@ def test_closed_market_uses_last_close_and_says_its_date(plan):
     assert indices["as_of"]["SSE"] == "2025-01-27" and indices["as_of"]["IXIC"] == "2025-01-28"
 
 
-def test_cutoff_setting_decides_which_closes_a_run_uses(app, plan):
-    app.config["MARKET_CUTOFF_TIME"] = dt.time(16, 30)  # after the Asian closes
-    try:
-        result = run_day(dt.date(2025, 4, 25))
-    finally:
-        app.config["MARKET_CUTOFF_TIME"] = dt.time(8, 0)
+def test_cutoff_setting_decides_which_closes_a_run_uses(app, plan, monkeypatch):
+    monkeypatch.setitem(app.config, "MARKET_CUTOFF_TIME", dt.time(16, 30))  # after Asian closes
+    result = run_day(dt.date(2025, 4, 25))
     assert result.market_as_of["SSE"] == result.market_as_of["HSI"] == "2025-04-25"
     assert result.market_as_of["IXIC"] == "2025-04-24"
     sse = float(csv_rows("SSE")[dt.date(2025, 4, 25)]["Close"])
@@ -185,13 +182,12 @@ def test_cli_rejects_a_bad_date(runner):
     assert "YYYY-MM-DD" in result.output
 
 
-def test_scheduler_job_runs_the_same_code(app, plan):
-    app.config["BUSINESS_DATE"] = "2025-04-25"
+def test_scheduler_job_runs_the_same_code(app, plan, monkeypatch):
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
     jobs.bind_app(app)
     try:
         outcome = jobs.run_sop_job(plan.id)
     finally:
-        app.config["BUSINESS_DATE"] = None
         jobs.bind_app(None)
     assert outcome["posts_created"] == 1 and outcome["tasks_created"] == 3
     assert _db.session.scalar(select(func.count(Post.id))) == 1
