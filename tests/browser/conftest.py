@@ -1,9 +1,11 @@
 """Shared fixtures of the real-browser journeys.
 
 One HTTP server (werkzeug, in a thread) on 127.0.0.1 with its own SQLite database,
-migrated and seeded by the same commands a newcomer runs (``demo seed --days 2``),
-and one headless Debian chromium driven by Playwright, both for the whole session.
-CSRF protection is ON, as in production.
+migrated and seeded by the same commands a newcomer runs (``demo seed --days 2``; the
+demo password is then re-hashed at the suite's low scrypt cost), and one headless Debian
+chromium driven by Playwright, both for the whole session. CSRF protection is ON, as in
+production. Each demo user signs in through the login form once per session; later
+contexts of that user reuse the session cookie.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import update
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.core.extensions import db
+from app.org.models import User
 from config import TestConfig
 from tests.browser.helpers import DEMO_DATE
+from tests.factories import TEST_HASH_METHOD
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -49,6 +55,10 @@ def live_server(tmp_path_factory):
         upgrade()
     result = app.test_cli_runner().invoke(args=["demo", "seed", "--days", "2"])
     assert result.exit_code == 0, result.output
+    with app.app_context():  # the same password, hashed at the factories' low scrypt cost
+        db.session.execute(update(User).values(password_hash=generate_password_hash(
+            app.config["DEMO_PASSWORD"], TEST_HASH_METHOD)))
+        db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -76,26 +86,39 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def signed_in(live_server, browser):
+    """Demo username → Playwright storage state (cookies) of its first form login."""
+    return {}
+
+
 @pytest.fixture
-def login(live_server, browser):
+def login(live_server, browser, signed_in):
     """Open a fresh browser context logged in as a demo user; returns its page.
 
-    ``login("editor")`` signs in through the login form (CSRF token included) and waits
-    for the role's start page. Contexts are closed after the test.
+    ``login("editor")`` signs in through the login form (CSRF token included) the first
+    time in the session; later contexts of the same user start with that login's session
+    cookie and open ``/``. Either way the page ends on the role's start page. Contexts are
+    closed after the test.
     """
     base_url, app = live_server
     contexts = []
 
     def _login(username: str, viewport: dict | None = None):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                      locale="zh-CN", base_url=base_url)
+                                      locale="zh-CN", base_url=base_url,
+                                      storage_state=signed_in.get(username))
         contexts.append(context)
         page = context.new_page()
-        page.goto("/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", app.config["DEMO_PASSWORD"])
-        page.click("button[type=submit]")
+        if username in signed_in:
+            page.goto("/")
+        else:
+            page.goto("/login")
+            page.fill("input[name=username]", username)
+            page.fill("input[name=password]", app.config["DEMO_PASSWORD"])
+            page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url)
+        signed_in.setdefault(username, context.storage_state())
         return page
 
     yield _login
