@@ -112,13 +112,14 @@ def login(live_server, browser, signed_in):
         page = context.new_page()
         if username in signed_in:
             page.goto("/")
-        else:
-            page.goto("/login")
-            page.fill("input[name=username]", username)
-            page.fill("input[name=password]", app.config["DEMO_PASSWORD"])
-            page.click("button[type=submit]")
+            page.wait_for_url(lambda url: "/login" not in url)
+            return page
+        page.goto("/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", app.config["DEMO_PASSWORD"])
+        page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url)
-        signed_in.setdefault(username, context.storage_state())
+        signed_in[username] = context.storage_state()
         return page
 
     yield _login
