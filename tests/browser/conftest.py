@@ -111,8 +111,8 @@ def login(live_server, browser, signed_in):
         contexts.append(context)
         page = context.new_page()
         if username in signed_in:
-            page.goto("/")
-            page.wait_for_url(lambda url: "/login" not in url)
+            page.goto("/")  # the role's start page, as after the form login
+            assert "/login" not in page.url, f"{username}'s saved session was refused"
             return page
         page.goto("/login")
         page.fill("input[name=username]", username)
