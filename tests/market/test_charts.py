@@ -18,8 +18,6 @@ from app.market.models import ChartImage
 from app.market.services import market_context, refresh_market_data, series_frame
 from tests.market.helpers import published_days
 
-pytestmark = pytest.mark.usefixtures("real_chart_drawing")
-
 D = dt.date
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -72,7 +70,7 @@ def test_every_drawn_character_has_a_glyph_in_the_font(app, db):
     assert missing == set()
 
 
-def test_render_charts_writes_pngs_and_upserts_rows(app, db):
+def test_render_charts_writes_pngs_and_upserts_rows(app, db, real_chart_drawing):
     refresh_market_data(D(2025, 4, 25))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would warn → fail
