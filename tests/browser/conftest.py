@@ -4,8 +4,9 @@ One HTTP server (werkzeug, in a thread) on 127.0.0.1 with its own SQLite databas
 migrated and seeded by the same commands a newcomer runs (``demo seed --days 2``; the
 demo password is then re-hashed at the suite's low scrypt cost), and one headless Debian
 chromium driven by Playwright, both for the whole session. CSRF protection is ON, as in
-production. Each demo user signs in through the login form once per session; later
-contexts of that user reuse the session cookie.
+production. Each demo user signs in through the login form once per session, in a
+browser context kept for that user; each test gets a new page with the cookies of that
+login.
 """
 
 from __future__ import annotations
@@ -87,30 +88,37 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def signed_in(live_server, browser):
-    """Demo username → Playwright storage state (cookies) of its first form login."""
-    return {}
+def user_contexts(live_server, browser):
+    """Demo username → (its browser context, the cookies right after its form login)."""
+    contexts: dict[str, tuple] = {}
+    yield contexts
+    for context, _ in contexts.values():
+        context.close()
 
 
 @pytest.fixture
-def login(live_server, browser, signed_in):
-    """Open a fresh browser context logged in as a demo user; returns its page.
+def login(live_server, browser, user_contexts):
+    """Open a new page logged in as a demo user, on the role's start page; returns it.
 
     ``login("editor")`` signs in through the login form (CSRF token included) the first
-    time in the session; later contexts of the same user start with that login's session
-    cookie and open ``/``. Either way the page ends on the role's start page. Contexts are
-    closed after the test.
+    time in the session, in a browser context kept for that user. Later tests get a new
+    page in that context with the cookies reset to those right after the form login, and
+    open ``/``. Pages are closed after the test.
     """
     base_url, app = live_server
-    contexts = []
+    pages = []
 
     def _login(username: str, viewport: dict | None = None):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                      locale="zh-CN", base_url=base_url,
-                                      storage_state=signed_in.get(username))
-        contexts.append(context)
+        if username in user_contexts:
+            context, cookies = user_contexts[username]
+            context.clear_cookies()
+            context.add_cookies(cookies)
+        else:
+            context = browser.new_context(locale="zh-CN", base_url=base_url)
         page = context.new_page()
-        if username in signed_in:
+        pages.append(page)
+        page.set_viewport_size(viewport or {"width": 1280, "height": 900})
+        if username in user_contexts:
             page.goto("/")  # the role's start page, as after the form login
             assert "/login" not in page.url, f"{username}'s saved session was refused"
             return page
@@ -119,10 +127,10 @@ def login(live_server, browser, signed_in):
         page.fill("input[name=password]", app.config["DEMO_PASSWORD"])
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url)
-        signed_in[username] = context.storage_state()
+        user_contexts[username] = (context, context.cookies())
         return page
 
     yield _login
-    for context in contexts:
-        context.close()
+    for page in pages:
+        page.close()
 
