@@ -120,8 +120,15 @@ def chart_drawings():
     is reused (drawing is deterministic, see ``test_render_chart_is_deterministic``).
     Yields the real ``render_chart``; tests about the drawing use ``real_chart_drawing``.
     """
-    drawn: dict[tuple, bytes] = {}
     draw = charts.render_chart
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(charts, "render_chart", _drawing_once(draw))
+        yield draw
+
+
+def _drawing_once(draw):
+    """``draw`` (``render_chart``) memoized by spec and by the bars of its series."""
+    drawn: dict[tuple, bytes] = {}
 
     def render_once(spec, frames):
         key = (spec, *(_frame_digest(frames[code]) for code in spec.series))
@@ -129,9 +136,7 @@ def chart_drawings():
             drawn[key] = draw(spec, frames)
         return drawn[key]
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(charts, "render_chart", render_once)
-        yield draw
+    return render_once
 
 
 def _frame_digest(frame) -> str:
@@ -143,8 +148,8 @@ def _frame_digest(frame) -> str:
 
 @pytest.fixture
 def real_chart_drawing(chart_drawings, monkeypatch):
-    """matplotlib draws every chart of this test (no session memo)."""
-    monkeypatch.setattr(charts, "render_chart", chart_drawings)
+    """matplotlib draws each chart of this test, none reused from earlier tests."""
+    monkeypatch.setattr(charts, "render_chart", _drawing_once(chart_drawings))
 
 
 @pytest.fixture(scope="session", autouse=True)
