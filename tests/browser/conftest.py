@@ -5,8 +5,8 @@ migrated and seeded by the same commands a newcomer runs (``demo seed --days 2``
 demo password is then re-hashed at the suite's low scrypt cost), and one headless Debian
 chromium driven by Playwright, both for the whole session. CSRF protection is ON, as in
 production. Each demo user signs in through the login form once per session, in a
-browser context kept for that user; each test gets a new page with the cookies of that
-login.
+browser context and page kept for that user; a later test gets that page back with the
+cookies reset to those of the login, reopened on the role's start page.
 """
 
 from __future__ import annotations
@@ -88,49 +88,43 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def user_contexts(live_server, browser):
-    """Demo username → (its browser context, the cookies right after its form login)."""
-    contexts: dict[str, tuple] = {}
-    yield contexts
-    for context, _ in contexts.values():
-        context.close()
+def user_pages(live_server, browser):
+    """Demo username → (its page, the cookies right after its form login), kept open."""
+    pages: dict[str, tuple] = {}
+    yield pages
+    for page, _ in pages.values():
+        page.context.close()
 
 
 @pytest.fixture
-def login(live_server, browser, user_contexts):
-    """Open a new page logged in as a demo user, on the role's start page; returns it.
+def login(live_server, browser, user_pages):
+    """The page of a demo user, logged in and on the role's start page.
 
     ``login("editor")`` signs in through the login form (CSRF token included) the first
-    time in the session, in a browser context kept for that user. Later tests get a new
-    page in that context with the cookies reset to those right after the form login, and
-    open ``/``. Pages are closed after the test.
+    time in the session, in a browser context and page kept for that user. Later tests
+    get that page with the cookies reset to those right after the form login, reopening
+    ``/``. ``viewport`` (default 1280×900) is set each time.
     """
     base_url, app = live_server
-    pages = []
 
     def _login(username: str, viewport: dict | None = None):
-        if username in user_contexts:
-            context, cookies = user_contexts[username]
-            context.clear_cookies()
-            context.add_cookies(cookies)
-        else:
-            context = browser.new_context(locale="zh-CN", base_url=base_url)
-        page = context.new_page()
-        pages.append(page)
-        page.set_viewport_size(viewport or {"width": 1280, "height": 900})
-        if username in user_contexts:
+        if username in user_pages:
+            page, cookies = user_pages[username]
+            page.context.clear_cookies()
+            page.context.add_cookies(cookies)
+            page.set_viewport_size(viewport or {"width": 1280, "height": 900})
             page.goto("/")  # the role's start page, as after the form login
             assert "/login" not in page.url, f"{username}'s saved session was refused"
             return page
+        page = browser.new_context(locale="zh-CN", base_url=base_url).new_page()
+        page.set_viewport_size(viewport or {"width": 1280, "height": 900})
         page.goto("/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", app.config["DEMO_PASSWORD"])
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url)
-        user_contexts[username] = (context, context.cookies())
+        user_pages[username] = (page, page.context.cookies())
         return page
 
-    yield _login
-    for page in pages:
-        page.close()
+    return _login
 
