@@ -78,10 +78,13 @@ SENT_AT = dt.datetime(2025, 4, 25, 1, 15, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def fixed_clock(monkeypatch):
-    """Pin ``business_now()`` in the feed and interactions code paths to ``CLOCK_NOW``."""
-    for module in ("app.interactions.services", "app.feed.api", "app.feed.views"):
-        monkeypatch.setattr(f"{module}.business_now", lambda: CLOCK_NOW)
+def fixed_clock(time_machine):
+    """Stop the clock at ``CLOCK_NOW`` (time-machine), so ``business_now()`` returns it.
+
+    ``pinned_business_date`` pins the same date, so the pinned ``business_now()`` is
+    exactly ``CLOCK_NOW``.
+    """
+    time_machine.move_to(CLOCK_NOW, tick=False)
     return CLOCK_NOW
 
 

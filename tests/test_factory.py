@@ -35,17 +35,15 @@ def test_home_requires_login(client):
     assert "/login" in response.headers["Location"]
 
 
-def test_business_now_follows_a_pinned_business_date(app):
+def test_business_now_follows_a_pinned_business_date(app, monkeypatch):
     import datetime as dt
 
     from app.core.clock import business_now
 
     with app.app_context():
-        app.config["BUSINESS_DATE"] = "2025-04-25"
-        try:
-            pinned = business_now()
-        finally:
-            app.config["BUSINESS_DATE"] = None
+        monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
+        pinned = business_now()
+        monkeypatch.setitem(app.config, "BUSINESS_DATE", None)
         real = business_now()
     shanghai = dt.timezone(dt.timedelta(hours=8))
     assert pinned.tzinfo is not None

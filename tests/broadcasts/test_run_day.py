@@ -22,6 +22,10 @@ from tests.factories import (
 )
 from tests.market.helpers import csv_rows, published_days
 
+#: The ``app`` fixture stored the bars of this date for the session, so runs for it skip
+#: the provider; the CLI, scheduler-job and other-date tests run the market refresh too.
+STORED = dt.date(2025, 4, 25)
+
 BRIEF = (
     "【环球市场】{{ date }}\n"
     "上证指数收于{{ '%.2f'|format(market.SSE.close) }}点（截至{{ market.SSE.as_of }}）；"
@@ -59,7 +63,7 @@ def published_close(code: str, run_date: dt.date) -> tuple[str, float]:
 
 
 def test_posts_carry_the_published_snapshot_closes(plan):
-    result = run_day(dt.date(2025, 4, 25))
+    result = run_day(STORED, refresh_market=False)
     assert result.posts_created == 1
     assert result.tasks_created == 3
     assert result.posts_skipped == []
@@ -87,17 +91,17 @@ def test_posts_carry_the_published_snapshot_closes(plan):
 
 
 def test_running_the_same_date_twice_creates_nothing_new(plan):
-    run_day(dt.date(2025, 4, 25))
-    again = run_day(dt.date(2025, 4, 25))
+    run_day(STORED, refresh_market=False)
+    again = run_day(STORED, refresh_market=False)
     assert (again.posts_created, again.tasks_created) == (0, 0)
     assert _db.session.scalar(select(func.count(Post.id))) == 1
     assert _db.session.scalar(select(func.count(Task.id))) == 3
 
 
 def test_rerun_assigns_only_staff_added_since(plan):
-    run_day(dt.date(2025, 4, 25))
+    run_day(STORED, refresh_market=False)
     UserFactory(role="frontline", branch=plan.branch)
-    again = run_day(dt.date(2025, 4, 25))
+    again = run_day(STORED, refresh_market=False)
     assert (again.posts_created, again.tasks_created) == (0, 1)
 
 
@@ -115,12 +119,9 @@ def test_closed_market_uses_last_close_and_says_its_date(plan):
     assert indices["as_of"]["SSE"] == "2025-01-27" and indices["as_of"]["IXIC"] == "2025-01-28"
 
 
-def test_cutoff_setting_decides_which_closes_a_run_uses(app, plan):
-    app.config["MARKET_CUTOFF_TIME"] = dt.time(16, 30)  # after the Asian closes
-    try:
-        result = run_day(dt.date(2025, 4, 25))
-    finally:
-        app.config["MARKET_CUTOFF_TIME"] = dt.time(8, 0)
+def test_cutoff_setting_decides_which_closes_a_run_uses(app, plan, monkeypatch):
+    monkeypatch.setitem(app.config, "MARKET_CUTOFF_TIME", dt.time(16, 30))  # after Asian closes
+    result = run_day(STORED, refresh_market=False)
     assert result.market_as_of["SSE"] == result.market_as_of["HSI"] == "2025-04-25"
     assert result.market_as_of["IXIC"] == "2025-04-24"
     sse = float(csv_rows("SSE")[dt.date(2025, 4, 25)]["Close"])
@@ -133,7 +134,7 @@ def test_missing_figure_skips_the_sop_without_a_blank(db):
     UserFactory(role="frontline", branch=hq)
     body = "上证 {{ market.SSE.close }}，未知 {{ market.NOPE.close }}。市场有风险，投资须谨慎。"
     plan = SopPlanFactory(template=approved_template(body), branch=hq, calendar="weekdays")
-    result = run_day(dt.date(2025, 4, 25))
+    result = run_day(STORED, refresh_market=False)
     assert result.posts_created == 0
     assert [s.sop for s in result.posts_skipped] == [plan.name]
     assert "NOPE" in result.posts_skipped[0].reason
@@ -146,7 +147,7 @@ def test_blocking_compliance_finding_is_not_published(db):
     body = "本基金稳赚不赔，上证{{ market.SSE.close }}。市场有风险，投资须谨慎。"
     SopPlanFactory(template=approved_template(body, product="fund"), branch=hq,
                    calendar="weekdays")
-    result = run_day(dt.date(2025, 4, 25))
+    result = run_day(STORED, refresh_market=False)
     assert result.posts_created == 0
     assert "INV-01" in result.posts_skipped[0].rule_ids
     assert _db.session.scalar(select(func.count(Post.id))) == 0
@@ -185,13 +186,12 @@ def test_cli_rejects_a_bad_date(runner):
     assert "YYYY-MM-DD" in result.output
 
 
-def test_scheduler_job_runs_the_same_code(app, plan):
-    app.config["BUSINESS_DATE"] = "2025-04-25"
+def test_scheduler_job_runs_the_same_code(app, plan, monkeypatch):
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
     jobs.bind_app(app)
     try:
         outcome = jobs.run_sop_job(plan.id)
     finally:
-        app.config["BUSINESS_DATE"] = None
         jobs.bind_app(None)
     assert outcome["posts_created"] == 1 and outcome["tasks_created"] == 3
     assert _db.session.scalar(select(func.count(Post.id))) == 1
@@ -203,7 +203,7 @@ def test_a_new_draft_keeps_the_approved_version_running(plan):
     TemplateVersionFactory(template=template, body="草稿：{{ market.NOPE.close }}")
     template.status = TemplateStatus.draft
     _db.session.flush()
-    result = run_day(dt.date(2025, 4, 25))
+    result = run_day(STORED, refresh_market=False)
     assert result.posts_created == 1 and result.posts_skipped == []
     post = _db.session.scalar(select(Post))
     assert post.template_version.body == approved_body
@@ -212,7 +212,7 @@ def test_a_new_draft_keeps_the_approved_version_running(plan):
 def test_retired_template_is_skipped(plan):
     plan.template.status = TemplateStatus.retired
     _db.session.flush()
-    result = run_day(dt.date(2025, 4, 25))
+    result = run_day(STORED, refresh_market=False)
     assert result.posts_created == 0
     assert "已停用" in result.posts_skipped[0].reason
 

@@ -140,13 +140,10 @@ def test_tracking_lists_staff_who_have_not_completed(client, login_as):
     assert '<a href="/tracking" class="active">日跟踪</a>' in page
 
 
-def test_tracking_with_an_invalid_date_says_so(client, login_as, app):
-    app.config["BUSINESS_DATE"] = "2025-04-25"
+def test_tracking_with_an_invalid_date_says_so(client, login_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
     editor = UserFactory(role="editor")
     _db.session.commit()
     login_as(editor)
-    try:
-        page = client.get("/tracking?date=abc").get_data(as_text=True)
-    finally:
-        app.config["BUSINESS_DATE"] = None
+    page = client.get("/tracking?date=abc").get_data(as_text=True)
     assert "日期格式无效，已显示 2025-04-25" in page

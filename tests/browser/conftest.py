@@ -1,9 +1,12 @@
 """Shared fixtures of the real-browser journeys.
 
 One HTTP server (werkzeug, in a thread) on 127.0.0.1 with its own SQLite database,
-migrated and seeded by the same commands a newcomer runs (``demo seed --days 2``),
-and one headless Debian chromium driven by Playwright, both for the whole session.
-CSRF protection is ON, as in production.
+migrated and seeded by the same commands a newcomer runs (``demo seed --days 2``; the
+demo password is then re-hashed at the suite's low scrypt cost), and one headless Debian
+chromium driven by Playwright, both for the whole session. CSRF protection is ON, as in
+production. Each demo user signs in through the login form once per session, in a
+browser context and page kept for that user; a later test gets that page back with the
+cookies reset to those of the login, reopened on the role's start page.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import update
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from app import create_app
 from app.core.extensions import db
+from app.org.models import User
 from config import TestConfig
 from tests.browser.helpers import DEMO_DATE
+from tests.factories import TEST_HASH_METHOD
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -49,6 +56,10 @@ def live_server(tmp_path_factory):
         upgrade()
     result = app.test_cli_runner().invoke(args=["demo", "seed", "--days", "2"])
     assert result.exit_code == 0, result.output
+    with app.app_context():  # the same password, hashed at the factories' low scrypt cost
+        db.session.execute(update(User).values(password_hash=generate_password_hash(
+            app.config["DEMO_PASSWORD"], TEST_HASH_METHOD)))
+        db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -76,29 +87,44 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def login(live_server, browser):
-    """Open a fresh browser context logged in as a demo user; returns its page.
+@pytest.fixture(scope="session")
+def user_pages(live_server, browser):
+    """Demo username → (its page, the cookies right after its form login), kept open."""
+    pages: dict[str, tuple] = {}
+    yield pages
+    for page, _ in pages.values():
+        page.context.close()
 
-    ``login("editor")`` signs in through the login form (CSRF token included) and waits
-    for the role's start page. Contexts are closed after the test.
+
+@pytest.fixture
+def login(live_server, browser, user_pages):
+    """The page of a demo user, logged in and on the role's start page.
+
+    ``login("editor")`` signs in through the login form (CSRF token included) the first
+    time in the session, in a browser context and page kept for that user. Later tests
+    get that page with the cookies reset to those right after the form login, reopening
+    ``/``. ``viewport`` (default 1280×900) is set each time.
     """
     base_url, app = live_server
-    contexts = []
 
     def _login(username: str, viewport: dict | None = None):
-        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900},
-                                      locale="zh-CN", base_url=base_url)
-        contexts.append(context)
-        page = context.new_page()
+        if username in user_pages:
+            page, cookies = user_pages[username]
+            page.context.clear_cookies()
+            page.context.add_cookies(cookies)
+            page.set_viewport_size(viewport or {"width": 1280, "height": 900})
+            page.goto("/")  # the role's start page, as after the form login
+            assert "/login" not in page.url, f"{username}'s saved session was refused"
+            return page
+        page = browser.new_context(locale="zh-CN", base_url=base_url).new_page()
+        page.set_viewport_size(viewport or {"width": 1280, "height": 900})
         page.goto("/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", app.config["DEMO_PASSWORD"])
         page.click("button[type=submit]")
         page.wait_for_url(lambda url: "/login" not in url)
+        user_pages[username] = (page, page.context.cookies())
         return page
 
-    yield _login
-    for context in contexts:
-        context.close()
+    return _login
 

@@ -19,10 +19,9 @@ def reviewer(db):
 
 @pytest.fixture
 def market(db):
-    """Bars of the bundled snapshot loaded up to the demo date (no charts)."""
-    from app.market.services import market_context, refresh_market_data
+    """Market context of the demo date from the bars the ``app`` fixture loaded (no charts)."""
+    from app.market.services import market_context
 
-    refresh_market_data(DEMO_DATE)
     return market_context(DEMO_DATE)
 
 

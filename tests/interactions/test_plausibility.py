@@ -121,12 +121,10 @@ def test_early_send_moves_the_earliest_time(db, make_sent_task, frontline_a):
     assert result.status == "created"
 
 
-def test_default_time_is_the_pinned_business_now(db, make_sent_task, frontline_a, monkeypatch):
+def test_default_time_is_the_pinned_business_now(db, make_sent_task, frontline_a, time_machine):
     """Without ``now`` the service uses business_now(): the pinned date, wall-clock time."""
-    import app.interactions.services as services
-
     task = make_sent_task(frontline_a)
-    monkeypatch.setattr(services, "business_now", lambda: NOW)
+    time_machine.move_to(NOW, tick=False)
     [result] = record_events(frontline_a.id, [event("d1", task.id)])
     assert result.status == "created"
     stored = db.session.scalar(select(InteractionEvent).filter_by(event_id="d1"))

@@ -70,7 +70,7 @@ def test_every_drawn_character_has_a_glyph_in_the_font(app, db):
     assert missing == set()
 
 
-def test_render_charts_writes_pngs_and_upserts_rows(app, db):
+def test_render_charts_writes_pngs_and_upserts_rows(app, db, real_chart_drawing):
     refresh_market_data(D(2025, 4, 25))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would warn → fail

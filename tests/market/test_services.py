@@ -28,7 +28,7 @@ def bar_count(db, code=None):
     return db.session.scalar(query)
 
 
-def test_refresh_is_idempotent_and_bounded_by_history_days(app, db):
+def test_refresh_is_idempotent_and_bounded_by_history_days(app, db, no_price_bars):
     run_date = D(2025, 4, 25)
     first = refresh_market_data(run_date)
     count = bar_count(db)
@@ -138,15 +138,13 @@ def test_sse_bar_of_the_day_is_not_usable_in_the_morning_but_the_us_bar_before_i
     assert eurcny.published_at(D(2025, 4, 24)) == usdcny.published_at(D(2025, 4, 24))
 
 
-def test_cutoff_time_setting_is_respected(app, db):
+def test_cutoff_time_setting_is_respected(app, db, monkeypatch):
     run_date = D(2025, 4, 25)
     refresh_market_data(run_date)
-    app.config["MARKET_CUTOFF_TIME"] = dt.time(16, 30)  # after Shanghai/HK/Tokyo close
-    try:
-        context = market_context(run_date)
-        frame = series_frame("SSE", run_date, 5)
-    finally:
-        app.config["MARKET_CUTOFF_TIME"] = dt.time(8, 0)
+    monkeypatch.setitem(app.config, "MARKET_CUTOFF_TIME", dt.time(16, 30))  # after Asian closes
+    context = market_context(run_date)
+    frame = series_frame("SSE", run_date, 5)
+    monkeypatch.setitem(app.config, "MARKET_CUTOFF_TIME", dt.time(8, 0))
     late = dt.time(16, 30)
     for code in ("SSE", "HSI", "N225", "IXIC", "GOLD", "USDCNY"):
         assert context[code]["as_of"] == published_days(code, run_date, late)[-1].isoformat()
@@ -156,7 +154,7 @@ def test_cutoff_time_setting_is_respected(app, db):
     assert market_context(run_date)["SSE"]["as_of"] == "2025-04-24"
 
 
-def test_context_without_or_with_stale_bars_raises(db):
+def test_context_without_or_with_stale_bars_raises(db, no_price_bars):
     with pytest.raises(MarketDataUnavailable, match="no SSE bar"):
         market_context(D(2025, 4, 25))
     refresh_market_data(D(2025, 7, 15))  # HSI/N225 have no rows 2025-04-30 … 2025-09-05

@@ -27,13 +27,10 @@ def test_scorecard_page_shows_both_sides(client, login_as, world):
     assert "—" in html  # 基金周报 has no reach
 
 
-def test_default_filters_use_business_date_and_week(app, client, login_as, world):
+def test_default_filters_use_business_date_and_week(app, client, login_as, world, monkeypatch):
     login_as(world.editor)
-    app.config["BUSINESS_DATE"] = "2025-04-25"
-    try:
-        html = client.get("/metrics/scorecard").get_data(as_text=True)
-    finally:
-        app.config["BUSINESS_DATE"] = None
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
+    html = client.get("/metrics/scorecard").get_data(as_text=True)
     assert "2025-04-21 至 2025-04-25" in html
     assert "王五" in html  # whole bank by default for the middle office
 

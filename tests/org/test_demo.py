@@ -52,23 +52,17 @@ def test_seed_command_and_logins(runner):
     assert "zhongtai-demo" in logins
 
 
-def test_production_refuses_demo_accounts(app, db):
+def test_production_refuses_demo_accounts(app, db, monkeypatch):
     UserFactory(is_demo=True)
     _db.session.commit()
-    app.config["ALLOW_DEMO_ACCOUNTS"] = False
-    try:
-        with pytest.raises(RuntimeError, match="demo accounts"):
-            refuse_demo_accounts(app)
-    finally:
-        app.config["ALLOW_DEMO_ACCOUNTS"] = True
+    monkeypatch.setitem(app.config, "ALLOW_DEMO_ACCOUNTS", False)
+    with pytest.raises(RuntimeError, match="demo accounts"):
+        refuse_demo_accounts(app)
 
 
-def test_seed_command_refused_when_demo_accounts_are_not_allowed(app, runner):
-    app.config["ALLOW_DEMO_ACCOUNTS"] = False
-    try:
-        result = runner.invoke(args=["demo", "seed"])
-    finally:
-        app.config["ALLOW_DEMO_ACCOUNTS"] = True
+def test_seed_command_refused_when_demo_accounts_are_not_allowed(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLOW_DEMO_ACCOUNTS", False)
+    result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 1
     assert "not allowed" in result.output
 
