@@ -41,7 +41,8 @@ def valid_rows(db):
                           "body_sha256": "0" * 64, "author_id": version.author_id},
         Approval: {"version_id": version.id, "reviewer_id": other_staff.id,
                    "decision": "approved", "comment": ""},
-        PriceBar: {"series_code": "HSI", "trade_date": dt.date(2025, 4, 24),
+        # a date outside the bundled snapshot, which the suite loads once per session
+        PriceBar: {"series_code": "HSI", "trade_date": dt.date(2031, 1, 2),
                    "close": 21980.74, "volume": None, "source": "test"},
         Post: {"sop_plan_id": task.post.sop_plan_id, "run_date": dt.date(2025, 4, 28),
                "template_version_id": version.id, "market_as_of": {},
