@@ -5,7 +5,6 @@ from sqlalchemy import func, select
 
 from app.market.charts import render_charts
 from app.market.models import ChartImage, PriceBar
-from app.market.services import refresh_market_data
 from tests.market.helpers import published_days
 
 D = dt.date
@@ -13,7 +12,7 @@ URL = "/charts/2025-04-25/gold.png"
 
 
 def _render(db):
-    refresh_market_data(D(2025, 4, 25))
+    """Charts of 2025-04-25 from the session's bars, committed as the CLI does."""
     results = {r.spec: r for r in render_charts(D(2025, 4, 25))}
     db.session.commit()  # as the CLI does; a 404 handler's rollback must not undo it
     return results
