@@ -46,6 +46,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "api.feed_today": {"GET": Action.use_feed},
     "api.complete_task": {"POST": Action.use_feed},
     "api.record_interactions": {"POST": Action.use_feed},
+    "api.openapi": {"GET": PUBLIC},
     "content.index": {"GET": Action.read_content},
     "content.show": {"GET": Action.read_content},
     "content.preview": {"GET": Action.read_content},
@@ -137,7 +138,7 @@ def test_every_route_is_classified(app):
 def test_only_login_and_health_are_public():
     public = {endpoint for endpoint, methods in ROUTES.items()
               if any(policy is PUBLIC for policy in methods.values())}
-    assert public == {"auth.login", "ops.healthz", "ops.readyz"}
+    assert public == {"auth.login", "ops.healthz", "ops.readyz", "api.openapi"}
 
 
 def test_admin_is_everywhere_except_review_which_only_reviewers_do():
