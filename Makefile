@@ -36,7 +36,7 @@ serve: install
 	@psql "$$(echo '$(SERVE_DATABASE_URL)' | sed 's/+psycopg//')" -c 'SELECT 1' >/dev/null 2>&1 || \
 	  createdb -h 127.0.0.1 -U postgres "$$(basename '$(SERVE_DATABASE_URL)')"
 	DATABASE_URL=$(SERVE_DATABASE_URL) RATELIMIT_STORAGE_URI=$(SERVE_REDIS_URL)/0 \
-	TASK_QUEUE_URL=$(SERVE_REDIS_URL)/1 LOG_FORMAT=json bash bench/serve_stack.sh
+	TASK_QUEUE_URL=$(SERVE_REDIS_URL)/1 LOG_FORMAT=json bash deploy/serve_stack.sh
 
 ## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
 test: install
