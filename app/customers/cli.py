@@ -7,7 +7,6 @@ import sys
 
 import click
 from flask.cli import AppGroup
-
 from sqlalchemy import and_, select, true
 
 from app.auth.permissions import DataScope
