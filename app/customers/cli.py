@@ -10,12 +10,16 @@ from flask.cli import AppGroup
 from sqlalchemy import and_, select, true
 
 from app.auth.permissions import DataScope
+from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.unit_of_work import command_unit_of_work
 from app.customers.adds import add_details, staff_summary
+from app.customers.coverage import branch_coverage, staff_coverage
 from app.customers.files import UnreadableFile
 from app.customers.imports import import_file
+from app.customers.targets import progress, set_target, take_snapshot
 from app.org.models import Branch, User
+from app.org.services import in_subtree
 
 import_cli = AppGroup("import", help="Import the customer book, WeCom contacts, verifications.")
 
@@ -88,3 +92,57 @@ def adds_report_command(start, end, branch, staff, details):
     if details:
         payload["adds"] = [add.as_dict() for add in add_details(start, end, clause)]
     _echo_json(payload)
+
+
+coverage_cli = AppGroup("coverage", help="Coverage rate 覆盖率.")
+_DATE = click.DateTime(["%Y-%m-%d"])
+
+
+@coverage_cli.command("report")
+@click.option("--date", "on", required=True, type=_DATE, help="Date (Asia/Shanghai).")
+@click.option("--branch", help="Branch code: that subtree only.")
+def coverage_report_command(on, branch):
+    """Print coverage per RM and segment, and per branch and segment, as JSON."""
+    rows = staff_coverage(on.date(), _staff_clause(branch, None))
+    _echo_json({"rows": [row.as_dict("staff") for row in rows],
+                "branches": [row.as_dict("branch") for row in
+                             branch_coverage(rows, _report_branches(branch))]})
+
+
+def _report_branches(code: str | None) -> list[Branch]:
+    statement = select(Branch).order_by(Branch.path)
+    if code:
+        root = db.session.scalar(select(Branch).where(Branch.code == code))
+        statement = statement.where(in_subtree(root.path))
+    return list(db.session.scalars(statement))
+
+
+@coverage_cli.command("snapshot")
+@click.option("--date", "on", required=True, type=_DATE, help="Date (Asia/Shanghai).")
+@command_unit_of_work
+def coverage_snapshot_command(on):
+    """Store the day's coverage per RM and segment (idempotent) for the trend charts."""
+    click.echo(json.dumps({"date": on.date().isoformat(), "rows": take_snapshot(on.date())}))
+
+
+@coverage_cli.command("set-target")
+@click.option("--segment", required=True, help="Segment code: private, vip, payroll, mass.")
+@click.option("--from", "start", required=True, type=_DATE)
+@click.option("--to", "end", required=True, type=_DATE)
+@click.option("--rate", required=True, type=float, help="Target coverage rate, 0..1.")
+@command_unit_of_work
+def coverage_set_target_command(segment, start, end, rate):
+    """Set the coverage target of a segment for a period."""
+    try:
+        set_target(segment, start.date(), end.date(), rate)
+    except ValidationFailed as error:
+        raise click.ClickException(error.message) from None
+
+
+@coverage_cli.command("progress")
+@click.option("--date", "on", required=True, type=_DATE, help="Date (Asia/Shanghai).")
+@click.option("--branch", help="Branch code: that subtree only.")
+def coverage_progress_command(on, branch):
+    """Print each RM's coverage per segment against the target in force, as JSON."""
+    rows = staff_coverage(on.date(), _staff_clause(branch, None))
+    _echo_json({"rows": [p.as_dict() for p in progress(on.date(), rows)]})

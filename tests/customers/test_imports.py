@@ -158,7 +158,8 @@ def test_a_contact_deleted_and_added_again_is_a_second_row(db, rms, tmp_path):
                     "wmR,t_rm_a,2025-04-05 09:00,1,1,,2025-04-09 09:00\n", encoding="utf-8")
     assert import_file("contacts", path).as_dict()["updated"] == 1
     rows = db.session.scalars(select(WecomContact).order_by(WecomContact.added_at)).all()
-    assert [(r.added_at, r.removed_at) for r in rows] == [(at(1, 9), at(2, 9)), (at(5, 9), at(9, 9))]
+    assert [(r.added_at, r.removed_at) for r in rows] == [
+        (at(1, 9), at(2, 9)), (at(5, 9), at(9, 9))]
 
 
 def test_verifications_with_chinese_headers(db, tmp_path):
@@ -193,8 +194,9 @@ def test_cli_prints_the_json_contract_and_exit_codes(db, rms, runner, tmp_path):
     path.write_text(CANONICAL + "K1,t_rm_a,mass,1,,1\nK2,nobody,mass,1,,1\n", encoding="utf-8")
     result = runner.invoke(args=["import", "customers", str(path)])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"imported": 1, "updated": 0, "unchanged": 0,
-                                         "errors": [{"line": 3, "message": "客户经理不存在：nobody"}]}
+    assert json.loads(result.stdout) == {
+        "imported": 1, "updated": 0, "unchanged": 0,
+        "errors": [{"line": 3, "message": "客户经理不存在：nobody"}]}
     missing = runner.invoke(args=["import", "contacts", str(tmp_path / "none.csv")])
     assert missing.exit_code == 2 and "error" in json.loads(missing.stdout)
     wrong = runner.invoke(args=["import", "verifications", str(path)])
