@@ -116,6 +116,16 @@ class Config:
         self.ADDS_VERIFICATION_GRACE_DAYS = _env_int("ADDS_VERIFICATION_GRACE_DAYS", 7)
         self.ADDS_OUT_OF_PROVINCE_QUOTA_RATE = _env_float("ADDS_OUT_OF_PROVINCE_QUOTA_RATE", 0.2)
         self.ADDS_RULES = _env("ADDS_RULES", "verified,customer,own,first,province")
+        #: Gaming flags (evidence for managers, README "Gaming flags"): the bank's own WeCom
+        #: corp names (comma-separated; a contact from them is a colleague), the burst that
+        #: suggests bought followers (this many adds within the window, this share of them
+        #: unverified or not customers) and how many staff following one contact make it a
+        #: colleague.
+        self.BANK_CORP_NAMES = _env("BANK_CORP_NAMES", "示例银行")
+        self.FLAG_BURST_MIN_ADDS = _env_int("FLAG_BURST_MIN_ADDS", 8)
+        self.FLAG_BURST_WINDOW_MINUTES = _env_int("FLAG_BURST_WINDOW_MINUTES", 60)
+        self.FLAG_BURST_BAD_SHARE = _env_float("FLAG_BURST_BAD_SHARE", 0.8)
+        self.FLAG_COLLEAGUE_MIN_STAFF = _env_int("FLAG_COLLEAGUE_MIN_STAFF", 4)
         self.DEMO_PASSWORD = _env("DEMO_PASSWORD", "zhongtai-demo")
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
         #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.

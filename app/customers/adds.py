@@ -40,13 +40,18 @@ class AddDetail:
     customer_ref: str | None
     valid: bool
     reasons: list[str]
-    flags: list[str] = field(default_factory=list)
+    staff_id: int = 0
+    removed_at: dt.datetime | None = None
+    contact_type: int = 1
+    corp_name: str | None = None
+    ip_province_code: str | None = None
+    flags: list = field(default_factory=list)  # app.customers.flags.Flag
 
     def as_dict(self) -> dict:
         """JSON shape of the ``adds report --details`` contract."""
         return {"external_userid": self.external_userid, "staff": self.staff,
                 "add_time": to_local(self.added_at).isoformat(), "valid": self.valid,
-                "reasons": self.reasons, "flags": self.flags}
+                "reasons": self.reasons, "flags": [flag.code for flag in self.flags]}
 
 
 def staff_summary(start: dt.date, end: dt.date, staff_clause: Callable,
@@ -76,12 +81,14 @@ def add_details(start: dt.date, end: dt.date, staff_clause: Callable,
     """Every add in the period with its validity and reason codes, by staff and add time.
 
     :param limit: at most this many adds (pages), ``None`` for all.
-    :returns: :class:`AddDetail` rows; ``flags`` is left empty (see ``app.customers.flags``).
+    :returns: :class:`AddDetail` rows; ``flags`` is left empty (``app.customers.flags``
+        fills it: :func:`flagged_details`).
     """
     facts = add_facts(start, end, staff_clause, rules or AddRules.from_config()).subquery()
     statement = select(facts).order_by(facts.c.username, facts.c.added_at, facts.c.add_id)
     if limit is not None:
         statement = statement.limit(limit)
     return [AddDetail(r.add_id, r.external_userid, r.username, r.added_at, r.customer_ref,
-                      bool(r.valid), [reason for reason in REASONS if r._mapping[reason]])
+                      bool(r.valid), [reason for reason in REASONS if r._mapping[reason]],
+                      r.staff_id, r.removed_at, r.contact_type, r.corp_name, r.ip_province_code)
             for r in db.session.execute(statement)]

@@ -16,6 +16,7 @@ from app.core.unit_of_work import command_unit_of_work
 from app.customers.adds import add_details, staff_summary
 from app.customers.coverage import branch_coverage, staff_coverage
 from app.customers.files import UnreadableFile
+from app.customers.flags import flag_adds
 from app.customers.imports import import_file
 from app.customers.targets import progress, set_target, take_snapshot
 from app.org.models import Branch, User
@@ -90,7 +91,7 @@ def adds_report_command(start, end, branch, staff, details):
     start, end = start.date(), end.date()
     payload = {"staff": [row.as_dict() for row in staff_summary(start, end, clause)]}
     if details:
-        payload["adds"] = [add.as_dict() for add in add_details(start, end, clause)]
+        payload["adds"] = [add.as_dict() for add in flag_adds(add_details(start, end, clause))]
     _echo_json(payload)
 
 

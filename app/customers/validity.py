@@ -146,13 +146,15 @@ def add_facts(start: dt.date, end: dt.date, staff_clause, rules: AddRules):
         (``DataScope.staff_clause``, or a staff member's own id).
     :param rules: the :class:`AddRules` in force.
     :returns: a ``Select`` with columns ``add_id, staff_id, username, external_userid,
-        added_at, customer_ref, valid`` and one 0/1 column per reason code.
+        added_at, removed_at, contact_type, corp_name, customer_ref, ip_province_code, valid``
+        and one 0/1 column per reason code.
     """
     zone = current_app.config["TIMEZONE"]
     low, high = local_day_bounds(*_month_window(start, end), zone)
     adds = (
         select(WecomContact.id.label("add_id"), WecomContact.staff_id, User.username,
-               WecomContact.external_userid, WecomContact.added_at,
+               WecomContact.external_userid, WecomContact.added_at, WecomContact.removed_at,
+               WecomContact.contact_type, WecomContact.corp_name,
                Branch.province_code.label("branch_province"),
                local_month(WecomContact.added_at, zone).label("month"))
         .join(User, User.id == WecomContact.staff_id)
@@ -200,7 +202,8 @@ def _with_province_quota(facts, rules: AddRules, start: dt.date, end: dt.date, z
     low, high = local_day_bounds(start, end, zone)
     return select(
         ranked.c.add_id, ranked.c.staff_id, ranked.c.username, ranked.c.external_userid,
-        ranked.c.added_at, ranked.c.customer_ref,
+        ranked.c.added_at, ranked.c.removed_at, ranked.c.contact_type, ranked.c.corp_name,
+        ranked.c.customer_ref, ranked.c.ip_province_code,
         *[ranked.c[reason] for reason in REASONS[:-1]],
         out_of_province.label("out_of_province"),
         case((and_(ranked.c.passing == 1, out_of_province == 0), 1), else_=0).label("valid"),
