@@ -108,6 +108,8 @@ class Config:
         #: bounded by it) and the most per-row errors listed in one result.
         self.IMPORT_BATCH_ROWS = _env_int("IMPORT_BATCH_ROWS", 2000)
         self.IMPORT_MAX_ERRORS = _env_int("IMPORT_MAX_ERRORS", 1000)
+        #: Web imports run in a background thread of the web process (tests run them inline).
+        self.IMPORT_IN_BACKGROUND = True
         #: Valid adds 有效添加 (README "Valid adds"): an add counts only if verified within
         #: this many days after it, and per RM and calendar month at most this fraction of
         #: the adds passing the other rules may come from another province (floor, earliest
@@ -176,6 +178,7 @@ class TestConfig(Config):
         self.TESTING = True
         self.SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
         self.MARKET_DATA_PROVIDER = "snapshot"
+        self.IMPORT_IN_BACKGROUND = False
         self.RATELIMIT_ENABLED = False
         self.SERVER_NAME = None
 

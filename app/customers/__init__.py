@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
+
+from app.customers import views  # noqa: E402,F401

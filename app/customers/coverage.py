@@ -56,7 +56,8 @@ def end_of_day(on: dt.date) -> dt.datetime:
     return local_day_bounds(on, on, current_app.config["TIMEZONE"])[1]
 
 
-def _is_covered(book, end: dt.datetime):
+def is_covered(book, end: dt.datetime):
+    """SQL EXISTS: the ``book`` row's customer has a verified contact of its RM at ``end``."""
     return exists().where(
         Verification.customer_ref == book.c.customer_ref,
         Verification.verified_at < end,
@@ -89,7 +90,7 @@ def staff_coverage(on: dt.date, staff_clause: Callable) -> list[CoverageRow]:
     """
     end = end_of_day(on)
     book = book_at(end, staff_clause)
-    covered = case((_is_covered(book, end), 1), else_=0)
+    covered = case((is_covered(book, end), 1), else_=0)
     rows = db.session.execute(
         select(User.id, User.username, User.display_name, Segment.code,
                func.count().label("customers"), func.sum(covered).label("covered"))
