@@ -101,3 +101,14 @@ def test_upload_refuses_other_files_and_unknown_ids(bank, client, login_as, db):
     assert response.status_code == 422 and "只支持 CSV 或 XLSX" in response.get_data(as_text=True)
     assert client.get("/customers/imports/preview?upload_id=" + "0" * 32).status_code == 404
     assert client.get("/customers/imports/preview?upload_id=../../etc").status_code == 404
+
+
+def test_scorecard_shows_valid_adds_coverage_and_verification_rate(bank, book, client, login_as):
+    manager = factories.UserFactory(role=Role.manager, branch=bank.branch)
+    login_as(manager)
+    page = client.get("/metrics/scorecard?period=monthly&end=2025-04-25").get_data(as_text=True)
+    section = page[page.index('id="scorecard-customers"'):page.index('id="middle-title"')]
+    # 2 adds (one verified own first add, one cross-bank unverified): 1 valid, 50 % verified
+    assert "有效添加 <strong>1</strong> / 添加 2" in section
+    assert "添加认证率 <strong>50.0%</strong>" in section
+    assert "私行" in section and "普通" in section
