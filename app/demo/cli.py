@@ -35,7 +35,8 @@ def seed_command(days: int):
         return
     click.echo(f"demo seeded: {result.users} users, {result.templates} templates, "
                f"{result.plans} SOP plans, {result.days} days, {result.posts} posts, "
-               f"{result.tasks} tasks, {result.events} interaction events")
+               f"{result.tasks} tasks, {result.events} interaction events, "
+               f"{result.customers} customers with contacts and verifications")
 
 
 @demo_cli.command("logins")

@@ -50,17 +50,18 @@ def _fmt(moment: dt.datetime) -> str:
 
 
 class _Generator:
-    def __init__(self, staff: list[str], rng: random.Random) -> None:
+    def __init__(self, staff: list[str], rng: random.Random, start: dt.datetime,
+                 days: int) -> None:
         self.staff, self.rng, self.out = staff, rng, Population()
-        self.serial = 0
+        self.start, self.days, self.serial = start, days, 0
 
     def _id(self, prefix: str) -> str:
         self.serial += 1
         return f"{prefix}{self.serial:08d}"
 
     def _moment(self, day: int | None = None) -> dt.datetime:
-        day = day if day is not None else self.rng.randint(0, 27)
-        return MONTH_START + dt.timedelta(days=day, hours=self.rng.randint(9, 18),
+        day = day if day is not None else self.rng.randint(0, self.days - 1)
+        return self.start + dt.timedelta(days=day, hours=self.rng.randint(9, 18),
                                           minutes=self.rng.randint(0, 59),
                                           seconds=self.rng.randint(0, 59))
 
@@ -94,9 +95,10 @@ class _Generator:
             refs.append(ref)
         return refs
 
-    def normal_adds(self, rm: str, customers: list[str]) -> list[tuple[str, str, dt.datetime]]:
+    def normal_adds(self, rm: str, customers: list[str],
+                    count: int) -> list[tuple[str, str, dt.datetime]]:
         verified = []
-        for customer in self.rng.sample(customers, 15):
+        for customer in self.rng.sample(customers, count):
             at, roll = self._moment(), self.rng.random()
             delay = (dt.timedelta(hours=self.rng.randint(0, 72)) if roll < 0.75 else
                      dt.timedelta(days=self.rng.randint(8, 12)) if roll < 0.85 else None)
@@ -116,7 +118,7 @@ class _Generator:
                      verify_after=dt.timedelta(minutes=30))
 
     def cross_bank(self, rm: str) -> None:
-        for day in self.rng.sample(range(28), self.rng.randint(2, 4)):
+        for day in self.rng.sample(range(self.days), self.rng.randint(2, 4)):
             self.add(rm, self._moment(day), "cross_bank", contact_type=2,
                      corp=self.rng.choice(OTHER_BANKS))
 
@@ -132,7 +134,7 @@ class _Generator:
                          province=self.rng.choice(FAR_PROVINCES))
 
     def re_add(self, rm: str, verified: list[tuple[str, str, dt.datetime]]) -> None:
-        early = [v for v in verified if v[2].day <= 15]
+        early = [v for v in verified if v[2] < self.start + dt.timedelta(days=self.days // 2)]
         if not early:
             return
         ext, customer, at = self.rng.choice(early)
@@ -142,13 +144,20 @@ class _Generator:
         self.add(rm, removed + dt.timedelta(days=self.rng.randint(1, 5)), "re_add", ext=ext)
 
 
-def generate(staff: list[str], seed: int) -> Population:
-    """A labelled population for ``staff`` (usernames), deterministic for ``seed``."""
+def generate(staff: list[str], seed: int, *, start: dt.datetime = MONTH_START, days: int = 28,
+             book_size: int = 40, adds_per_rm: int = 15) -> Population:
+    """A labelled population for ``staff`` (usernames), deterministic for ``seed``.
+
+    :param start: naive Beijing wall time where the adds begin (default 1 April 2025).
+    :param days: days over which the adds spread.
+    :param book_size: customers per RM.
+    :param adds_per_rm: ordinary adds per RM (of their own customers).
+    """
     rng = random.Random(seed)
-    gen = _Generator(staff, rng)
-    books = {rm: gen.book(rm, 40) for rm in staff}
+    gen = _Generator(staff, rng, start, days)
+    books = {rm: gen.book(rm, book_size) for rm in staff}
     for rm in staff:
-        verified = gen.normal_adds(rm, books[rm])
+        verified = gen.normal_adds(rm, books[rm], adds_per_rm)
         if rng.random() < 0.1:
             gen.branch_event(rm, books[rm])
         if rng.random() < 0.2:
