@@ -30,5 +30,6 @@ def test_seed_builds_a_book_with_coverage_and_flagged_adds(db):
         s.adds for s in summary)
     flags = flag_counts(flag_adds(add_details(END.replace(day=1), END, everyone)))
     assert all(flags[code] > 0 for code in ("cross_bank", "bought_followers", "colleague"))
-    snapshots = _db.session.scalar(select(func.count(func.distinct(CoverageSnapshot.snapshot_date))))
+    snapshots = _db.session.scalar(
+        select(func.count(func.distinct(CoverageSnapshot.snapshot_date))))
     assert snapshots == 30
