@@ -158,6 +158,8 @@ def _choice(cells, field: str, choices: dict[str, object], default=None):
     raw = text(cells, field, required=default is None)
     if raw is None:
         return default
+    if raw in choices:  # the common spelling, without normalising
+        return choices[raw]
     key = header_key(raw)
     if key not in choices:
         raise RowError(f"{field} 取值无效：{raw}")
