@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 
 from app.core.extensions import db
 from app.customers.models import (
@@ -67,6 +67,22 @@ def is_covered(book, end: dt.datetime):
         or_(WecomContact.removed_at.is_(None), WecomContact.removed_at >= end))
 
 
+def covered_pairs(end: dt.datetime, staff_clause: Callable):
+    """CTE of distinct (customer_ref, staff_id): a verified contact followed at ``end``.
+
+    Restricted to the staff in scope, so a branch page reads only its staff's contacts
+    (``ix_wecom_contacts_staff_id_added_at``) and their verifications.
+    """
+    return (
+        select(Verification.customer_ref, WecomContact.staff_id)
+        .join(WecomContact, WecomContact.external_userid == Verification.external_userid)
+        .where(Verification.verified_at < end, WecomContact.added_at < end,
+               or_(WecomContact.removed_at.is_(None), WecomContact.removed_at >= end),
+               staff_clause(WecomContact.staff_id))
+        .distinct()
+    ).cte("covered_pairs")
+
+
 def book_at(end: dt.datetime, staff_clause: Callable):
     """CTE of the book at instant ``end``: ``rm_id, customer_id, customer_ref, segment_id``."""
     o = CustomerOwnership
@@ -90,11 +106,14 @@ def staff_coverage(on: dt.date, staff_clause: Callable) -> list[CoverageRow]:
     """
     end = end_of_day(on)
     book = book_at(end, staff_clause)
-    covered = case((is_covered(book, end), 1), else_=0)
+    pairs = covered_pairs(end, staff_clause)
+    covered = case((pairs.c.staff_id.is_not(None), 1), else_=0)
     rows = db.session.execute(
         select(User.id, User.username, User.display_name, Segment.code,
                func.count().label("customers"), func.sum(covered).label("covered"))
         .select_from(book)
+        .outerjoin(pairs, and_(pairs.c.customer_ref == book.c.customer_ref,
+                               pairs.c.staff_id == book.c.rm_id))
         .join(User, User.id == book.c.rm_id).join(Segment, Segment.id == book.c.segment_id)
         .group_by(User.id, User.username, User.display_name, Segment.code, Segment.position)
         .order_by(User.username, Segment.position))
