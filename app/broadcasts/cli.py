@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from app.broadcasts import jobs
 from app.broadcasts.models import SopPlan
-from app.broadcasts.run_day import run_day
 from app.broadcasts.scheduler import (
     LOCK_JOB_ID,
     SYNC_JOB_ID,
@@ -28,7 +27,6 @@ from app.broadcasts.scheduler import (
 )
 from app.core.clock import business_today
 from app.core.extensions import db
-from app.core.unit_of_work import command_unit_of_work
 
 logger = logging.getLogger(__name__)
 ops_cli = AppGroup("ops", help="Daily operations (the scheduler's job, by hand).")
@@ -48,16 +46,19 @@ def _parse_date(ctx, param, value):
 @click.option("--date", "run_date", callback=_parse_date, help="Business date YYYY-MM-DD "
               "(default: today in Asia/Shanghai, or BUSINESS_DATE).")
 @click.option("--sop", "sop_plan_ids", type=int, multiple=True, help="Only these SOP plan ids.")
-@command_unit_of_work
 def run_day_command(run_date, sop_plan_ids):
-    """Run the daily content job for one date and print its JSON result."""
+    """Run the daily content job for one date and print its JSON result.
+
+    Commits the market step, then renders without a write transaction, then commits the
+    posts and tasks (``jobs.run_day_in_steps``).
+    """
     if sop_plan_ids:
         known = set(db.session.scalars(select(SopPlan.id).where(SopPlan.id.in_(sop_plan_ids))))
         unknown = sorted(set(sop_plan_ids) - known)
         if unknown:
             raise click.BadParameter(f"no SOP plan with id {', '.join(map(str, unknown))}",
                                      param_hint="--sop")
-    result = run_day(run_date or business_today(), list(sop_plan_ids) or None)
+    result = jobs.run_day_in_steps(run_date or business_today(), list(sop_plan_ids) or None)
     click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
 
 

@@ -7,6 +7,7 @@ active plan in the job store (ids ``sop:<id>``).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from app.broadcasts.calendars import cron_day_of_week
 from app.broadcasts.models import SopPlan
-from app.broadcasts.run_day import run_day
+from app.broadcasts.run_day import RunDayResult, market_step, publish_plans, render_plans
 from app.core.clock import business_today
 from app.core.extensions import db
 from app.core.unit_of_work import unit_of_work
@@ -34,8 +35,14 @@ def bind_app(app, scheduler=None) -> None:
     _APP, _SCHEDULER = app, scheduler
 
 
-def in_app_context(job):
-    """Run ``job`` inside an app context; commit on success, roll back on error, always remove."""
+def in_app_context(job=None, *, own_units: bool = False):
+    """Run ``job`` inside an app context; commit on success, roll back on error, always remove.
+
+    :param own_units: the job commits its own units of work (``unit_of_work()`` blocks)
+        instead of being one unit itself.
+    """
+    if job is None:
+        return functools.partial(in_app_context, own_units=own_units)
 
     @functools.wraps(job)
     def wrapper(*args, **kwargs):
@@ -43,6 +50,8 @@ def in_app_context(job):
             raise RuntimeError("scheduler jobs need bind_app(app) first")
         with _APP.app_context():
             try:
+                if own_units:
+                    return job(*args, **kwargs)
                 with unit_of_work():
                     return job(*args, **kwargs)
             except Exception:
@@ -54,15 +63,34 @@ def in_app_context(job):
     return wrapper
 
 
+def run_day_in_steps(run_date: dt.date, sop_plan_ids: list[int] | None = None) -> RunDayResult:
+    """``run_day`` as three steps, none of which holds a write transaction while rendering.
+
+    1. the market step (bars, charts) in its own unit of work, committed;
+    2. render and check every plan: reads only (on SQLite no write lock is held, so front-line
+       staff can mark tasks done meanwhile);
+    3. insert the posts and tasks in a second unit of work, committed.
+
+    Needs an app context and a session without pending changes.
+
+    :returns: the same result as ``run_day``.
+    """
+    with unit_of_work():
+        day = market_step(run_date)
+    rendered = render_plans(day, sop_plan_ids)
+    with unit_of_work():
+        return publish_plans(day, rendered)
+
+
 def job_id(sop_plan_id: int) -> str:
     """Stable job id of a plan."""
     return f"sop:{sop_plan_id}"
 
 
-@in_app_context
+@in_app_context(own_units=True)
 def run_sop_job(sop_plan_id: int):
     """Run today's content for one plan (business date in the plan's timezone)."""
-    result = run_day(business_today(), [sop_plan_id])
+    result = run_day_in_steps(business_today(), [sop_plan_id])
     logger.info("sop job plan_id=%s: %s", sop_plan_id, result.as_dict())
     return result.as_dict()
 

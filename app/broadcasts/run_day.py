@@ -71,6 +71,14 @@ class RunDayResult:
         }
 
 
+@dataclass
+class RenderedPlans:
+    """Output of :func:`render_plans`: ``plans`` as (plan, [(user, text)]), and ``skipped``."""
+
+    plans: list = field(default_factory=list)
+    skipped: list[SkippedPost] = field(default_factory=list)
+
+
 class PlanSkipped(Exception):
     """Internal: this plan yields no post today; carries the reason and rule ids."""
 
@@ -80,60 +88,120 @@ class PlanSkipped(Exception):
         self.rule_ids = rule_ids or []
 
 
-def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
-            refresh_market: bool = True) -> RunDayResult:
-    """Produce posts and tasks for ``run_date`` for every active plan (or the given ones).
+@dataclass(frozen=True)
+class MarketDay:
+    """What the market step stored for a date, as plain values (valid after its commit).
 
-    Loads market bars (provider from ``MARKET_DATA_PROVIDER``), renders the chart
-    specs, renders each approved template per front-line user in the sandbox,
-    using in both figures and charts only closes published by the market cutoff
-    (``app.market.services.market_cutoff``: ``run_date`` at ``MARKET_CUTOFF_TIME``,
-    Asia/Shanghai), never a close that happens after the morning send,
-    checks compliance on the rendered text, then inserts one post per plan and
-    one task per user. Re-running the same date inserts nothing new (unique keys
-    with ON CONFLICT DO NOTHING). Flushes; the caller commits.
+    ``market``: series code → template figures (``available_market_context``);
+    ``missing``: series code → reason; ``charts``: one dict per rendered chart with
+    ``spec``, ``path``, ``url``, ``as_of`` and ``chart_image_id``.
+    """
 
-    Each plan's renders go to a render worker in one call, under the render budget
-    (``app.content.isolation``): a template over budget skips only its plan, with the
-    Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
-    plans go on. Every plan is rendered and checked before the first post or task is
-    inserted.
+    date: dt.date
+    market: dict
+    missing: dict
+    charts: list[dict]
+
+    @property
+    def chart_ids(self) -> dict[str, int]:
+        """Chart spec → ``chart_images.id``."""
+        return {c["spec"]: c["chart_image_id"] for c in self.charts}
+
+    @property
+    def chart_urls(self) -> dict[str, str]:
+        """Chart spec → image URL."""
+        return {c["spec"]: c["url"] for c in self.charts}
+
+
+def market_step(run_date: dt.date, refresh_market: bool = True) -> MarketDay:
+    """Load the date's bars and draw its charts: the writes of the market, once per date.
+
+    Runs in its own unit of work in the scheduler and in ``flask ops run-day``, so that the
+    renders that follow hold no write transaction (on SQLite, no database write lock).
+    Flushes; the caller commits.
 
     :param run_date: the business date (Asia/Shanghai calendar date).
-    :param sop_plan_ids: restrict to these plans (the scheduler passes one id).
-    :param refresh_market: load bars from the provider first; the demo seed loads
-        once for its last date and passes ``False`` for the earlier dates.
-    :returns: counts, per-series as-of dates, charts and skipped plans with reasons.
-    A series without fresh data is left out of the context (listed in
-    ``market_unavailable``), so only the SOPs whose template or chart needs it are skipped.
+    :param refresh_market: load bars from the provider (``MARKET_DATA_PROVIDER``) first.
+    :returns: the figures and charts of ``run_date`` as plain values; series without fresh
+        data are listed in ``missing`` and left out of ``market``.
     """
     if refresh_market:
         refresh_market_data(run_date)
     market, missing = available_market_context(run_date)
     charts = render_charts(run_date, skip_unavailable=True)
-    result = RunDayResult(
-        date=run_date,
-        market_as_of={code: series["as_of"] for code, series in market.items()},
-        charts=[{"spec": c.spec, "path": str(c.path), "url": c.url, "as_of": c.as_of}
-                for c in charts],
-        market_unavailable=missing,
-    )
-    chart_ids = {c.spec: c.chart_image_id for c in charts}
-    chart_urls = {c.spec: c.url for c in charts}
-    rendered = []
+    return MarketDay(run_date, market, missing, [
+        {"spec": c.spec, "path": str(c.path), "url": c.url, "as_of": c.as_of,
+         "chart_image_id": c.chart_image_id} for c in charts])
+
+
+def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
+            refresh_market: bool = True, market_day: MarketDay | None = None) -> RunDayResult:
+    """Produce posts and tasks for ``run_date`` for every active plan (or the given ones).
+
+    Runs the market step (:func:`market_step`: loads bars, renders the chart specs)
+    unless ``market_day`` is given, then :func:`render_plans` and :func:`publish_plans`.
+    Figures and charts use only closes published by the market cutoff
+    (``app.market.services.market_cutoff``: ``run_date`` at ``MARKET_CUTOFF_TIME``,
+    Asia/Shanghai), never a close that happens after the morning send. Re-running the
+    same date inserts nothing new (unique keys with ON CONFLICT DO NOTHING). Flushes; the
+    caller commits. The scheduler and ``flask ops run-day`` call the three steps in their
+    own units of work instead (``app.broadcasts.jobs.run_day_in_steps``).
+
+    :param run_date: the business date (Asia/Shanghai calendar date).
+    :param sop_plan_ids: restrict to these plans.
+    :param refresh_market: load bars from the provider first; the demo seed loads
+        once for its last date and passes ``False`` for the earlier dates.
+    :param market_day: the result of an earlier :func:`market_step` for ``run_date``.
+    :returns: counts, per-series as-of dates, charts and skipped plans with reasons.
+    A series without fresh data is left out of the context (listed in
+    ``market_unavailable``), so only the SOPs whose template or chart needs it are skipped.
+    """
+    day = market_day or market_step(run_date, refresh_market)
+    rendered = render_plans(day, sop_plan_ids)
+    return publish_plans(day, rendered)
+
+
+def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> RenderedPlans:
+    """Render and check every active plan (or the given ones) for ``day``; reads, never writes.
+
+    Each plan's renders go to a render worker in one call, under the render budget
+    (``app.content.isolation``): a template over budget skips only its plan, with the
+    Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
+    plans go on. A plan whose text fails compliance is skipped with the rule ids.
+
+    :returns: the rendered plans and the skipped ones, for :func:`publish_plans`.
+    """
+    rendered = RenderedPlans()
     for plan in _plans(sop_plan_ids):
         try:
-            rendered.append((plan, _render_plan(plan, run_date, market, chart_ids, chart_urls)))
+            rendered.plans.append((plan, _render_plan(plan, day.date, day.market,
+                                                      day.chart_ids, day.chart_urls)))
         except PlanSkipped as skipped:
-            logger.info("run_day %s plan_id=%s skipped: %s", run_date, plan.id, skipped.reason)
-            result.posts_skipped.append(
+            logger.info("run_day %s plan_id=%s skipped: %s", day.date, plan.id, skipped.reason)
+            rendered.skipped.append(
                 SkippedPost(plan.name, skipped.reason, plan.id, skipped.rule_ids)
             )
-    for plan, bodies in rendered:  # writes come after every render
-        created_post, created_tasks = _insert_plan(plan, run_date, market, chart_ids, bodies)
+    return rendered
+
+
+def publish_plans(day: MarketDay, rendered: RenderedPlans) -> RunDayResult:
+    """Insert the post and tasks of each rendered plan (existing rows are kept). Flushes.
+
+    :returns: the run's counts, market as-of dates, charts and skipped plans.
+    """
+    result = RunDayResult(
+        date=day.date,
+        market_as_of={code: series["as_of"] for code, series in day.market.items()},
+        charts=[{k: c[k] for k in ("spec", "path", "url", "as_of")} for c in day.charts],
+        market_unavailable=day.missing,
+        posts_skipped=list(rendered.skipped),
+    )
+    for plan, bodies in rendered.plans:
+        created_post, created_tasks = _insert_plan(plan, day.date, day.market, day.chart_ids,
+                                                   bodies)
         result.posts_created += created_post
         result.tasks_created += created_tasks
-    logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", run_date,
+    logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", day.date,
                 result.posts_created, result.tasks_created, len(result.posts_skipped))
     return result
 
