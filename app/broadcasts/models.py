@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.content.sandbox import staff_fields
+from app.content.substitution import compose
 from app.core.clock import utcnow
 from app.core.db import UtcDateTime
 from app.core.extensions import db
@@ -88,6 +90,26 @@ class Post(db.Model):
     tasks: Mapped[list[Task]] = relationship(back_populates="post")
 
 
+class PostText(db.Model):
+    """The text of a post (one row per variant) that its tasks point at instead of copying it.
+
+    ``segments`` (``app.content.substitution``): literal text at even positions, the name of a
+    staff field (``name``, ``branch``) at odd ones; a task's text is these segments with its
+    staff member's fields. ``None`` when the template needed one render per staff member:
+    then every task of this variant stores its own ``body``.
+    """
+
+    __tablename__ = "post_texts"
+    __table_args__ = (UniqueConstraint("post_id", "variant"),
+                      CheckConstraint("variant >= 0", name="variant_non_negative"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    variant: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class TaskStatus(enum.Enum):
     """Front-line task state: assigned → done."""
 
@@ -96,7 +118,11 @@ class TaskStatus(enum.Enum):
 
 
 class Task(db.Model):
-    """One front-line user's copy of a post, with the text rendered for them.
+    """One front-line user's copy of a post.
+
+    The task points at its post's text and variant (``post_text``); it stores its own
+    ``body`` (and ``body_sha256``) only where its text is not that post text with the staff
+    member's name and branch (:attr:`text` gives the text either way).
 
     ``due_at`` is the instant the send is expected by (on-time rate); ``reach_count``
     is the number of customers the staff member sent it to, reported on completion.
@@ -116,13 +142,16 @@ class Task(db.Model):
         CheckConstraint(
             "status = 'done' OR reach_count IS NULL", name="reach_count_only_when_done"
         ),
+        CheckConstraint("body IS NOT NULL OR post_text_id IS NOT NULL",
+                        name="body_or_post_text"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    body: Mapped[str] = mapped_column(Text)
-    body_sha256: Mapped[str] = mapped_column(String(64))
+    post_text_id: Mapped[int | None] = mapped_column(ForeignKey("post_texts.id"))
+    body: Mapped[str | None] = mapped_column(Text)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[TaskStatus] = mapped_column(
         Enum(TaskStatus, native_enum=False, length=16, create_constraint=True),
         default=TaskStatus.assigned,
@@ -133,4 +162,12 @@ class Task(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     post: Mapped[Post] = relationship(back_populates="tasks")
+    post_text: Mapped[PostText | None] = relationship()
     staff = relationship("User")
+
+    @property
+    def text(self) -> str:
+        """The text this staff member posts: own ``body``, or the post text with their fields."""
+        if self.body is not None or self.post_text is None or self.post_text.segments is None:
+            return self.body
+        return compose(self.post_text.segments, staff_fields(self.staff))

@@ -13,22 +13,26 @@ from dataclasses import asdict, dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 
 from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
-from app.broadcasts.models import Post, SopPlan, Task
-from app.compliance import blocking, check_text
-from app.content.isolation import render_isolated_many
+from app.broadcasts.models import Post, PostText, SopPlan, Task
+from app.broadcasts.plan_texts import (
+    PlanSkipped,
+    PlanTexts,
+    StaffRow,
+    ValueChecker,
+    base_context,
+    frontline_staff,
+    render_plan_texts,
+)
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
-from app.content.sandbox import TemplateRenderError, build_context, staff_fields
+from app.core.clock import utcnow
 from app.core.extensions import db
-from app.core.upserts import upsert_returning_ids
+from app.core.upserts import insert_many_skipping_conflicts, upsert_returning_ids
 from app.market.charts import render_charts
 from app.market.services import available_market_context, refresh_market_data
-from app.org.models import Branch, Role, User
-from app.org.services import in_subtree
 
 logger = logging.getLogger(__name__)
 
@@ -77,15 +81,6 @@ class RenderedPlans:
 
     plans: list = field(default_factory=list)
     skipped: list[SkippedPost] = field(default_factory=list)
-
-
-class PlanSkipped(Exception):
-    """Internal: this plan yields no post today; carries the reason and rule ids."""
-
-    def __init__(self, reason: str, rule_ids: list[str] | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.rule_ids = rule_ids or []
 
 
 @dataclass(frozen=True)
@@ -172,10 +167,12 @@ def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> Rende
     :returns: the rendered plans and the skipped ones, for :func:`publish_plans`.
     """
     rendered = RenderedPlans()
+    context = base_context(day.date, day.market, day.chart_urls)  # built once for all plans
+    staff_of: dict[int, list[StaffRow]] = {}
+    checker = ValueChecker()
     for plan in _plans(sop_plan_ids):
         try:
-            rendered.plans.append((plan, _render_plan(plan, day.date, day.market,
-                                                      day.chart_ids, day.chart_urls)))
+            rendered.plans.append((plan, _render_plan(plan, day, context, staff_of, checker)))
         except PlanSkipped as skipped:
             logger.info("run_day %s plan_id=%s skipped: %s", day.date, plan.id, skipped.reason)
             rendered.skipped.append(
@@ -196,9 +193,8 @@ def publish_plans(day: MarketDay, rendered: RenderedPlans) -> RunDayResult:
         market_unavailable=day.missing,
         posts_skipped=list(rendered.skipped),
     )
-    for plan, bodies in rendered.plans:
-        created_post, created_tasks = _insert_plan(plan, day.date, day.market, day.chart_ids,
-                                                   bodies)
+    for plan, texts in rendered.plans:
+        created_post, created_tasks = _insert_plan(plan, day, texts)
         result.posts_created += created_post
         result.tasks_created += created_tasks
     logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", day.date,
@@ -232,13 +228,13 @@ def plan_run_dates(template_id: int, start: dt.date, count: int) -> list[dt.date
     return dates
 
 
-def _render_plan(plan, run_date, market, chart_ids, chart_urls) -> list[tuple[User, str]]:
+def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     """Check that ``plan`` runs today and render its texts; reads and renders, never writes.
 
     :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
         failure (budget breaches included) or a blocking compliance finding.
     """
-    if not runs_on(plan.calendar, run_date):
+    if not runs_on(plan.calendar, day.date):
         raise PlanSkipped(f"非运行日（{CALENDAR_LABELS.get(plan.calendar, plan.calendar)}）")
     template = plan.template
     version = template.approved_version
@@ -246,58 +242,64 @@ def _render_plan(plan, run_date, market, chart_ids, chart_urls) -> list[tuple[Us
         raise PlanSkipped(f"模板「{template.title}」已停用")
     if version is None:  # a newer draft or review keeps the last approved version running
         raise PlanSkipped(f"模板「{template.title}」未批准")
-    staff = _frontline_staff(plan.branch_id)
+    if plan.branch_id not in staff_of:
+        staff_of[plan.branch_id] = frontline_staff(plan.branch.path)
+    staff = staff_of[plan.branch_id]
     if not staff:
         raise PlanSkipped("计划范围内没有在岗的客户经理")
-    if template.chart_spec and template.chart_spec not in chart_ids:
+    if template.chart_spec and template.chart_spec not in day.chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）")
-    return _render_for_staff(version.body, template.product.value, run_date, market,
-                             chart_urls, staff)
+    return render_plan_texts(version.body, template.product.value, context, staff, checker)
 
 
-def _insert_plan(plan, run_date, market, chart_ids, bodies) -> tuple[int, int]:
-    """Insert the post of ``plan`` and one task per rendered body (existing rows are kept)."""
+def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
+    """Insert the post of ``plan``, its text and one task per staff member (existing rows kept).
+
+    Tasks point at the post text; a task stores its own body only where its text differs
+    (per-staff renders, or a post text stored by an earlier run with other segments). One
+    ``executemany`` INSERT … ON CONFLICT DO NOTHING, no ORM objects per row.
+
+    :returns: (posts created: 0 or 1, tasks created).
+    """
     template = plan.template
-    scheduled_at = _scheduled_at(plan, run_date)
-    post_id, post_created = _upsert_post(plan, run_date, template.approved_version.id,
-                                         chart_ids.get(template.chart_spec), market, scheduled_at)
+    scheduled_at = _scheduled_at(plan, day.date)
+    post_id, post_created = _upsert_post(plan, day.date, template.approved_version.id,
+                                         day.chart_ids.get(template.chart_spec), day.market,
+                                         scheduled_at)
+    post_text_id, stored = _post_text(post_id, 0, texts.segments)
+    shared = texts.segments is not None and stored == texts.segments
     due_at = scheduled_at + dt.timedelta(minutes=current_app.config["TASK_DUE_MINUTES"])
-    rows = [{"post_id": post_id, "staff_id": user.id, "body": body,
-             "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-             "due_at": due_at, "status": "assigned"} for user, body in bodies]
-    created = len(upsert_returning_ids(Task, rows, ["post_id", "staff_id"]))
+    now = utcnow()
+    rows = []
+    for index, row in enumerate(texts.staff):
+        body = None if shared else texts.text_of(index)
+        rows.append({"post_id": post_id, "staff_id": row.id, "post_text_id": post_text_id,
+                     "body": body, "body_sha256": body and _sha256(body), "due_at": due_at,
+                     "status": "assigned", "created_at": now})
+    before = 0 if post_created else _task_count(post_id)
+    insert_many_skipping_conflicts(Task.__table__, rows, ["post_id", "staff_id"])
+    created = len(rows) if post_created else _task_count(post_id) - before
     return int(post_created), created
 
 
-def _frontline_staff(branch_id: int) -> list[User]:
-    branch = db.session.get(Branch, branch_id)
-    return list(db.session.scalars(
-        select(User).options(selectinload(User.branch)).join(Branch, User.branch_id == Branch.id)
-        .where(in_subtree(branch.path), User.role == Role.frontline,
-               User.is_active_account.is_(True))
-        .order_by(User.id)
-    ))
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _render_for_staff(body, product, run_date, market, chart_urls, staff):
-    """Render per user in one worker call and check compliance; identical texts checked once."""
-    base = build_context(run_date, market, None, chart_urls)  # market and charts sent once
-    contexts = [{**base, "staff": staff_fields(user)} for user in staff]
-    try:
-        texts = render_isolated_many(body, contexts)
-    except TemplateRenderError as error:  # over budget, or a worker the kernel had to stop
-        raise PlanSkipped(f"渲染失败：{error.message}") from None
-    checked: dict[str, list] = {}
-    rendered = []
-    for user, text in zip(staff, texts, strict=True):
-        if text not in checked:
-            checked[text] = blocking(check_text(text, product))
-        if checked[text]:
-            rule_ids = sorted({f.rule_id for f in checked[text]})
-            raise PlanSkipped(f"合规检查未通过：{'、'.join(rule_ids)}", rule_ids)
-        rendered.append((user, text))
-    return rendered
+def _task_count(post_id: int) -> int:
+    return db.session.scalar(select(func.count(Task.id)).where(Task.post_id == post_id))
+
+
+def _post_text(post_id: int, variant: int, segments: list[str] | None) -> tuple[int, list | None]:
+    """Id and stored segments of the post's text ``variant``, inserted if new."""
+    row = {"post_id": post_id, "variant": variant, "segments": segments, "created_at": utcnow()}
+    inserted = upsert_returning_ids(PostText, [row], ["post_id", "variant"])
+    if inserted:
+        return inserted[0], segments
+    existing = db.session.execute(select(PostText.id, PostText.segments).where(
+        PostText.post_id == post_id, PostText.variant == variant)).one()
+    return existing.id, existing.segments
 
 
 def _scheduled_at(plan: SopPlan, run_date: dt.date) -> dt.datetime:

@@ -71,3 +71,47 @@ def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[st
             index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
         )
         db.session.execute(stmt, rows[first : first + UPSERT_CHUNK_ROWS])
+
+
+def insert_many_skipping_conflicts(table, rows: list[dict], conflict_columns: list[str]) -> None:
+    """Bulk INSERT ``rows``, skipping rows that hit the unique key: one driver ``executemany``.
+
+    ``INSERT … ON CONFLICT (cols) DO NOTHING`` sent straight to the DBAPI cursor (sqlite3,
+    psycopg), with each value converted once by its column type, so a hot path inserts tens
+    of thousands of rows without per-row SQLAlchemy work. Returns nothing: callers that need
+    the number inserted count before and after.
+
+    :param table: a SQLAlchemy ``Table``.
+    :param rows: dicts with the same keys, all columns of ``table`` the rows set.
+    :param conflict_columns: the columns of the unique constraint.
+    :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"bulk insert not implemented for {dialect.name}")
+    columns = list(rows[0])
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join([marker] * len(columns))}) "
+           f"ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING")
+    params = list(zip(*(_bound_column(table.c[name].type, dialect, [row[name] for row in rows])
+                        for name in columns), strict=True))
+    connection.exec_driver_sql(sql, params)
+
+
+def _bound_column(column_type, dialect, values: list) -> list:
+    """``values`` as the driver receives them; each distinct value is converted once."""
+    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None:
+        return values
+    converted: dict = {}
+    result = []
+    for value in values:
+        if value not in converted:  # shared values (instants, status) are converted once
+            converted[value] = None if value is None else processor(value)
+        result.append(converted[value])
+    return result

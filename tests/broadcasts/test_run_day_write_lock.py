@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from app.broadcasts import plan_texts
 from app.broadcasts import run_day as run_day_module
 from app.broadcasts.models import Post, Task
 from app.core.extensions import db as _db
@@ -51,7 +52,7 @@ def write_while_rendering(sqlite_file_app, monkeypatch):
     """While rendering, another connection renames user 1; returns the outcomes seen."""
     _app, path = sqlite_file_app
     outcomes = []
-    real = run_day_module.render_isolated_many
+    real = plan_texts.render_isolated_many
 
     def render_and_write(*args, **kwargs):
         other = sqlite3.connect(path, timeout=0)
@@ -65,7 +66,7 @@ def write_while_rendering(sqlite_file_app, monkeypatch):
             other.close()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(run_day_module, "render_isolated_many", render_and_write)
+    monkeypatch.setattr(plan_texts, "render_isolated_many", render_and_write)
     return outcomes
 
 
