@@ -74,12 +74,13 @@ def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[st
 
 
 def insert_many_skipping_conflicts(table, rows: list[dict], conflict_columns: list[str]) -> None:
-    """Bulk INSERT ``rows``, skipping rows that hit the unique key: one driver ``executemany``.
+    """Bulk INSERT ``rows``, skipping rows that hit the unique key, without per-row ORM work.
 
-    ``INSERT … ON CONFLICT (cols) DO NOTHING`` sent straight to the DBAPI cursor (sqlite3,
-    psycopg), with each value converted once by its column type, so a hot path inserts tens
-    of thousands of rows without per-row SQLAlchemy work. Returns nothing: callers that need
-    the number inserted count before and after.
+    SQLite: one driver ``executemany`` of ``INSERT … ON CONFLICT (cols) DO NOTHING``.
+    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
+    (cols) DO NOTHING``. Each distinct value is converted once by its column type. Runs in
+    the session's transaction. Returns nothing: callers that need the number inserted count
+    before and after.
 
     :param table: a SQLAlchemy ``Table``.
     :param rows: dicts with the same keys, all columns of ``table`` the rows set.
@@ -93,13 +94,17 @@ def insert_many_skipping_conflicts(table, rows: list[dict], conflict_columns: li
     if dialect.name not in ("sqlite", "postgresql"):
         raise NotImplementedError(f"bulk insert not implemented for {dialect.name}")
     columns = list(rows[0])
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    params = list(zip(*(_bound_column(table.c[name].type, dialect, [row[name] for row in rows])
+                        for name in columns), strict=True))
     quote = dialect.identifier_preparer.quote
+    if dialect.name == "postgresql":
+        _copy_then_insert(connection, quote(table.name), [quote(c) for c in columns],
+                          [quote(c) for c in conflict_columns], params)
+        return
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
            f"VALUES ({', '.join([marker] * len(columns))}) "
            f"ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING")
-    params = list(zip(*(_bound_column(table.c[name].type, dialect, [row[name] for row in rows])
-                        for name in columns), strict=True))
     connection.exec_driver_sql(sql, params)
 
 
@@ -115,3 +120,18 @@ def _bound_column(column_type, dialect, values: list) -> list:
             converted[value] = None if value is None else processor(value)
         result.append(converted[value])
     return result
+
+
+def _copy_then_insert(connection, table: str, columns: list[str], conflict: list[str],
+                      params: list[tuple]) -> None:
+    """PostgreSQL: COPY ``params`` into a temporary table, then INSERT … ON CONFLICT DO NOTHING."""
+    names = ", ".join(columns)
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE bulk_rows ON COMMIT DROP AS "
+                       f"SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY bulk_rows ({names}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM bulk_rows "
+                       f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING")
+        cursor.execute("DROP TABLE bulk_rows")
