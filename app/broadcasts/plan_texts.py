@@ -36,12 +36,18 @@ _VALUE_SEPARATOR = "\n。\n"
 
 
 class PlanSkipped(Exception):
-    """Internal: this plan yields no post today; carries the reason and rule ids."""
+    """A plan yields no post today: Chinese ``reason``, ``rule_ids``, ``code`` for the run row.
 
-    def __init__(self, reason: str, rule_ids: list[str] | None = None) -> None:
+    Codes: ``not_run_day``, ``template_retired``, ``not_approved``, ``no_staff``,
+    ``chart_missing``, ``render_failed``, ``compliance``.
+    """
+
+    def __init__(self, reason: str, rule_ids: list[str] | None = None,
+                 code: str = "compliance") -> None:
         super().__init__(reason)
         self.reason = reason
         self.rule_ids = rule_ids or []
+        self.code = code
 
 
 class StaffRow(NamedTuple):
@@ -177,7 +183,7 @@ def _render(body: str, contexts: list[dict]) -> list[str]:
     try:
         return render_isolated_many(body, contexts)
     except TemplateRenderError as error:  # over budget, or a worker the kernel had to stop
-        raise PlanSkipped(f"渲染失败：{error.message}") from None
+        raise PlanSkipped(f"渲染失败：{error.message}", code="render_failed") from None
 
 
 def _refuse_blocking(findings: list) -> None:

@@ -10,12 +10,13 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
+from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.models import Post, PostText, SopPlan, Task
 from app.broadcasts.plan_texts import (
     PlanSkipped,
@@ -26,12 +27,19 @@ from app.broadcasts.plan_texts import (
     frontline_staff,
     render_plan_texts,
 )
+from app.broadcasts.schedules import (
+    occurrences,
+    occurrences_on,
+    parse_schedule,
+    schedule_for,
+)
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
 from app.core.clock import utcnow
 from app.core.extensions import db
 from app.core.upserts import insert_many_skipping_conflicts, upsert_returning_ids
-from app.market.charts import render_charts
+from app.market.charts import chart_url, render_charts
+from app.market.models import ChartImage
 from app.market.services import available_market_context, refresh_market_data
 
 logger = logging.getLogger(__name__)
@@ -45,6 +53,7 @@ class SkippedPost:
     reason: str
     sop_plan_id: int
     rule_ids: list[str] = field(default_factory=list)
+    code: str = "compliance"
 
 
 @dataclass
@@ -61,6 +70,8 @@ class RunDayResult:
     tasks_created: int = 0
     posts_skipped: list[SkippedPost] = field(default_factory=list)
     market_unavailable: dict[str, str] = field(default_factory=dict)
+    #: SOP plan id → id of its post for the date (new or existing); not part of the JSON.
+    post_ids: dict[int, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain-JSON shape: dates as ISO strings, skipped posts as ``{sop, reason, ...}``."""
@@ -129,6 +140,23 @@ def market_step(run_date: dt.date, refresh_market: bool = True) -> MarketDay:
          "chart_image_id": c.chart_image_id} for c in charts])
 
 
+def stored_market_day(run_date: dt.date) -> MarketDay | None:
+    """The market step's result for ``run_date`` read back from the database, or ``None``.
+
+    ``None`` until a market step stored that date's charts; reads only. The scheduler uses
+    it to run the market step once per date, however many ticks have runs on that date.
+    """
+    charts = db.session.execute(select(ChartImage).where(ChartImage.run_date == run_date)
+                                .order_by(ChartImage.spec_name)).scalars().all()
+    if not charts:
+        return None
+    market, missing = available_market_context(run_date)
+    return MarketDay(run_date, market, missing, [
+        {"spec": c.spec_name, "path": str(Path(current_app.config["CHART_OUTPUT_DIR"]) / c.path),
+         "url": chart_url(run_date, c.spec_name), "as_of": c.as_of, "chart_image_id": c.id}
+        for c in charts])
+
+
 def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
             refresh_market: bool = True, market_day: MarketDay | None = None) -> RunDayResult:
     """Produce posts and tasks for ``run_date`` for every active plan (or the given ones).
@@ -176,7 +204,7 @@ def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> Rende
         except PlanSkipped as skipped:
             logger.info("run_day %s plan_id=%s skipped: %s", day.date, plan.id, skipped.reason)
             rendered.skipped.append(
-                SkippedPost(plan.name, skipped.reason, plan.id, skipped.rule_ids)
+                SkippedPost(plan.name, skipped.reason, plan.id, skipped.rule_ids, skipped.code)
             )
     return rendered
 
@@ -194,7 +222,8 @@ def publish_plans(day: MarketDay, rendered: RenderedPlans) -> RunDayResult:
         posts_skipped=list(rendered.skipped),
     )
     for plan, texts in rendered.plans:
-        created_post, created_tasks = _insert_plan(plan, day, texts)
+        post_id, created_post, created_tasks = _insert_plan(plan, day, texts)
+        result.post_ids[plan.id] = post_id
         result.posts_created += created_post
         result.tasks_created += created_tasks
     logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", day.date,
@@ -213,19 +242,20 @@ def plan_run_dates(template_id: int, start: dt.date, count: int) -> list[dt.date
     """The next ``count`` dates ≥ ``start`` on which an active plan sends ``template_id``.
 
     Registered with ``app.content.rehearsal`` so that approval renders a version for these
-    dates. Looks at most ``3 × count + 30`` calendar days ahead.
+    dates. Looks at most ``3 × count + 30`` calendar days ahead; a date is the occurrence's
+    calendar date in its plan's time zone.
 
-    :returns: ascending dates (Asia/Shanghai calendar dates), ``[]`` without an active plan.
+    :returns: ascending dates, ``[]`` without an active plan.
     """
-    calendars = set(db.session.scalars(select(SopPlan.calendar).where(
-        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))))
-    dates, day = [], start
-    horizon = start + dt.timedelta(days=3 * count + 30)
-    while calendars and len(dates) < count and day <= horizon:
-        if any(runs_on(calendar, day) for calendar in calendars):
-            dates.append(day)
-        day += dt.timedelta(days=1)
-    return dates
+    plans = db.session.execute(select(SopPlan.schedule, SopPlan.timezone).where(
+        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))).all()
+    begin = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(days=1)
+    end = begin + dt.timedelta(days=3 * count + 32)
+    dates = set()
+    for expression, timezone in plans:
+        dates.update(o.date() for o in occurrences(parse_schedule(expression), timezone,
+                                                   begin, end) if o.date() >= start)
+    return sorted(dates)[:count]
 
 
 def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
@@ -234,22 +264,24 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
         failure (budget breaches included) or a blocking compliance finding.
     """
-    if not runs_on(plan.calendar, day.date):
-        raise PlanSkipped(f"非运行日（{CALENDAR_LABELS.get(plan.calendar, plan.calendar)}）")
+    if not occurrences_on(plan.schedule, plan.timezone, day.date):
+        label = CALENDAR_LABELS.get(plan.calendar) if plan.schedule == schedule_for(
+            plan.calendar, plan.send_time) else plan.schedule
+        raise PlanSkipped(f"非运行日（{label}）", code="not_run_day")
     template = plan.template
     version = template.approved_version
     if template.status is TemplateStatus.retired:
-        raise PlanSkipped(f"模板「{template.title}」已停用")
+        raise PlanSkipped(f"模板「{template.title}」已停用", code="template_retired")
     if version is None:  # a newer draft or review keeps the last approved version running
-        raise PlanSkipped(f"模板「{template.title}」未批准")
+        raise PlanSkipped(f"模板「{template.title}」未批准", code="not_approved")
     if plan.branch_id not in staff_of:
         staff_of[plan.branch_id] = frontline_staff(plan.branch.path)
     staff = staff_of[plan.branch_id]
     if not staff:
-        raise PlanSkipped("计划范围内没有在岗的客户经理")
+        raise PlanSkipped("计划范围内没有在岗的客户经理", code="no_staff")
     if template.chart_spec and template.chart_spec not in day.chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
-        raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）")
+        raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）", code="chart_missing")
     return render_plan_texts(version.body, template.product.value, context, staff, checker)
 
 
@@ -260,7 +292,7 @@ def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
     (per-staff renders, or a post text stored by an earlier run with other segments). One
     ``executemany`` INSERT … ON CONFLICT DO NOTHING, no ORM objects per row.
 
-    :returns: (posts created: 0 or 1, tasks created).
+    :returns: (post id, posts created: 0 or 1, tasks created).
     """
     template = plan.template
     scheduled_at = _scheduled_at(plan, day.date)
@@ -280,7 +312,7 @@ def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
     before = 0 if post_created else _task_count(post_id)
     insert_many_skipping_conflicts(Task.__table__, rows, ["post_id", "staff_id"])
     created = len(rows) if post_created else _task_count(post_id) - before
-    return int(post_created), created
+    return post_id, int(post_created), created
 
 
 def _sha256(text: str) -> str:
@@ -303,7 +335,10 @@ def _post_text(post_id: int, variant: int, segments: list[str] | None) -> tuple[
 
 
 def _scheduled_at(plan: SopPlan, run_date: dt.date) -> dt.datetime:
-    local = dt.datetime.combine(run_date, plan.send_time, tzinfo=ZoneInfo(plan.timezone))
+    """The plan's first occurrence on ``run_date`` (aware UTC); its send time if none."""
+    found = occurrences_on(plan.schedule, plan.timezone, run_date)
+    local = found[0] if found else dt.datetime.combine(run_date, plan.send_time,
+                                                       tzinfo=ZoneInfo(plan.timezone))
     return local.astimezone(dt.UTC)
 
 

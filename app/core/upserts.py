@@ -116,9 +116,14 @@ def _bound_column(column_type, dialect, values: list) -> list:
     converted: dict = {}
     result = []
     for value in values:
-        if value not in converted:  # shared values (instants, status) are converted once
-            converted[value] = None if value is None else processor(value)
-        result.append(converted[value])
+        if value is None:
+            result.append(None)
+        elif isinstance(value, list | dict):  # unhashable (JSON)
+            result.append(processor(value))
+        else:
+            if value not in converted:  # shared values (instants, status) are converted once
+                converted[value] = processor(value)
+            result.append(converted[value])
     return result
 
 

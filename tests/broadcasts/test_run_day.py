@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.broadcasts import jobs
 from app.broadcasts.models import Post, Task
 from app.broadcasts.run_day import run_day
 from app.content.models import ProductCategory, TemplateStatus
@@ -185,17 +184,6 @@ def test_cli_rejects_a_bad_date(runner):
     result = runner.invoke(args=["ops", "run-day", "--date", "25/04/2025"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
-
-
-def test_scheduler_job_runs_the_same_code(app, plan, monkeypatch):
-    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
-    jobs.bind_app(app)
-    try:
-        outcome = jobs.run_sop_job(plan.id)
-    finally:
-        jobs.bind_app(None)
-    assert outcome["posts_created"] == 1 and outcome["tasks_created"] == 3
-    assert _db.session.scalar(select(func.count(Post.id))) == 1
 
 
 def test_a_new_draft_keeps_the_approved_version_running(plan):

@@ -39,7 +39,8 @@ def sqlite_file_app(tmp_path):
         for _ in range(3):
             factories.UserFactory(role="frontline", branch=hq)
         factories.SopPlanFactory(template=approved_template(BRIEF), branch=hq,
-                                 calendar="weekdays")
+                                 calendar="weekdays",
+                                 created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
         _db.session.commit()
         _db.session.remove()
     yield app, path
@@ -84,18 +85,15 @@ def test_ops_run_day_lets_another_connection_write_while_rendering(sqlite_file_a
         assert _db.session.scalar(select(func.count(Post.id))) == 1
 
 
-def test_the_scheduler_job_lets_another_connection_write_while_rendering(
-        sqlite_file_app, write_while_rendering, monkeypatch):
+def test_the_scheduler_tick_lets_another_connection_write_while_rendering(
+        sqlite_file_app, write_while_rendering):
     app, _path = sqlite_file_app
     from app.broadcasts import jobs
 
-    monkeypatch.setitem(app.config, "BUSINESS_DATE", RUN_DATE.isoformat())
-    jobs.bind_app(app)
-    try:
-        outcome = jobs.run_sop_job(1)
-    finally:
-        jobs.bind_app(None)
-    assert outcome["tasks_created"] == 3
+    with app.app_context():
+        counts = jobs.tick("test", now=dt.datetime(2025, 4, 25, 0, 31, tzinfo=dt.UTC))
+        assert counts["claimed"] == counts["published"] == 1
+        assert _db.session.scalar(select(func.count(Task.id))) == 3
     assert write_while_rendering == ["written"]
 
 
