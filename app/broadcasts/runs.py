@@ -12,12 +12,14 @@ import datetime as dt
 import logging
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager
 
 from app.auth.permissions import Action, require
 from app.broadcasts.models import PlanRun, RunStatus, SchedulerTick, SopPlan
 from app.broadcasts.run_day import RunDayResult
 from app.broadcasts.schedules import ScheduleError, occurrences, parse_schedule
+from app.broadcasts.services import plan_branch_ids
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.extensions import db
@@ -181,5 +183,23 @@ def rerun(editor: User, run_id: int, now: dt.datetime | None = None) -> PlanRun:
 
 def overdue_runs(now: dt.datetime, slack: dt.timedelta = dt.timedelta(minutes=5)) -> int:
     """Pending runs due more than ``slack`` ago: the scheduler should have claimed them."""
-    return len(db.session.scalars(select(PlanRun.id).where(
-        PlanRun.status == RunStatus.pending, PlanRun.due_at < now - slack)).all())
+    return db.session.scalar(select(func.count(PlanRun.id)).where(
+        PlanRun.status == RunStatus.pending, PlanRun.due_at < now - slack)) or 0
+
+
+def runs_on_date(viewer: User, run_date: dt.date) -> list[PlanRun]:
+    """Every plan run of ``run_date`` (any status) visible to ``viewer``, by scheduled time.
+
+    Managers see the runs of plans reaching their branch subtree (``plan_branch_ids``).
+
+    :raises PermissionDenied: for front-line users.
+    """
+    require(viewer, Action.read_tracking)
+    query = (select(PlanRun).join(SopPlan, PlanRun.sop_plan_id == SopPlan.id)
+             .options(contains_eager(PlanRun.sop_plan))
+             .where(PlanRun.run_date == run_date)
+             .order_by(PlanRun.scheduled_at, PlanRun.id))
+    branch_ids = plan_branch_ids(viewer)
+    if branch_ids is not None:
+        query = query.where(SopPlan.branch_id.in_(branch_ids))
+    return list(db.session.scalars(query))
