@@ -18,7 +18,9 @@ from functools import cache
 from pathlib import Path
 
 from app.compliance.findings import Severity
+from app.compliance.literals import Literals, literals
 from app.compliance.normalize import normalize
+from app.compliance.phrase_index import Entry, PhraseIndex
 from app.compliance.regex_gate import gated
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,11 @@ class Rule:
     unless_all: tuple[re.Pattern, ...] = ()
     severity_by_product: dict[str, Severity] = field(default_factory=dict)
     product_when: dict[str, re.Pattern] = field(default_factory=dict)
+    unknown_when: re.Pattern | None = None
+    original: bool = False
+    chart_when: bool = False
+    content_kinds: frozenset[str] = frozenset()
+    literals: Literals = Literals(None, None)
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,9 @@ class RuleSet:
     initialisms: re.Pattern
     initialism_terms: dict[str, tuple[str, str]]
     statement_ids: frozenset[str]
+    index: PhraseIndex
+    indexed: tuple[Rule, ...]
+    process: dict[str, str]
 
     def base_rule(self, rule_id: str) -> Rule:
         """The first forbidding rule with ``rule_id`` (used by the evasion layer)."""
@@ -89,13 +99,17 @@ def _compiler(macros: dict[str, str]) -> Compile:
 
         return _MACRO.sub(sub, pattern)
 
+    def source(pattern: str) -> str:
+        return _GAP.sub(r"[^。!?;\\n]", expand(pattern))
+
     def compile_(pattern: str | None) -> re.Pattern | None:
         if pattern is None:
             return None
-        source = gated(_GAP.sub(r"[^。!?;\\n]", expand(pattern)))
-        latin = re.search(r"[A-Za-z]", re.sub(r"\\(?:u[0-9a-fA-F]{4}|.)", "", source))
-        return re.compile(source, re.IGNORECASE if latin else 0)
+        gated_source = gated(source(pattern))
+        latin = re.search(r"[A-Za-z]", re.sub(r"\\(?:u[0-9a-fA-F]{4}|.)", "", gated_source))
+        return re.compile(gated_source, re.IGNORECASE if latin else 0)
 
+    compile_.source = source  # type: ignore[attr-defined]
     return compile_
 
 
@@ -105,7 +119,7 @@ def _validate(raw: dict) -> None:
     severities = {raw["severity"], *raw.get("severity_by_product", {}).values()}
     if (raw["kind"] not in KINDS or not severities <= _SEVERITIES
             or not products <= PRODUCTS | {"all"}
-            or ("pattern" in raw) != (raw["kind"] == "forbid")
+            or ("pattern" in raw or "phrases" in raw) != (raw["kind"] == "forbid")
             or ("when" in raw) != (raw["kind"] == "require_when")):
         raise ValueError(f"rule {raw['id']}: bad kind, severity, products or pattern/when")
 
@@ -114,10 +128,14 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
     """Validate and compile one ``[[rules]]`` table."""
     _validate(raw)
     statement = raw.get("statement", "")
+    pattern = raw.get("pattern")
+    if "phrases" in raw:  # a plain phrase list, written as the text it matches
+        pattern = "|".join(re.escape(normalize(p).text) for p in raw["phrases"] if p.strip())
+    found = literals(compile_.source(pattern)) if pattern else Literals(None, None)
     return Rule(
         id=raw["id"], kind=raw["kind"], severity=Severity(raw["severity"]),
         products=frozenset(raw["products"]), message=raw["message"], citation=raw["citation"],
-        pattern=compile_(raw.get("pattern")), when=compile_(raw.get("when")),
+        pattern=compile_(pattern), when=compile_(raw.get("when")),
         statement=normalize(statement).bare if statement else "",
         require=tuple(compile_(p) for p in raw.get("require", ())),
         allow=compile_(raw.get("allow")), skip=compile_(raw.get("skip")),
@@ -128,6 +146,10 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
         severity_by_product={product: Severity(value) for product, value
                              in raw.get("severity_by_product", {}).items()},
         product_when={k: compile_(v) for k, v in raw.get("product_when", {}).items()},
+        unknown_when=compile_(raw.get("unknown_when")), original=raw.get("original", False),
+        chart_when=raw.get("chart_when", False),
+        content_kinds=frozenset(raw.get("content_kinds", ())),
+        literals=found,
     )
 
 
@@ -147,7 +169,10 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     initialisms = data.get("initialisms", {})
     abbrs = "|".join(sorted(map(re.escape, initialisms), key=len, reverse=True))
     rules = tuple(_build_rule(raw, compile_) for raw in data["rules"])
-    logger.info("loaded %s compliance rules from %s", len(rules), path)
+    indexed = tuple(r for r in rules if r.kind == "forbid" and not r.original)
+    index = PhraseIndex([Entry(r.pattern, r.literals) for r in indexed])
+    logger.info("loaded %s compliance rules from %s (%s automaton keys)", len(rules), path,
+                index.phrase_count)
     return RuleSet(
         rules=rules, neg=compile_(guards["neg"]), neg_window=guards["neg_window"],
         promise=compile_(guards["promise"]), edu=compile_(guards["edu"]),
@@ -157,4 +182,6 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
         initialism_terms={k.lower(): tuple(v) for k, v in initialisms.items()},
         statement_ids=frozenset(r.id for r in rules if r.kind != "forbid")
         - {r.id for r in rules if r.kind == "forbid"},
+        index=index, indexed=indexed,
+        process={p["id"]: p["status"] for p in data.get("process", ())},
     )
