@@ -65,15 +65,21 @@ def _applies(rule: Rule, product: str | None, norm: Normalized) -> bool:
 
 
 class _Hits:
-    """Spans of every indexed forbidding rule in the light and the compact text.
+    """Spans of every indexed forbidding rule, computed once per :func:`check_text` call.
 
-    One automaton pass per text (:class:`app.compliance.phrase_index.PhraseIndex`), computed
-    once per :func:`check_text` call.
+    One automaton pass over the compact text serves every entry: removing separators inside a
+    run only brings the characters of a phrase together. The entries whose pattern needs a
+    separator (``\\s``, ``:``, a dot) also get a pass over the light text
+    (:attr:`RuleSet.light_index`).
     """
 
     def __init__(self, rs: RuleSet, norm: Normalized) -> None:
-        self.light = rs.index.spans(norm.text)
-        self.compact = rs.index.spans(norm.compact) if norm.compact != norm.text else {}
+        if norm.compact == norm.text:
+            self.light, self.compact = rs.index.spans(norm.text), {}
+            return
+        self.compact = rs.index.spans(norm.compact)
+        self.light = {rs.light_numbers[n]: spans
+                      for n, spans in rs.light_index.spans(norm.text).items()}
 
     def of(self, number: int, rule: Rule, norm: Normalized) -> set[tuple[int, int]]:
         """Light spans of the indexed rule ``number`` (context skips applied)."""
@@ -192,10 +198,15 @@ def _forbidden(rs: RuleSet, scope: str | None, content_kind: str | None,
                norm: Normalized) -> list[Finding]:
     """Findings of every applicable forbidding rule: automaton, original-text rules, evasions."""
     hits, findings = _Hits(rs, norm), []
-    for number, rule in enumerate(rs.indexed):
-        if (number in hits.light or number in hits.compact) and _eligible(
-                rule, scope, content_kind, norm):
-            findings.extend(_forbid(rs, rule, scope, norm, hits.of(number, rule, norm)))
+    spans: dict[int, set[tuple[int, int]]] = {}
+    rules: dict[int, Rule] = {}
+    for number in sorted(hits.light.keys() | hits.compact.keys()):
+        rule = rs.indexed[number]
+        if id(rule) in rules or _eligible(rule, scope, content_kind, norm):
+            rules[id(rule)] = rule
+            spans.setdefault(id(rule), set()).update(hits.of(number, rule, norm))
+    for key, rule in rules.items():
+        findings.extend(_forbid(rs, rule, scope, norm, spans[key]))
     for rule in rs.rules:
         if rule.original and _eligible(rule, scope, content_kind, norm):
             findings.extend(_forbid(rs, rule, scope, norm, set(_original_hits(rule, norm))))

@@ -32,10 +32,17 @@ _MAX_REPEAT = 3  # x{m,n} with n above this is "unknown from here on"
 
 @dataclass(frozen=True)
 class Literals:
-    """What an automaton can do for one pattern (see module docstring)."""
+    """What an automaton can do for one pattern (see module docstring).
+
+    ``required``: phrases one of which every match contains after its first character (a
+    candidate head without one of them within ``width`` characters cannot match);
+    ``width``: the longest match, or ``None`` when unbounded.
+    """
 
     phrases: frozenset[str] | None
     heads: frozenset[str] | None
+    required: frozenset[str] | None = None
+    width: int | None = None
 
 
 class _Unknown(Exception):
@@ -145,4 +152,73 @@ def literals(pattern: str) -> Literals:
         return Literals(None, None)
     if any(not s for s, _ in heads.items):
         return Literals(None, None)
-    return Literals(None, frozenset(s for s, _ in heads.items))
+    width = tree.getwidth()[1]
+    items = list(tree)
+    while items and items[0][0] in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):
+        items.pop(0)
+    return Literals(None, frozenset(s for s, _ in heads.items), _required(items[1:]),
+                    None if width >= _sre.MAXREPEAT else width)
+
+
+def _phrase_set(op, av) -> frozenset[str] | None:
+    """The phrases of one item when it is an exact finite list of non-empty phrases."""
+    try:
+        lang = _item(op, av, 10_000)
+    except _Unknown:
+        return None
+    if not lang.exact or any(open_ or not s for s, open_ in lang.items):
+        return None
+    return frozenset(s for s, _ in lang.items)
+
+
+def _required(items) -> frozenset[str] | None:
+    """Phrases one of which every match of the item sequence contains (``None``: unknown)."""
+    best = None
+    for op, av in items:
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and av[0] == 0:
+            continue  # optional
+        found = _phrase_set(op, av)
+        if found is None and op is _sre.SUBPATTERN:
+            found = _required(av[-1])
+        if found is None and op is _sre.BRANCH:
+            parts = [_required(alt) for alt in av[1]]
+            found = None if None in parts else frozenset().union(*parts)
+        if found is not None and (best is None or _rank(found) > _rank(best)):
+            best = found
+    return best
+
+
+def _rank(phrases: frozenset[str]) -> tuple[int, int]:
+    """Prefer the phrase set whose shortest phrase is longest, then the smaller set."""
+    return min(map(len, phrases)), -len(phrases)
+
+
+def top_level_branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a regex source (``a|b(c|d)`` → ``["a", "b(c|d)"]``).
+
+    :param pattern: a Python ``re`` source.
+    :returns: the alternatives as sources, in order (one item when there is no top-level ``|``).
+    """
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]" or pattern[i + 1:i + 3] == "^]":
+                i += 2 if pattern[i + 1] == "]" else 3
+                continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts

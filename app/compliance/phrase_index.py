@@ -16,6 +16,7 @@ One automaton pass per text serves every rule, so 1,000 more phrases cost next t
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ from dataclasses import dataclass
 import ahocorasick
 
 from app.compliance.literals import Literals
+
+
+_PHRASE, _HEAD, _REQUIRED = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -42,19 +46,26 @@ class PhraseIndex:
         :param entries: patterns; the spans returned by :meth:`spans` are indexed like them.
         """
         self.entries = tuple(entries)
-        keys: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.scanned: list[int] = []
         for number, entry in enumerate(self.entries):
             lit = entry.literals
-            strings, is_phrase = (lit.phrases, True) if lit.phrases else (lit.heads, False)
+            strings, role = (lit.phrases, _PHRASE) if lit.phrases else (lit.heads, _HEAD)
             if not strings:
                 self.scanned.append(number)
                 continue
             for key in strings:
-                keys[key].append((number, is_phrase))
+                keys[key].append((number, role))
+            if lit.heads and lit.required and lit.width is not None:
+                for key in lit.required:
+                    keys[key].append((number, _REQUIRED))
         self.automaton = ahocorasick.Automaton()
+        #: key number → (length, entries it is a phrase of, a head of, required by)
+        self.keys: list[tuple[int, tuple[int, ...], tuple[int, ...], tuple[int, ...]]] = []
         for key, targets in keys.items():
-            self.automaton.add_word(key, (len(key), tuple(targets)))
+            self.automaton.add_word(key, len(self.keys))
+            self.keys.append((len(key), *(tuple(n for n, r in targets if r == role)
+                                           for role in (_PHRASE, _HEAD, _REQUIRED))))
         self.phrase_count = len(keys)
         if keys:
             self.automaton.make_automaton()
@@ -68,16 +79,29 @@ class PhraseIndex:
         """
         longest: dict[int, dict[int, int]] = defaultdict(dict)
         heads: dict[int, set[int]] = defaultdict(set)
+        needed: dict[int, list[int]] = defaultdict(list)
+        found: dict[int, list[int]] = defaultdict(list)
         if self.phrase_count:
-            for last, (length, targets) in self.automaton.iter(text):
-                start, end = last + 1 - length, last + 1
-                for number, is_phrase in targets:
-                    if is_phrase:
-                        ends = longest[number]
-                        if ends.get(start, 0) < end:
-                            ends[start] = end
-                    else:
-                        heads[number].add(start)
+            for last, key in self.automaton.iter(text):
+                found[key].append(last)
+        for key, lasts in found.items():
+            length, phrase_of, head_of, required_by = self.keys[key]
+            starts = [last + 1 - length for last in lasts]
+            for number in head_of:
+                heads[number].update(starts)
+            for number in required_by:
+                needed[number].extend(starts)
+            for number in phrase_of:
+                ends = longest[number]
+                for start in starts:
+                    if ends.get(start, 0) < start + length:
+                        ends[start] = start + length
+        for number in list(heads):
+            lit = self.entries[number].literals
+            if lit.required and lit.width is not None:
+                near = _near(heads.pop(number), needed.get(number, ()), lit.width)
+                if near:
+                    heads[number] = near
         out: dict[int, list[tuple[int, int]]] = {}
         for number, ends in longest.items():
             out[number] = _non_overlapping(sorted(ends.items()))
@@ -91,6 +115,19 @@ class PhraseIndex:
             if found:
                 out[number] = found
         return out
+
+
+def _near(starts: set[int], needed: list[int], width: int) -> set[int]:
+    """Head positions with a required phrase starting after them, within ``width`` chars."""
+    if not needed:
+        return set()
+    needed = sorted(needed)
+    kept = set()
+    for start in starts:
+        i = bisect_right(needed, start)
+        if i < len(needed) and needed[i] < start + width:
+            kept.add(start)
+    return kept
 
 
 def _non_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

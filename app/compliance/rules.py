@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from app.compliance.findings import Severity
-from app.compliance.literals import Literals, literals
+from app.compliance.literals import Literals, literals, top_level_branches
 from app.compliance.normalize import normalize
 from app.compliance.phrase_index import Entry, PhraseIndex
 from app.compliance.regex_gate import gated
@@ -31,6 +31,10 @@ KINDS = frozenset({"forbid", "require", "require_when"})
 _SEVERITIES = frozenset(s.value for s in Severity)
 _GAP = re.compile(r"(?<!\\)\.(?=\{\d*,?\d*\})")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
+# A pattern that can match a separator (space, colon, dot, punctuation) is also run on the light
+# text, where separators are kept.
+_SEPARATOR = re.compile(r"\\s|\\[.()]|\[-|[:：,，、/～~—–]")
+_SYNTAX = re.compile(r"\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])")
 
 Compile = Callable[[str | None], re.Pattern | None]
 
@@ -63,7 +67,7 @@ class Rule:
     original: bool = False
     chart_when: bool = False
     content_kinds: frozenset[str] = frozenset()
-    literals: Literals = Literals(None, None)
+    entries: tuple[Entry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,8 @@ class RuleSet:
     statement_ids: frozenset[str]
     index: PhraseIndex
     indexed: tuple[Rule, ...]
+    light_index: PhraseIndex
+    light_numbers: tuple[int, ...]
     process: dict[str, str]
 
     def base_rule(self, rule_id: str) -> Rule:
@@ -124,6 +130,20 @@ def _validate(raw: dict) -> None:
         raise ValueError(f"rule {raw['id']}: bad kind, severity, products or pattern/when")
 
 
+def _entries(pattern: str, compile_: Compile) -> tuple[Entry, ...]:
+    """Automaton entries of a forbidding pattern: one for a phrase list, else one per branch.
+
+    Each top-level alternative of a real pattern gets its own heads and required phrases, so a
+    candidate is confirmed only by the alternative it can start, near a phrase it needs.
+    """
+    source = compile_.source(pattern)
+    whole = literals(source)
+    if whole.phrases:
+        return (Entry(compile_(pattern), whole),)
+    return tuple(Entry(compile_(branch), literals(compile_.source(branch)))
+                 for branch in top_level_branches(source))
+
+
 def _build_rule(raw: dict, compile_: Compile) -> Rule:
     """Validate and compile one ``[[rules]]`` table."""
     _validate(raw)
@@ -131,7 +151,7 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
     pattern = raw.get("pattern")
     if "phrases" in raw:  # a plain phrase list, written as the text it matches
         pattern = "|".join(re.escape(normalize(p).text) for p in raw["phrases"] if p.strip())
-    found = literals(compile_.source(pattern)) if pattern else Literals(None, None)
+    entries = _entries(pattern, compile_) if pattern and not raw.get("original") else ()
     return Rule(
         id=raw["id"], kind=raw["kind"], severity=Severity(raw["severity"]),
         products=frozenset(raw["products"]), message=raw["message"], citation=raw["citation"],
@@ -149,7 +169,7 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
         unknown_when=compile_(raw.get("unknown_when")), original=raw.get("original", False),
         chart_when=raw.get("chart_when", False),
         content_kinds=frozenset(raw.get("content_kinds", ())),
-        literals=found,
+        entries=entries,
     )
 
 
@@ -169,8 +189,12 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     initialisms = data.get("initialisms", {})
     abbrs = "|".join(sorted(map(re.escape, initialisms), key=len, reverse=True))
     rules = tuple(_build_rule(raw, compile_) for raw in data["rules"])
-    indexed = tuple(r for r in rules if r.kind == "forbid" and not r.original)
-    index = PhraseIndex([Entry(r.pattern, r.literals) for r in indexed])
+    indexed = tuple(r for r in rules for _ in r.entries)
+    entries = [e for r in rules for e in r.entries]
+    index = PhraseIndex(entries)
+    light_numbers = tuple(n for n, e in enumerate(entries)
+                          if _SEPARATOR.search(_SYNTAX.sub("", e.pattern.pattern)))
+    light_index = PhraseIndex([entries[n] for n in light_numbers])
     logger.info("loaded %s compliance rules from %s (%s automaton keys)", len(rules), path,
                 index.phrase_count)
     return RuleSet(
@@ -182,6 +206,6 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
         initialism_terms={k.lower(): tuple(v) for k, v in initialisms.items()},
         statement_ids=frozenset(r.id for r in rules if r.kind != "forbid")
         - {r.id for r in rules if r.kind == "forbid"},
-        index=index, indexed=indexed,
+        index=index, indexed=indexed, light_index=light_index, light_numbers=light_numbers,
         process={p["id"]: p["status"] for p in data.get("process", ())},
     )
