@@ -69,7 +69,7 @@ class _Hits:
 
     One automaton pass over the compact text serves every entry: removing separators inside a
     run only brings the characters of a phrase together. The entries whose pattern needs a
-    separator (``\\s``, ``:``, a dot) also get a pass over the light text
+    separator (a space, ``:``, a dot) also get a pass over the light text
     (:attr:`RuleSet.light_index`).
     """
 

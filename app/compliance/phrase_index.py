@@ -25,7 +25,6 @@ import ahocorasick
 
 from app.compliance.literals import Literals
 
-
 _PHRASE, _HEAD, _REQUIRED = 0, 1, 2
 
 

@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from app.compliance.findings import Severity
-from app.compliance.literals import Literals, literals, top_level_branches
+from app.compliance.literals import literals, top_level_branches
 from app.compliance.normalize import normalize
 from app.compliance.phrase_index import Entry, PhraseIndex
 from app.compliance.regex_gate import gated

@@ -9,6 +9,7 @@ approved text must be there unchanged, and the rest (the note) is checked with
 from __future__ import annotations
 
 import hashlib
+
 from app.compliance.checker import check_text
 from app.compliance.findings import Finding, Severity
 
