@@ -65,7 +65,8 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "admin.reset_password": {"POST": Action.manage_users},
     "admin.branches": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
-    "admin.audit": {"GET": Action.read_audit},
+    "audit.index": {"GET": Action.read_audit},
+    "audit.export": {"GET": Action.export_audit},
 }
 
 
