@@ -6,7 +6,7 @@ their product is ``general`` and product promotions otherwise (most cautious). T
 ``valid_from_date``/``valid_until_date`` bound the run dates a template is published on.
 
 Revision ID: 5b0c6e1d2a71
-Revises: 21f2d3406a50
+Revises: 514fe1b94a4e
 Create Date: 2026-12-02 12:15:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b0c6e1d2a71'
-down_revision = '21f2d3406a50'
+down_revision = '514fe1b94a4e'
 branch_labels = None
 depends_on = None
 

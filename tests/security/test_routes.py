@@ -67,6 +67,13 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "audit.index": {"GET": Action.read_audit},
     "audit.export": {"GET": Action.export_audit},
+    "customers.coverage": {"GET": Action.read_coverage},
+    "customers.coverage_heatmap": {"GET": Action.read_coverage},
+    "customers.staff": {"GET": Action.read_coverage},
+    "customers.mine": {"GET": Action.use_customer_book},
+    "customers.imports": {"GET": Action.import_customers, "POST": Action.import_customers},
+    "customers.import_preview": {"GET": Action.import_customers},
+    "customers.import_confirm": {"POST": Action.import_customers},
 }
 
 
