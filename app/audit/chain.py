@@ -104,7 +104,8 @@ def verify() -> Verification:
                                         .order_by(AuditEvent.id).limit(_VERIFY_BATCH)))
         for event in batch:
             if event.prev_sha256 != previous:
-                return Verification(checked, event.id, "与上一条记录的哈希不衔接（之前的记录被删除或修改）")
+                return Verification(checked, event.id,
+                                    "与上一条记录的哈希不衔接（之前的记录被删除或修改）")
             if entry_hash(event) != event.entry_sha256:
                 return Verification(checked, event.id, "记录内容与其哈希不符（记录被修改）")
             previous, last_id, checked = event.entry_sha256, event.id, checked + 1
@@ -113,5 +114,6 @@ def verify() -> Verification:
     head = db.session.get(AuditChainHead, 1)
     head_hash = head.last_sha256 if head is not None else GENESIS
     if head_hash != previous:
-        return Verification(checked, None, "链头记录的最后一条哈希与日志末尾不符（末尾记录被删除）")
+        return Verification(checked, None,
+                            "链头记录的最后一条哈希与日志末尾不符（末尾记录被删除）")
     return Verification(checked)

@@ -137,5 +137,5 @@ def _fields(values: dict | None) -> str:
 
 
 def _text(value: str) -> str:
-    """A neutralised text cell, kept a string (openpyxl would otherwise read ``=…`` as a formula)."""
+    """A neutralised text cell, kept a string (openpyxl reads ``=…`` as a formula)."""
     return str(safe_cell(value))
