@@ -202,6 +202,8 @@ class ComplianceFinding(db.Model):
         CheckConstraint("start >= 0", name="start_not_negative"),
         CheckConstraint('"end" >= start', name="end_not_before_start"),
         CheckConstraint('(start IS NULL) = ("end" IS NULL)', name="offsets_both_or_neither"),
+        CheckConstraint("justification IS NULL OR severity = 'warn'",
+                        name="only_warnings_justified"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -215,6 +217,10 @@ class ComplianceFinding(db.Model):
     end: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(String(255))
     citation: Mapped[str] = mapped_column(String(255))
+    #: The editor's written reason for accepting a warning (shown to the reviewer).
+    justification: Mapped[str | None] = mapped_column(String(500))
+    justified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    justified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     version: Mapped[TemplateVersion] = relationship(back_populates="findings")
 

@@ -257,11 +257,22 @@ def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion
     return version
 
 
-def submit_for_review(template_id: int, editor_id: int) -> ContentTemplate:
+MIN_JUSTIFICATION_CHARS = 5
+
+
+def submit_for_review(template_id: int, editor_id: int,
+                      justifications: dict[int, str] | None = None) -> ContentTemplate:
     """Send the latest version to review (draft → in_review).
 
+    Every warning of the latest version must be accepted with a written justification
+    (stored on the finding with who and when, shown to the reviewer); a justification given
+    before is kept.
+
+    :param justifications: finding id → reason (at least 5 characters, at most 500) for the
+        warnings of the latest version; other ids are ignored.
     :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
     :raises Conflict: not a draft, or the latest version has a blocking finding.
+    :raises ValidationFailed: a warning without a justification (per finding id).
     """
     editor = _actor(editor_id, Action.write_content)
     template = get_template(template_id)
@@ -269,10 +280,31 @@ def submit_for_review(template_id: int, editor_id: int) -> ContentTemplate:
         raise Conflict("只有草稿可以提交复核")
     if any(f.is_blocking for f in template.latest_version.findings):
         raise Conflict("存在阻断性合规问题，请修改后再提交")
+    _justify(template.latest_version, editor, justifications or {})
     template.status = TemplateStatus.in_review
     _record_status(editor, "template_submitted", template, TemplateStatus.draft)
     logger.info("template_id=%s submitted by user_id=%s", template.id, editor.id)
     return template
+
+
+def _justify(version: TemplateVersion, editor: User, given: dict[int, str]) -> None:
+    """Store the justifications of the version's warnings; every warning needs one."""
+    errors = {}
+    for finding in version.findings:
+        if finding.is_blocking:
+            continue
+        reason = (given.get(finding.id) or "").strip()
+        if reason:
+            if not MIN_JUSTIFICATION_CHARS <= len(reason) <= 500:
+                errors[f"justification_{finding.id}"] = "理由须为 5–500 字"
+                continue
+            finding.justification, finding.justified_by_id = reason, editor.id
+            finding.justified_at = utcnow()
+        elif not finding.justification:
+            errors[f"justification_{finding.id}"] = f"请填写接受提示 {finding.rule_id} 的理由"
+    if errors:
+        raise ValidationFailed("每条合规提示都须填写接受理由", errors)
+    db.session.flush()
 
 
 def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
@@ -291,6 +323,9 @@ def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
         reasons.append("模板不在待复核状态")
     if version is not None and any(f.is_blocking for f in version.findings):
         reasons.append("存在阻断性合规问题")
+    if version is not None and any(not f.is_blocking and not f.justification
+                                   for f in version.findings):
+        reasons.append("有合规提示未填写接受理由")
     return reasons
 
 

@@ -142,7 +142,11 @@ def preview(template_id: int):
 @permission_required(Action.write_content)
 def submit(template_id: int):
     """Send the latest version to review."""
-    return _act(template_id, lambda: services.submit_for_review(template_id, current_user.id),
+    given = {int(key.removeprefix("justification_")): value[:500]
+             for key, value in request.form.items()
+             if key.startswith("justification_") and key[14:].isdigit() and len(key) < 30}
+    return _act(template_id,
+                lambda: services.submit_for_review(template_id, current_user.id, given),
                 "已提交复核")
 
 

@@ -1,9 +1,11 @@
-"""content kind and validity window of content templates
+"""content kind and validity window of content templates; justified warnings
 
 ``content_kind`` decides which compliance rules a template gets (market commentary, product
 promotion, service notice, greeting). Existing templates become market commentary when
 their product is ``general`` and product promotions otherwise (most cautious). The optional
 ``valid_from_date``/``valid_until_date`` bound the run dates a template is published on.
+A warning finding can carry the editor's written justification (who, when); existing
+findings have none.
 
 Revision ID: 5b0c6e1d2a71
 Revises: 514fe1b94a4e
@@ -43,7 +45,28 @@ def upgrade():
             " OR valid_until_date >= valid_from_date")
 
 
+    with op.batch_alter_table('compliance_findings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('justification', sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column('justified_by_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('justified_at', sa.DateTime(timezone=True),
+                                      nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f('fk_compliance_findings_justified_by_id_users'), 'users',
+            ['justified_by_id'], ['id'])
+        batch_op.create_check_constraint(
+            batch_op.f('ck_compliance_findings_only_warnings_justified'),
+            "justification IS NULL OR severity = 'warn'")
+
+
 def downgrade():
+    with op.batch_alter_table('compliance_findings', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('ck_compliance_findings_only_warnings_justified'),
+                                 type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_compliance_findings_justified_by_id_users'),
+                                 type_='foreignkey')
+        batch_op.drop_column('justified_at')
+        batch_op.drop_column('justified_by_id')
+        batch_op.drop_column('justification')
     with op.batch_alter_table('content_templates', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_content_templates_validity_ordered'),
                                  type_='check')
