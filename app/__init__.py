@@ -9,6 +9,8 @@ from flask import Flask
 
 from app import models  # noqa: F401  (every model: complete metadata for Alembic)
 from app.admin import bp as admin_bp
+from app.audit import bp as audit_bp
+from app.audit.cli import audit_cli
 from app.auth import bp as auth_bp
 from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
@@ -110,7 +112,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
-        interactions_bp, metrics_bp, admin_bp, customers_bp,
+        interactions_bp, metrics_bp, admin_bp, customers_bp, audit_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -118,7 +120,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Register the CLI groups of every package."""
     for group in (ops_cli, scheduler_cli, sop_cli, compliance_cli, content_cli, market_cli,
-                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli):
+                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli, audit_cli):
         app.cli.add_command(group)
 
 

@@ -1,6 +1,6 @@
 """Import every model module so metadata is complete (Alembic, tests)."""
 
-from app.admin.models import AdminAuditEvent  # noqa: F401
+from app.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from app.auth.models import LoginThrottle  # noqa: F401
 from app.broadcasts.models import (  # noqa: F401
     PlanRun,

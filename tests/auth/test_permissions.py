@@ -32,7 +32,8 @@ EXPECTED = {
     Action.read_scorecard: {E, R, M, A},
     Action.manage_users: {A},
     Action.manage_branches: {A},
-    Action.read_audit: {A},
+    Action.read_audit: {M, A},
+    Action.export_audit: {M, A},
 }
 
 
