@@ -15,3 +15,4 @@ from app.core.leases import Lease  # noqa: F401
 from app.interactions.models import InteractionEvent, InteractionKind  # noqa: F401
 from app.market.models import ChartImage, PriceBar  # noqa: F401
 from app.org.models import Branch, BranchLevel, Role, User  # noqa: F401
+from app.wecom.models import WeComAccessToken, WeComMedia  # noqa: F401
