@@ -13,6 +13,8 @@ from app.auth import bp as auth_bp
 from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
 from app.broadcasts.cli import ops_cli, scheduler_cli
+from app.connector import bp as connector_bp
+from app.connector.cli import wecom_cli
 from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
 from app.core.errors import register_error_handlers
@@ -108,7 +110,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
-        interactions_bp, metrics_bp, admin_bp,
+        interactions_bp, metrics_bp, admin_bp, connector_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -116,7 +118,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Register CLI groups (ops, scheduler, compliance, content, market, demo, users)."""
     for group in (ops_cli, scheduler_cli, compliance_cli, content_cli, market_cli, demo_cli,
-                  users_cli):
+                  users_cli, wecom_cli):
         app.cli.add_command(group)
 
 

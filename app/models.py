@@ -3,6 +3,15 @@
 from app.admin.models import AdminAuditEvent  # noqa: F401
 from app.auth.models import LoginThrottle  # noqa: F401
 from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus  # noqa: F401
+from app.connector.models import (  # noqa: F401
+    PostWithdrawal,
+    WeComContactEvent,
+    WeComOutcome,
+    WeComPush,
+    WeComReminder,
+    WeComStaffDay,
+    WeComTaskResult,
+)
 from app.content.models import (  # noqa: F401
     Approval,
     ApprovalDecision,

@@ -24,6 +24,7 @@ from app.broadcasts.scheduler import (
     build_scheduler,
     heartbeat_job,
     heartbeat_seconds,
+    install_registered_jobs,
     single_instance_lock,
 )
 from app.core.clock import business_today
@@ -81,6 +82,7 @@ def scheduler_run_command():
             scheduler.add_job(heartbeat_job, "interval", args=[lock, scheduler],
                               id=LOCK_JOB_ID, jobstore="volatile", replace_existing=True,
                               seconds=heartbeat_seconds(app))
+            install_registered_jobs(scheduler, app)
             click.echo("scheduler started (Ctrl+C to stop)")
             with _sigterm_exits():
                 scheduler.start()

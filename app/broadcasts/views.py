@@ -98,4 +98,5 @@ def tracking():
             flash(f"日期格式无效，已显示 {day.isoformat()}（日期格式应为 YYYY-MM-DD）", "error")
     return render_template("broadcasts/tracking.html", day=day,
                            rows=plans.posts_on(current_user, day),
-                           pending=plans.pending_staff_on(current_user, day))
+                           pending=plans.pending_staff_on(current_user, day),
+                           can_withdraw=can(current_user, Action.withdraw_posts))

@@ -55,8 +55,10 @@ class MomentsMixin:
             raise Fail(40058, "too many senders")
         jobid = secrets.token_hex(16)
         with self.lock:
-            self.jobs[jobid] = {"polls": 0, "senders": senders, "text": text,
-                                "create_time": int(self.clock()), "moment_id": None}
+            job = {"polls": 0, "senders": senders, "text": text,
+                   "create_time": int(self.clock())}
+            job["moment_id"] = self._create_moment(job)  # dispatched at once, reported later
+            self.jobs[jobid] = job
         return {"jobid": jobid}
 
     def get_moment_task_result(self, args: dict) -> dict:
@@ -65,14 +67,11 @@ class MomentsMixin:
             raise Fail(40058, "invalid jobid")
         with self.lock:
             job["polls"] += 1
-            status = min(job["polls"], self.job_polls, 3)
             if job["polls"] < self.job_polls:
                 return {"status": 1 if job["polls"] == 1 else 2, "type": "add_moment_task",
                         "result": {}}
-            if job["moment_id"] is None:
-                job["moment_id"] = self._create_moment(job)
         invalid = [u for u in job["senders"] if u not in self.staff]
-        return {"status": max(status, 3), "type": "add_moment_task", "result": {
+        return {"status": 3, "type": "add_moment_task", "result": {
             "errcode": 0, "errmsg": "ok", "moment_id": job["moment_id"],
             "invalid_sender_list": {"user_list": invalid, "department_list": []},
             "invalid_external_contact_list": {"tag_list": []}}}

@@ -1,0 +1,86 @@
+"""CLI: ``flask wecom push|pull|sync-contacts|fake``; each prints a JSON summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.connector import behavior, contacts_sync, pull, push, reminders
+from app.core.clock import business_today
+from app.core.extensions import db
+from app.core.unit_of_work import unit_of_work
+from app.wecom.errors import WeComError
+from app.wecom.setup import wecom_client, wecom_enabled
+
+wecom_cli = AppGroup("wecom", help="WeCom 企业微信 connector: push, pull, contacts.")
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter("expected YYYY-MM-DD") from error
+
+
+def _client():
+    if not wecom_enabled():
+        raise click.ClickException("WeCom is not configured (set WECOM_CORP_ID and "
+                                   "WECOM_SECRET); the product runs in manual mode")
+    return wecom_client()
+
+
+def _echo(summary: dict) -> None:
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@wecom_cli.command("push")
+@click.option("--date", "run_date", callback=_date, help="Run date YYYY-MM-DD (default today).")
+def push_command(run_date):
+    """Push a date's 群发 / 朋友圈 posts to WeCom, send cancels and reminders."""
+    client = _client()
+    try:
+        with unit_of_work():
+            summary = push.push(client, run_date or business_today(), db.session.commit)
+            summary["reminded"] = reminders.remind_overdue(
+                client, current_app.config["WECOM_REMIND_AFTER_MINUTES"], db.session.commit)
+    except WeComError as error:
+        raise click.ClickException(str(error)) from error
+    _echo(summary)
+
+
+@wecom_cli.command("pull")
+@click.option("--from", "start", callback=_date, required=True, help="First run date.")
+@click.option("--to", "end", callback=_date, required=True, help="Last run date (inclusive).")
+@click.option("--behavior/--no-behavior", "with_behavior", default=True,
+              help="Also staff behaviour data.")
+def pull_command(start, end, with_behavior):
+    """Pull measured results (mass messages, Moments, staff behaviour) for run dates."""
+    if end < start:
+        raise click.BadParameter("--to is before --from", param_hint="--to")
+    client = _client()
+    try:
+        with unit_of_work():
+            summary = pull.pull(client, start, end, db.session.commit)
+            if with_behavior:
+                summary.update(behavior.pull_behavior(client, start, end, db.session.commit))
+    except WeComError as error:
+        raise click.ClickException(str(error)) from error
+    _echo(summary)
+
+
+@wecom_cli.command("sync-contacts")
+def sync_contacts_command():
+    """Read every member's customers from WeCom into the contact events (idempotent)."""
+    client = _client()
+    try:
+        with unit_of_work():
+            summary = contacts_sync.sync_contacts(client, db.session.commit)
+    except WeComError as error:
+        raise click.ClickException(str(error)) from error
+    _echo(summary)
