@@ -63,13 +63,14 @@ def _send_one(client: WeComClient, push_ids, send, commit) -> str:
     ids = push_ids if isinstance(push_ids, list) else [push_ids]
     rows = [db.session.get(WeComPush, i) for i in ids]
     was_uncertain = any(row.is_uncertain for row in rows)
+    since = min((row.attempted_at for row in rows if row.attempted_at), default=None)
     won = outbox.claim(ids, client.now())
     commit()
     if not won:
         return "pending"
     rows = [db.session.get(WeComPush, i) for i in won]
     try:
-        if was_uncertain and reconcile.adopt(client, rows):
+        if was_uncertain and since and reconcile.adopt(client, rows, since):
             return _finish(commit, "adopted")
         if any(row.task.post.status is not PostStatus.published for row in rows):
             for row in rows:

@@ -8,6 +8,7 @@ task list names the same member, and whose id no other outbox row holds.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from sqlalchemy import select
@@ -23,15 +24,16 @@ logger = logging.getLogger(__name__)
 SLACK_SECONDS = 120
 
 
-def adopt(client: WeComClient, rows: list[WeComPush]) -> bool:
+def adopt(client: WeComClient, rows: list[WeComPush], since: dt.datetime) -> bool:
     """Adopt the WeCom task created by an unanswered attempt of ``rows``, if there is one.
 
+    :param since: claim time of the unanswered attempt (WeCom created it after that).
     :returns: ``True`` when found (rows are ``sent`` with WeCom's ids), else ``False``:
         nothing was created and the caller may send.
     :raises NotReadyYet: WeCom is still dispatching a candidate (41063): try again later.
     """
     first = rows[0]
-    start = int(min(r.attempted_at for r in rows).timestamp()) - SLACK_SECONDS
+    start = int(since.timestamp()) - SLACK_SECONDS
     end = int(client.clock()) + 60
     senders = {row.task.staff.wecom_userid for row in rows}
     if first.action is PushAction.mass_message:

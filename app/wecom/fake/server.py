@@ -60,7 +60,10 @@ class FakeWeCom(ContactsMixin, MessagesMixin, MomentsMixin, FakeBase):
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        answer = self.answer(request)
+        try:
+            answer = self.answer(request)
+        finally:
+            request.close()  # uploaded files are spooled temporary files
         if "errcode" in answer and answer["errcode"]:  # vary errmsg: never match on it
             answer["errmsg"] += f", hint: [{secrets.token_hex(6)}]"
         response = Response(json.dumps(answer, ensure_ascii=False),
