@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import click
 from flask import current_app
@@ -14,7 +15,10 @@ from app.core.clock import business_today
 from app.core.extensions import db
 from app.core.unit_of_work import unit_of_work
 from app.wecom.errors import WeComError
-from app.wecom.setup import wecom_client, wecom_enabled
+from app.wecom.fake import CallbackDriver, FakeWeCom, start_fake_wecom
+from app.wecom.fake.base import FakeClock
+from app.wecom.fake.simulation import run_simulation
+from app.wecom.setup import business_clock, wecom_client, wecom_enabled
 
 wecom_cli = AppGroup("wecom", help="WeCom 企业微信 connector: push, pull, contacts.")
 
@@ -84,3 +88,39 @@ def sync_contacts_command():
     except WeComError as error:
         raise click.ClickException(str(error)) from error
     _echo(summary)
+
+
+@wecom_cli.command("fake")
+@click.option("--port", default=5055, show_default=True, help="Loopback port of the fake.")
+@click.option("--app-url", default="http://127.0.0.1:5000", show_default=True,
+              help="Where the app runs (callbacks go to <app-url>/wecom/callback).")
+@click.option("--customers", default=20, show_default=True, help="Customers per staff member.")
+@click.option("--every", default=10.0, show_default=True, help="Seconds between rounds.")
+def fake_command(port, app_url, customers, every):
+    """Demo: serve a fake WeCom on loopback with simulated staff and customers (Ctrl+C stops).
+
+    Links the demo's front-line users to WeCom userids (their usernames) if unset; use
+    with ``WECOM_API_BASE=http://127.0.0.1:<port>/cgi-bin/`` (``make run WECOM_FAKE=1``).
+    """
+    config = current_app.config
+    with unit_of_work():
+        userids = contacts_sync.link_demo_staff()
+    fake = FakeWeCom(corp_id=config.get("WECOM_CORP_ID") or "wwfakecorp",
+                     secret=config.get("WECOM_SECRET") or "fake-secret",
+                     clock=FakeClock(), dispatch_seconds=5)
+    fake.clock.offset = business_clock(current_app)() - fake.clock()
+    for userid in userids:
+        fake.add_staff(userid, customers=customers, prefix=userid)
+    start_fake_wecom(fake, port=port)
+    driver = None
+    if config.get("WECOM_CALLBACK_TOKEN") and config.get("WECOM_CALLBACK_AES_KEY"):
+        driver = CallbackDriver(f"{app_url}/wecom/callback", token=config["WECOM_CALLBACK_TOKEN"],
+                                aes_key=config["WECOM_CALLBACK_AES_KEY"], corp_id=fake.corp_id)
+    click.echo(f"fake WeCom at {fake.base_url} with {len(userids)} staff (Ctrl+C to stop)")
+    stop = threading.Event()
+    try:
+        run_simulation(fake, stop, every_seconds=every, driver=driver)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        fake.stop()

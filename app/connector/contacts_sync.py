@@ -10,11 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.connector.contact_events import record_event
 from app.core.extensions import db
-from app.org.models import User
+from app.org.models import Role, User
 from app.wecom import api
 from app.wecom.client import WeComClient
 
@@ -45,3 +45,15 @@ def sync_contacts(client: WeComClient, commit: Callable[[], None]) -> dict:
         commit()
     return {"members": len(userids), "members_unknown": len(follow - known), "contacts": seen,
             "contacts_new": new, "synced_at": dt.datetime.isoformat(now)}
+
+
+def link_demo_staff() -> list[str]:
+    """Demo only: give demo front-line users without one a WeCom userid (their username).
+
+    :returns: the WeCom userids of every demo front-line user, sorted.
+    """
+    db.session.execute(update(User).where(
+        User.is_demo.is_(True), User.role == Role.frontline, User.wecom_userid.is_(None))
+        .values(wecom_userid=User.username).execution_options(synchronize_session=False))
+    return sorted(db.session.scalars(select(User.wecom_userid).where(
+        User.is_demo.is_(True), User.role == Role.frontline)))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
 import redis
 from flask import Flask, current_app
 
@@ -36,7 +41,8 @@ def wecom_client(app: Flask | None = None) -> WeComClient:
             store = DatabaseTokenStore(db.engine)
         client = WeComClient(base_url=config["WECOM_API_BASE"], corp_id=config["WECOM_CORP_ID"],
                              secret=config["WECOM_SECRET"], token_store=store,
-                             timeout_seconds=config["WECOM_TIMEOUT_SECONDS"])
+                             timeout_seconds=config["WECOM_TIMEOUT_SECONDS"],
+                             clock=business_clock(app))
         app.extensions[_CLIENT_KEY] = client
     return client
 
@@ -57,3 +63,20 @@ def callback_crypto(app: Flask | None = None) -> CallbackCrypto | None:
         return None
     return CallbackCrypto(config["WECOM_CALLBACK_TOKEN"], config["WECOM_CALLBACK_AES_KEY"],
                           config["WECOM_CORP_ID"])
+
+
+def business_clock(app: Flask) -> Callable[[], float]:
+    """The WeCom client's clock (Unix seconds): real time, or the pinned business date.
+
+    With ``BUSINESS_DATE`` pinned (demos on the snapshot) it is that date at the current
+    wall-clock time in ``TIMEZONE``, as ``app.core.clock.business_now``.
+    """
+    pinned = app.config.get("BUSINESS_DATE")
+    if not pinned:
+        return time.time
+    day, zone = dt.date.fromisoformat(str(pinned)), ZoneInfo(app.config["TIMEZONE"])
+
+    def pinned_clock() -> float:
+        return dt.datetime.combine(day, dt.datetime.now(zone).timetz()).timestamp()
+
+    return pinned_clock
