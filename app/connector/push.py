@@ -48,14 +48,23 @@ def push(client: WeComClient, run_date: dt.date, commit: Callable[[], None]) -> 
     """
     counts: Counter = Counter(enqueued=outbox.enqueue_pushes(run_date))
     commit()
-    for push_id in outbox.pending_ids(PushAction.mass_message, run_date):
-        counts[_send_one(client, push_id, _send_mass_message, commit)] += 1
-    for group in _moment_groups(outbox.pending_ids(PushAction.moments_post, run_date)):
-        counts[_send_one(client, group, _send_moment, commit)] += 1
-    counts["moments_done"] = poll_moment_jobs(client, commit)
-    counts["cancelled"] = send_cancels(client, commit)
+    try:
+        for push_id in outbox.pending_ids(PushAction.mass_message, run_date):
+            counts[_send_one(client, push_id, _send_mass_message, commit)] += 1
+        for group in _moment_groups(outbox.pending_ids(PushAction.moments_post, run_date)):
+            counts[_send_one(client, group, _send_moment, commit)] += 1
+        counts["moments_done"] = poll_moment_jobs(client, commit)
+        counts["cancelled"] = send_cancels(client, commit)
+    except WeComUnreachable as error:
+        logger.warning("wecom push stopped: %s", error)
+        counts["unreachable"] = 1
     return {"date": run_date.isoformat(), **{k: counts.get(k, 0) for k in (
-        "enqueued", "sent", "adopted", "failed", "pending", "moments_done", "cancelled")}}
+        "enqueued", "sent", "adopted", "failed", "pending", "moments_done", "cancelled",
+        "unreachable")}}
+
+
+class WeComUnreachable(Exception):
+    """WeCom could not be reached at all: the run stops; nothing was sent or counted."""
 
 
 def _send_one(client: WeComClient, push_ids, send, commit) -> str:
@@ -63,6 +72,7 @@ def _send_one(client: WeComClient, push_ids, send, commit) -> str:
     ids = push_ids if isinstance(push_ids, list) else [push_ids]
     rows = [db.session.get(WeComPush, i) for i in ids]
     was_uncertain = any(row.is_uncertain for row in rows)
+    previous = {row.id: (row.attempted_at, row.is_uncertain) for row in rows}
     since = min((row.attempted_at for row in rows if row.attempted_at), default=None)
     won = outbox.claim(ids, client.now())
     commit()
@@ -79,6 +89,13 @@ def _send_one(client: WeComClient, push_ids, send, commit) -> str:
         send(client, rows)
         return _finish(commit, "sent")
     except WeComTransportError as error:
+        if not error.may_have_arrived:
+            for row in rows:  # never reached WeCom: the attempt does not count
+                row.attempted_at, row.is_uncertain = previous[row.id]
+                row.attempts -= 1
+                row.last_error = f"WeCom unreachable: {error.errmsg}"
+            commit()
+            raise WeComUnreachable(error.errmsg) from error
         return _retry(rows, commit, f"no answer from WeCom: {error.errmsg}", uncertain=True)
     except RETRYABLE as error:
         return _retry(rows, commit, f"errcode {error.code}", uncertain=was_uncertain)

@@ -160,7 +160,9 @@ class WeComClient:
             data = response.json() if response.status_code == 200 else None
         except (httpx.TransportError, ValueError) as error:
             logger.warning("wecom %s %s no answer: %s", method, path, type(error).__name__)
-            raise WeComTransportError(None, type(error).__name__, path) from error
+            arrived = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+            raise WeComTransportError(None, type(error).__name__, path,
+                                      may_have_arrived=arrived) from error
         elapsed_ms = (time.perf_counter() - started) * 1000
         if data is None:
             logger.warning("wecom %s %s HTTP %s", method, path, response.status_code)

@@ -20,7 +20,16 @@ class WeComError(Exception):
 
 
 class WeComTransportError(WeComError):
-    """No answer: connection refused, reset or timed out (WeCom may still have acted)."""
+    """No answer: connection refused, reset or timed out.
+
+    ``may_have_arrived`` is false when the request certainly never reached WeCom
+    (connection refused or not established); otherwise WeCom may have acted on it.
+    """
+
+    def __init__(self, code: int | None, message: str = "", path: str = "",
+                 may_have_arrived: bool = True) -> None:
+        super().__init__(code, message, path)
+        self.may_have_arrived = may_have_arrived
 
 
 class TokenRejected(WeComError):

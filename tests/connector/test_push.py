@@ -157,3 +157,13 @@ def test_reminders_follow_wecom_limit_and_spacing(connected, fake, make_post, cl
     assert fake.count("externalcontact/remind_groupmsg_send") == 3
     lines = withdraw.reminders_of(UserFactory(role=Role.editor), post.id)
     assert len(lines) == 3 and lines[0].staff_name == task.staff.display_name
+
+
+def test_unreachable_wecom_stops_the_run_without_spending_attempts(connected, fake, make_post):
+    make_post(Channel.mass_message, staff_count=3)
+    fake.stop()
+    summary = push.push(connected, DAY, _commit)
+    assert summary["unreachable"] == 1 and summary["sent"] == 0
+    rows = _pushes()
+    assert all(r.attempts == 0 and not r.is_uncertain for r in rows)
+    assert "unreachable" in rows[0].last_error

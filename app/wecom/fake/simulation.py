@@ -12,6 +12,8 @@ import hashlib
 import logging
 import threading
 
+import httpx
+
 from app.wecom.fake.callbacks import CallbackDriver
 from app.wecom.fake.server import FakeWeCom
 
@@ -64,6 +66,6 @@ def run_simulation(fake: FakeWeCom, stop: threading.Event, every_seconds: float 
                 delivery = driver.send(driver.event_xml("add_external_contact", userid,
                                                         customer))
                 summary["callback_status"] = delivery.status
-            except OSError as error:  # the app is not up yet
+            except httpx.TransportError as error:  # the app is not up yet
                 summary["callback_status"] = type(error).__name__
         logger.info("fake WeCom simulation round %s: %s", rounds, summary)
