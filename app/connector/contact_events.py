@@ -2,9 +2,11 @@
 
 Events are stored in ``wecom_contact_events`` keyed by a digest of ChangeType, UserID,
 ExternalUserID and CreateTime, so WeCom's retries (up to 3 deliveries) store nothing
-new. A customer deleting the staff member (``del_follow_user``) is a measured outcome
-(``delete``) of that member's latest task published up to that day. Storing is a few
-indexed statements: the callback answers well within WeCom's 5 s.
+new. Adds and deletions (either side) of a known member are applied to the customer
+layer's contacts (``app.customers.contacts``: valid adds and coverage). A customer
+deleting the staff member (``del_follow_user``) is a measured outcome (``delete``) of that
+member's latest task published up to that day. Storing is a few indexed statements: the
+callback answers well within WeCom's 5 s.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.connector.models import OutcomeKind, WeComContactEvent, WeComOutcome
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.upserts import upsert_returning_ids
+from app.customers.contacts import record_contact_added, record_contact_removed
 from app.org.models import User
 
 logger = logging.getLogger(__name__)
@@ -72,11 +75,30 @@ def record_event(fields: dict[str, str], received_at: dt.datetime) -> bool:
         "staff_id": staff_id, "external_userid": external_userid[:64],
         "occurred_at": occurred_at, "detail": detail[:64] if detail else None,
         "received_at": received_at}], ["event_key"])
-    if stored and change_type == "del_follow_user" and staff_id is not None:
-        _count_deletion(staff_id, external_userid, occurred_at, key)
+    if stored and staff_id is not None:
+        _apply(stored[0], change_type, staff_id, external_userid, occurred_at, fields)
+        if change_type == "del_follow_user":
+            _count_deletion(staff_id, external_userid, occurred_at, key)
     logger.info("wecom contact event %s staff_id=%s new=%s", change_type, staff_id,
                 bool(stored))
     return bool(stored)
+
+
+def _apply(event_id: int, change_type: str, staff_id: int, external_userid: str,
+           occurred_at: dt.datetime, fields: dict[str, str]) -> None:
+    """Apply an add or a deletion to the customer layer's WeCom contacts (idempotent)."""
+    if change_type == "add_external_contact":
+        add_way = fields.get("AddWay", "")
+        record_contact_added(staff_id, external_userid, occurred_at,
+                             add_way=int(add_way) if add_way.isdigit() else None,
+                             contact_type=int(fields.get("ContactType") or 1),
+                             corp_name=fields.get("CorpName") or None)
+    elif change_type in ("del_external_contact", "del_follow_user"):
+        record_contact_removed(staff_id, external_userid, occurred_at)
+    else:
+        return
+    event = db.session.get(WeComContactEvent, event_id)
+    event.applied_at = event.received_at
 
 
 def _count_deletion(staff_id: int, external_userid: str, occurred_at: dt.datetime,

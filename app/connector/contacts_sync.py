@@ -41,7 +41,10 @@ def sync_contacts(client: WeComClient, commit: Callable[[], None]) -> dict:
                 "UserID": str(info.get("userid", "")),
                 "ExternalUserID": str(contact.get("external_userid", "")),
                 "CreateTime": str(int(info.get("createtime") or 0)),
-                "State": str(info.get("state") or "")}, now)
+                "State": str(info.get("state") or ""),
+                "AddWay": str(info.get("add_way", "")), "ContactType": str(
+                    contact.get("type") or 1), "CorpName": str(contact.get("corp_name") or "")},
+                now)
         commit()
     return {"members": len(userids), "members_unknown": len(follow - known), "contacts": seen,
             "contacts_new": new, "synced_at": dt.datetime.isoformat(now)}

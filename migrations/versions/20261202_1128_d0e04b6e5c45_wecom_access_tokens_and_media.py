@@ -4,7 +4,7 @@ Both tables start empty; downgrading drops them (the next call fetches a new tok
 uploads its images again).
 
 Revision ID: d0e04b6e5c45
-Revises: 21f2d3406a50
+Revises: 514fe1b94a4e
 Create Date: 2026-12-02 11:28:24.611902
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd0e04b6e5c45'
-down_revision = '21f2d3406a50'
+down_revision = '514fe1b94a4e'
 branch_labels = None
 depends_on = None
 

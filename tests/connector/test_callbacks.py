@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.connector.models import OutcomeKind, WeComContactEvent, WeComOutcome
 from app.content.models import Channel
 from app.core.extensions import db as _db
+from app.customers.models import WecomContact
 from app.org.models import Role
 from app.wecom.fake import CallbackDriver
 from tests.factories import UserFactory
@@ -120,3 +121,25 @@ def test_customer_deleting_the_staff_member_counts_as_a_measured_deletion(driver
 def test_callback_is_not_found_without_configuration(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "WECOM_CALLBACK_TOKEN", None)
     assert client.get("/wecom/callback?timestamp=1&nonce=x&echostr=y").status_code == 404
+
+
+def test_contact_events_update_the_customer_layers_contacts(driver, staff):
+    added = int(time.time()) - 600
+    driver.send(driver.event_xml("add_external_contact", "rm-cb-1", "wm-c9",
+                                 create_time=added))
+    driver.send(driver.event_xml("add_external_contact", "rm-cb-1", "wm-c9",
+                                 create_time=added))  # WeCom retries
+    (contact,) = _db.session.scalars(select(WecomContact)).all()
+    assert (contact.staff_id, contact.external_userid, contact.removed_at) == (
+        staff.id, "wm-c9", None)
+    driver.send(driver.event_xml("del_follow_user", "rm-cb-1", "wm-c9"))
+    _db.session.refresh(contact)
+    assert contact.removed_at is not None
+    assert all(e.applied_at for e in _db.session.scalars(select(WeComContactEvent)))
+
+
+def test_unknown_member_is_stored_but_not_applied(driver, staff):
+    driver.send(driver.event_xml("add_external_contact", "rm-unknown", "wm-c10"))
+    (event,) = _db.session.scalars(select(WeComContactEvent)).all()
+    assert event.staff_id is None and event.applied_at is None
+    assert _db.session.scalars(select(WecomContact)).all() == []

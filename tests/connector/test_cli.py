@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.connector.models import WeComContactEvent
 from app.content.models import Channel
 from app.core.extensions import db as _db
+from app.customers.models import WecomContact
 from tests.connector.conftest import DAY
 
 
@@ -39,6 +40,7 @@ def test_sync_contacts_stores_each_customer_once(runner, connected, fake, make_p
     again = _json(runner.invoke(args=["wecom", "sync-contacts"]))
     assert again["contacts_new"] == 0
     assert len(_db.session.scalars(select(WeComContactEvent)).all()) == 6
+    assert len(_db.session.scalars(select(WecomContact)).all()) == 6  # applied to customers
 
 
 def test_commands_refuse_in_manual_mode(runner, app, monkeypatch):

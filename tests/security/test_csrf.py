@@ -71,7 +71,8 @@ def test_form_routes_are_the_expected_ones(csrf_app):
         "broadcasts.toggle_plan", "feed.complete", "feed.correct_reach", "feed.api_token",
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
-        "admin.edit_branch", "connector.withdraw_post"}
+        "admin.edit_branch", "customers.imports", "customers.import_confirm",
+        "connector.withdraw_post"}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
