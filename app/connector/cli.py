@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import threading
 
@@ -23,13 +22,8 @@ from app.wecom.setup import business_clock, wecom_client, wecom_enabled
 wecom_cli = AppGroup("wecom", help="WeCom 企业微信 connector: push, pull, contacts.")
 
 
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as error:
-        raise click.BadParameter("expected YYYY-MM-DD") from error
+#: ``YYYY-MM-DD`` options (click parses and reports a bad date itself).
+DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def _client():
@@ -44,13 +38,14 @@ def _echo(summary: dict) -> None:
 
 
 @wecom_cli.command("push")
-@click.option("--date", "run_date", callback=_date, help="Run date YYYY-MM-DD (default today).")
+@click.option("--date", "run_date", type=DATE, help="Run date YYYY-MM-DD (default today).")
 def push_command(run_date):
     """Push a date's 群发 / 朋友圈 posts to WeCom, send cancels and reminders."""
     client = _client()
     try:
         with unit_of_work():
-            summary = push.push(client, run_date or business_today(), db.session.commit)
+            day = run_date.date() if run_date else business_today()
+            summary = push.push(client, day, db.session.commit)
             summary["reminded"] = reminders.remind_overdue(
                 client, current_app.config["WECOM_REMIND_AFTER_MINUTES"], db.session.commit)
     except WeComError as error:
@@ -59,12 +54,13 @@ def push_command(run_date):
 
 
 @wecom_cli.command("pull")
-@click.option("--from", "start", callback=_date, required=True, help="First run date.")
-@click.option("--to", "end", callback=_date, required=True, help="Last run date (inclusive).")
+@click.option("--from", "start", type=DATE, required=True, help="First run date.")
+@click.option("--to", "end", type=DATE, required=True, help="Last run date (inclusive).")
 @click.option("--behavior/--no-behavior", "with_behavior", default=True,
               help="Also staff behaviour data.")
 def pull_command(start, end, with_behavior):
     """Pull measured results (mass messages, Moments, staff behaviour) for run dates."""
+    start, end = start.date(), end.date()
     if end < start:
         raise click.BadParameter("--to is before --from", param_hint="--to")
     client = _client()

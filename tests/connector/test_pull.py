@@ -137,3 +137,17 @@ def test_staff_behaviour_becomes_process_measures(connected, fake, make_post):
     assert _db.session.scalar(select(WeComStaffDay.id).where(
         WeComStaffDay.staff_id == task.staff_id).order_by(WeComStaffDay.id.desc())) == max(
         r.id for r in rows.values())  # upserted, not duplicated
+
+
+def test_scorecard_page_shows_measured_communication(connected, fake, make_post, client,
+                                                     login_as):
+    post, (task,) = make_post(Channel.mass_message, staff_count=1)
+    fake.set_behavior(task.staff.wecom_userid, DAY - dt.timedelta(days=1), chat_cnt=5,
+                      message_cnt=9, reply_percentage=80.0, avg_reply_time=12)
+    behavior.pull_behavior(connected, DAY - dt.timedelta(days=1), DAY - dt.timedelta(days=1),
+                           _commit)
+    login_as("editor")
+    html = client.get("/metrics/scorecard?period=weekly&end=2025-04-25").get_data(as_text=True)
+    assert "前台·客户沟通（企业微信实测）" in html
+    row = html[html.index(task.staff.display_name, html.index("scorecard-behavior")):]
+    assert "80.0%" in row[:600] and ">12<" in row[:600]
