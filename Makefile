@@ -8,6 +8,18 @@ export FLASK_APP := app
 BUSINESS_DATE ?= 2025-04-25
 export BUSINESS_DATE
 
+# `make run WECOM_FAKE=1`: a fake WeCom (flask wecom fake) runs beside the demo on loopback, the
+# connector is configured against it, and simulated staff confirm some of the pushed tasks.
+WECOM_FAKE ?=
+ifeq ($(WECOM_FAKE),1)
+export WECOM_CORP_ID := wwfakecorp
+export WECOM_SECRET := fake-secret
+export WECOM_API_BASE := http://127.0.0.1:5055/cgi-bin/
+export WECOM_CALLBACK_TOKEN := demo-callback-token
+export WECOM_CALLBACK_AES_KEY := ZGVtby1vbmx5LWNhbGxiYWNrLWtleS0wMTIzNDU2Nzg
+export WECOM_PULL_INTERVAL_SECONDS := 60
+endif
+
 .PHONY: install run test lint bench seed clean
 
 $(STAMP): pyproject.toml
@@ -23,8 +35,9 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask demo logins
-	@$(BIN)/flask scheduler run & scheduler=$$!; \
-	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	@if [ "$(WECOM_FAKE)" = "1" ]; then $(BIN)/flask wecom fake --port 5055 & fi; fake=$$!; \
+	  $(BIN)/flask scheduler run & scheduler=$$!; \
+	  trap 'kill $$scheduler $$fake 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
 
 ## test: the whole suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set; in

@@ -159,6 +159,25 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        #: WeCom 企业微信 connector (README "Connecting WeCom"). Without CorpID and secret the
+        #: product runs in manual mode: staff mark tasks done and report reactions themselves.
+        self.WECOM_CORP_ID = _env("WECOM_CORP_ID")
+        #: Secret of the self-built app listed under 客户联系 → 可调用接口的应用 (never logged).
+        self.WECOM_SECRET = _env("WECOM_SECRET")
+        self.WECOM_AGENT_ID = _env("WECOM_AGENT_ID")
+        self.WECOM_API_BASE = _env("WECOM_API_BASE", "https://qyapi.weixin.qq.com/cgi-bin/")
+        #: Token and 43-character EncodingAESKey of the callback URL (/wecom/callback).
+        self.WECOM_CALLBACK_TOKEN = _env("WECOM_CALLBACK_TOKEN")
+        self.WECOM_CALLBACK_AES_KEY = _env("WECOM_CALLBACK_AES_KEY")
+        #: A callback whose signed timestamp is further than this from now is refused.
+        self.WECOM_CALLBACK_MAX_AGE_SECONDS = _env_int("WECOM_CALLBACK_MAX_AGE_SECONDS", 300)
+        #: Optional Redis for the shared access token (default: the database).
+        self.WECOM_TOKEN_REDIS_URL = _env("WECOM_TOKEN_REDIS_URL")
+        self.WECOM_TIMEOUT_SECONDS = _env_float("WECOM_TIMEOUT_SECONDS", 10.0)
+        #: The scheduler pulls today's WeCom results this often (previous days: nightly).
+        self.WECOM_PULL_INTERVAL_SECONDS = _env_int("WECOM_PULL_INTERVAL_SECONDS", 300)
+        #: A mass message not sent this many minutes after its due time gets a reminder 催办.
+        self.WECOM_REMIND_AFTER_MINUTES = _env_int("WECOM_REMIND_AFTER_MINUTES", 30)
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.ALLOW_DEMO_ACCOUNTS = True
         self.TESTING = False

@@ -15,6 +15,8 @@ from app.auth import bp as auth_bp
 from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
 from app.broadcasts.cli import ops_cli, scheduler_cli, sop_cli
+from app.connector import bp as connector_bp
+from app.connector.cli import wecom_cli
 from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
 from app.core.errors import register_error_handlers
@@ -112,7 +114,7 @@ def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
-        interactions_bp, metrics_bp, admin_bp, customers_bp, audit_bp,
+        interactions_bp, metrics_bp, admin_bp, customers_bp, audit_bp, connector_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -120,7 +122,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Register the CLI groups of every package."""
     for group in (ops_cli, scheduler_cli, sop_cli, compliance_cli, content_cli, market_cli,
-                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli, audit_cli):
+                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli, audit_cli, wecom_cli):
         app.cli.add_command(group)
 
 

@@ -21,6 +21,7 @@ from app.org.models import Role
 from tests.security.conftest import CHART_DAY
 
 PUBLIC = None  # no login needed
+WECOM_SIGNED = "WeCom signature"  # no login: WeCom's signed, encrypted callback (404 unset)
 LOGGED_IN = "logged in"  # any active user
 
 #: endpoint → {method: the policy action the route needs, LOGGED_IN or PUBLIC}. HEAD and
@@ -75,6 +76,9 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "customers.imports": {"GET": Action.import_customers, "POST": Action.import_customers},
     "customers.import_preview": {"GET": Action.import_customers},
     "customers.import_confirm": {"POST": Action.import_customers},
+    "connector.withdraw_post": {"POST": Action.withdraw_posts},
+    "connector.callback_verify": {"GET": WECOM_SIGNED},
+    "connector.callback_event": {"POST": WECOM_SIGNED},
 }
 
 
@@ -106,7 +110,8 @@ def _url(app, rule, world) -> str:
               "plan_id": world.plan.id, "task_id": world.task.id,
               "run_date": CHART_DAY.isoformat(), "spec_name": "gold",
               "user_id": world.users[Role.frontline].id,
-              "branch_id": world.users[Role.frontline].branch_id}
+              "branch_id": world.users[Role.frontline].branch_id,
+              "post_id": world.task.post_id}
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: add sample values for {sorted(unknown)} in _url()"
     return app.url_map.bind("localhost").build(
@@ -148,7 +153,7 @@ def test_admin_is_everywhere_except_review_which_only_reviewers_do():
     """Separation of duties: an admin is not a reviewer; nobody else approves either."""
     for endpoint, methods in ROUTES.items():
         for policy in methods.values():
-            if policy is PUBLIC:
+            if policy is PUBLIC or policy == WECOM_SIGNED:
                 continue
             assert (Role.admin in _allowed(policy)) is (policy is not Action.review_content), (
                 endpoint)
@@ -162,6 +167,8 @@ def test_anonymous_gets_login_redirect_or_401(app, client, world):
         policy = ROUTES[rule.endpoint][method]
         if policy is PUBLIC:
             ok = response.status_code == 200
+        elif policy == WECOM_SIGNED:
+            ok = response.status_code in (403, 404)  # unsigned: refused, or not configured
         elif _is_api(rule):
             ok = response.status_code == 401 and response.is_json
         else:
@@ -200,7 +207,7 @@ def test_role_matrix(app, client, world, sign_in, role):
     problems = []
     for rule, method in _cases(app):
         policy = ROUTES[rule.endpoint][method]
-        if policy is PUBLIC:
+        if policy is PUBLIC or policy == WECOM_SIGNED:
             continue
         allowed = _allowed(policy)
         headers = None
