@@ -19,7 +19,7 @@ from app.broadcasts.models import PostStatus
 from app.connector import outbox, reconcile
 from app.connector.models import PushAction, PushState, WeComPush
 from app.core.extensions import db
-from app.market.charts import chart_image_path
+from app.market.charts import chart_image
 from app.wecom import api
 from app.wecom.client import WeComClient
 from app.wecom.errors import (
@@ -121,8 +121,8 @@ def _chart(row: WeComPush) -> tuple[bytes, str] | None:
     chart = row.task.post.chart_image
     if chart is None:
         return None
-    path = chart_image_path(chart.run_date, chart.spec_name)
-    return path.read_bytes(), path.name
+    png, _sha256 = chart_image(chart.run_date, chart.spec_name)
+    return png, f"{chart.spec_name}.png"
 
 
 def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
