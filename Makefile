@@ -8,6 +8,18 @@ export FLASK_APP := app
 BUSINESS_DATE ?= 2025-04-25
 export BUSINESS_DATE
 
+# `make run WECOM_FAKE=1`: a fake WeCom (flask wecom fake) runs beside the demo on loopback, the
+# connector is configured against it, and simulated staff confirm some of the pushed tasks.
+WECOM_FAKE ?=
+ifeq ($(WECOM_FAKE),1)
+export WECOM_CORP_ID := wwfakecorp
+export WECOM_SECRET := fake-secret
+export WECOM_API_BASE := http://127.0.0.1:5055/cgi-bin/
+export WECOM_CALLBACK_TOKEN := demo-callback-token
+export WECOM_CALLBACK_AES_KEY := ZGVtby1vbmx5LWNhbGxiYWNrLWtleS0wMTIzNDU2Nzg
+export WECOM_PULL_INTERVAL_SECONDS := 60
+endif
+
 .PHONY: install run serve test lint bench seed clean
 
 $(STAMP): pyproject.toml
@@ -23,8 +35,9 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed
 	$(BIN)/flask demo logins
-	@$(BIN)/flask scheduler run & scheduler=$$!; \
-	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	@if [ "$(WECOM_FAKE)" = "1" ]; then $(BIN)/flask wecom fake --port 5055 & fi; fake=$$!; \
+	  $(BIN)/flask scheduler run & scheduler=$$!; \
+	  trap 'kill $$scheduler $$fake 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
 
 ## serve: the production-like stack on PostgreSQL and Redis: gunicorn (gunicorn.conf.py),
@@ -38,9 +51,11 @@ serve: install
 	DATABASE_URL=$(SERVE_DATABASE_URL) RATELIMIT_STORAGE_URI=$(SERVE_REDIS_URL)/0 \
 	TASK_QUEUE_URL=$(SERVE_REDIS_URL)/1 LOG_FORMAT=json bash deploy/serve_stack.sh
 
-## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+## test: the whole suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set; in
+## parallel over the CPU cores (pytest-xdist; TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check app tests config.py bench

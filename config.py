@@ -67,8 +67,11 @@ class Config:
         self.CONTENT_TEMPLATE_DIR = _env(
             "CONTENT_TEMPLATE_DIR", str(PROJECT_ROOT / "content_templates")
         )
+        #: Downtime grace: after an outage a plan run due within this is still run (once);
+        #: older ones are marked missed.
         self.SCHEDULER_MISFIRE_GRACE_SECONDS = _env_int("SCHEDULER_MISFIRE_GRACE_SECONDS", 3600)
-        self.SCHEDULER_SYNC_INTERVAL_SECONDS = _env_int("SCHEDULER_SYNC_INTERVAL_SECONDS", 60)
+        #: The scheduler's clock: seconds between two ticks.
+        self.SCHEDULER_TICK_SECONDS = _env_int("SCHEDULER_TICK_SECONDS", 60)
         #: SQLite only: the scheduler's lease row lasts this long unless renewed; the
         #: running scheduler renews it every third of it, and a crashed one's lease can be
         #: taken over once it has expired.
@@ -104,6 +107,30 @@ class Config:
         self.RENDER_WORKER_PROCESSES = _env_int("RENDER_WORKER_PROCESSES", 2)
         #: Approval renders the version for this many next run dates of its plans.
         self.APPROVAL_RENDER_DAYS = _env_int("APPROVAL_RENDER_DAYS", 30)
+        #: Customer, contact and verification imports: rows written per batch (memory stays
+        #: bounded by it) and the most per-row errors listed in one result.
+        self.IMPORT_BATCH_ROWS = _env_int("IMPORT_BATCH_ROWS", 2000)
+        self.IMPORT_MAX_ERRORS = _env_int("IMPORT_MAX_ERRORS", 1000)
+        #: Web imports run in a background thread of the web process (tests run them inline).
+        self.IMPORT_IN_BACKGROUND = True
+        #: Valid adds 有效添加 (README "Valid adds"): an add counts only if verified within
+        #: this many days after it, and per RM and calendar month at most this fraction of
+        #: the adds passing the other rules may come from another province (floor, earliest
+        #: first). ``ADDS_RULES`` lists the rules in force (comma-separated): verified,
+        #: customer, own, first, province.
+        self.ADDS_VERIFICATION_GRACE_DAYS = _env_int("ADDS_VERIFICATION_GRACE_DAYS", 7)
+        self.ADDS_OUT_OF_PROVINCE_QUOTA_RATE = _env_float("ADDS_OUT_OF_PROVINCE_QUOTA_RATE", 0.2)
+        self.ADDS_RULES = _env("ADDS_RULES", "verified,customer,own,first,province")
+        #: Gaming flags (evidence for managers, README "Gaming flags"): the bank's own WeCom
+        #: corp names (comma-separated; a contact from them is a colleague), the burst that
+        #: suggests bought followers (this many adds within the window, this share of them
+        #: unverified or not customers) and how many staff following one contact make it a
+        #: colleague.
+        self.BANK_CORP_NAMES = _env("BANK_CORP_NAMES", "示例银行")
+        self.FLAG_BURST_MIN_ADDS = _env_int("FLAG_BURST_MIN_ADDS", 8)
+        self.FLAG_BURST_WINDOW_MINUTES = _env_int("FLAG_BURST_WINDOW_MINUTES", 60)
+        self.FLAG_BURST_BAD_SHARE = _env_float("FLAG_BURST_BAD_SHARE", 0.8)
+        self.FLAG_COLLEAGUE_MIN_STAFF = _env_int("FLAG_COLLEAGUE_MIN_STAFF", 4)
         self.DEMO_PASSWORD = _env("DEMO_PASSWORD", "zhongtai-demo")
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
         #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.
@@ -132,6 +159,25 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        #: WeCom 企业微信 connector (README "Connecting WeCom"). Without CorpID and secret the
+        #: product runs in manual mode: staff mark tasks done and report reactions themselves.
+        self.WECOM_CORP_ID = _env("WECOM_CORP_ID")
+        #: Secret of the self-built app listed under 客户联系 → 可调用接口的应用 (never logged).
+        self.WECOM_SECRET = _env("WECOM_SECRET")
+        self.WECOM_AGENT_ID = _env("WECOM_AGENT_ID")
+        self.WECOM_API_BASE = _env("WECOM_API_BASE", "https://qyapi.weixin.qq.com/cgi-bin/")
+        #: Token and 43-character EncodingAESKey of the callback URL (/wecom/callback).
+        self.WECOM_CALLBACK_TOKEN = _env("WECOM_CALLBACK_TOKEN")
+        self.WECOM_CALLBACK_AES_KEY = _env("WECOM_CALLBACK_AES_KEY")
+        #: A callback whose signed timestamp is further than this from now is refused.
+        self.WECOM_CALLBACK_MAX_AGE_SECONDS = _env_int("WECOM_CALLBACK_MAX_AGE_SECONDS", 300)
+        #: Optional Redis for the shared access token (default: the database).
+        self.WECOM_TOKEN_REDIS_URL = _env("WECOM_TOKEN_REDIS_URL")
+        self.WECOM_TIMEOUT_SECONDS = _env_float("WECOM_TIMEOUT_SECONDS", 10.0)
+        #: The scheduler pulls today's WeCom results this often (previous days: nightly).
+        self.WECOM_PULL_INTERVAL_SECONDS = _env_int("WECOM_PULL_INTERVAL_SECONDS", 300)
+        #: A mass message not sent this many minutes after its due time gets a reminder 催办.
+        self.WECOM_REMIND_AFTER_MINUTES = _env_int("WECOM_REMIND_AFTER_MINUTES", 30)
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.ALLOW_DEMO_ACCOUNTS = True
         self.TESTING = False
@@ -190,6 +236,7 @@ class TestConfig(Config):
         self.TESTING = True
         self.SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
         self.MARKET_DATA_PROVIDER = "snapshot"
+        self.IMPORT_IN_BACKGROUND = False
         self.RATELIMIT_ENABLED = False
         self.SERVER_NAME = None
 

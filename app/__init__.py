@@ -9,10 +9,14 @@ from flask import Flask
 
 from app import models  # noqa: F401  (every model: complete metadata for Alembic)
 from app.admin import bp as admin_bp
+from app.audit import bp as audit_bp
+from app.audit.cli import audit_cli
 from app.auth import bp as auth_bp
 from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
-from app.broadcasts.cli import ops_cli, scheduler_cli
+from app.broadcasts.cli import ops_cli, scheduler_cli, sop_cli
+from app.connector import bp as connector_bp
+from app.connector.cli import wecom_cli
 from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
 from app.core import storage, tasks
@@ -24,6 +28,8 @@ from app.core.serving import configure_engine_options, install_proxy_fix
 from app.core.settings_check import check_production_settings
 from app.core.sqlite import configure_sqlite_engine
 from app.core.unit_of_work import register_unit_of_work
+from app.customers import bp as customers_bp
+from app.customers.cli import adds_cli, coverage_cli, import_cli
 from app.demo.cli import demo_cli
 from app.feed import api_bp as feed_api_bp
 from app.feed import bp as feed_bp
@@ -99,13 +105,14 @@ def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
-        interactions_bp, metrics_bp, admin_bp,
+        interactions_bp, metrics_bp, admin_bp, customers_bp, audit_bp, connector_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
-    """Register CLI groups (ops, scheduler, compliance, content, market, demo, users, tasks)."""
-    for group in (ops_cli, scheduler_cli, compliance_cli, content_cli, market_cli, demo_cli,
-                  users_cli, tasks_cli):
+    """Register the CLI groups of every package."""
+    for group in (ops_cli, scheduler_cli, sop_cli, compliance_cli, content_cli, market_cli,
+                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli, audit_cli, wecom_cli,
+                  tasks_cli):
         app.cli.add_command(group)

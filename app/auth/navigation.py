@@ -17,10 +17,13 @@ NAV = [
     ("broadcasts.plans", "SOP 计划", Action.read_plans),
     ("broadcasts.tracking", "日跟踪", Action.read_tracking),
     ("metrics.scorecard", "考核看板", Action.read_scorecard),
+    ("customers.mine", "我的客户", Action.use_customer_book),
+    ("customers.coverage", "客户覆盖率", Action.read_coverage),
+    ("customers.imports", "导入客户数据", Action.import_customers),
     ("feed.api_token", "API 令牌", Action.use_feed),
     ("admin.users", "用户管理", Action.manage_users),
     ("admin.branches", "机构管理", Action.manage_branches),
-    ("admin.audit", "审计日志", Action.read_audit),
+    ("audit.index", "审计日志", Action.read_audit),
 ]
 
 

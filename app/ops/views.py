@@ -10,8 +10,9 @@ import logging
 
 from flask import jsonify
 
-from app.core.clock import to_local
-from app.core.extensions import csrf
+from app.broadcasts.runs import last_tick, overdue_runs
+from app.core.clock import to_local, utcnow
+from app.core.extensions import csrf, db
 from app.ops import bp
 from app.ops.metrics import metrics_response
 from app.ops.readiness import readiness
@@ -22,12 +23,15 @@ logger = logging.getLogger(__name__)
 @bp.route("/healthz")
 @csrf.exempt
 def healthz():
-    """Liveness: the process answers requests (200 ``{"status": "ok"}``); touches nothing else.
+    """Liveness: the process answers requests: always 200 ``{"status": "ok", "scheduler": …}``.
 
-    A process manager restarts a web process that fails this; the database and the other
+    ``scheduler`` is ``{"last_tick_at": ISO 8601 UTC or null, "overdue_runs": n}`` (plan runs
+    still pending more than five minutes after they were due), or ``null`` when the database
+    cannot be read. These are facts for monitoring and never change the status: a process
+    manager restarts a web process that fails this, and the database and the other
     dependencies are ``/readyz``'s business.
     """
-    return jsonify({"status": "ok"})
+    return jsonify({"status": "ok", "scheduler": scheduler_health()})
 
 
 @bp.route("/readyz")
@@ -58,3 +62,18 @@ def local_dt(instant, fmt: str = "%Y-%m-%d %H:%M"):
     """Jinja filter: aware UTC instant → text in Asia/Shanghai (``—`` for None)."""
     local = to_local(instant)
     return local.strftime(fmt) if local else "—"
+
+
+def scheduler_health() -> dict | None:
+    """``{"last_tick_at": ISO 8601 UTC or None, "overdue_runs": n}``, or ``None``.
+
+    ``None`` when the database cannot be read.
+    """
+    try:
+        tick = last_tick()
+        return {"last_tick_at": tick.ticked_at.isoformat() if tick else None,
+                "overdue_runs": overdue_runs(utcnow())}
+    except Exception:  # noqa: BLE001 - liveness never fails on the database
+        logger.exception("health check: scheduler state unreadable")
+        db.session.rollback()
+        return None

@@ -21,6 +21,7 @@ from app.org.models import Role
 from tests.security.conftest import CHART_DAY
 
 PUBLIC = None  # no login needed
+WECOM_SIGNED = "WeCom signature"  # no login: WeCom's signed, encrypted callback (404 unset)
 LOGGED_IN = "logged in"  # any active user
 #: Prometheus's bearer token (``METRICS_TOKEN``), no user: 404 while unset (as here), 401
 #: without it (tests/ops/test_metrics.py).
@@ -60,6 +61,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "content.retire": {"POST": Action.retire_content},
     "broadcasts.plans": {"GET": Action.read_plans, "POST": Action.manage_plans},
     "broadcasts.toggle_plan": {"POST": Action.manage_plans},
+    "broadcasts.rerun": {"POST": Action.manage_plans},
     "broadcasts.tracking": {"GET": Action.read_tracking},
     "metrics.scorecard": {"GET": Action.read_scorecard},
     "metrics.scorecard_csv": {"GET": Action.read_scorecard},
@@ -71,7 +73,18 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "admin.reset_password": {"POST": Action.manage_users},
     "admin.branches": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
-    "admin.audit": {"GET": Action.read_audit},
+    "audit.index": {"GET": Action.read_audit},
+    "audit.export": {"GET": Action.export_audit},
+    "customers.coverage": {"GET": Action.read_coverage},
+    "customers.coverage_heatmap": {"GET": Action.read_coverage},
+    "customers.staff": {"GET": Action.read_coverage},
+    "customers.mine": {"GET": Action.use_customer_book},
+    "customers.imports": {"GET": Action.import_customers, "POST": Action.import_customers},
+    "customers.import_preview": {"GET": Action.import_customers},
+    "customers.import_confirm": {"POST": Action.import_customers},
+    "connector.withdraw_post": {"POST": Action.withdraw_posts},
+    "connector.callback_verify": {"GET": WECOM_SIGNED},
+    "connector.callback_event": {"POST": WECOM_SIGNED},
 }
 
 
@@ -103,7 +116,8 @@ def _url(app, rule, world) -> str:
               "plan_id": world.plan.id, "task_id": world.task.id,
               "run_date": CHART_DAY.isoformat(), "spec_name": "gold",
               "user_id": world.users[Role.frontline].id,
-              "branch_id": world.users[Role.frontline].branch_id}
+              "branch_id": world.users[Role.frontline].branch_id,
+              "post_id": world.task.post_id}
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: add sample values for {sorted(unknown)} in _url()"
     return app.url_map.bind("localhost").build(
@@ -145,7 +159,7 @@ def test_admin_is_everywhere_except_review_which_only_reviewers_do():
     """Separation of duties: an admin is not a reviewer; nobody else approves either."""
     for endpoint, methods in ROUTES.items():
         for policy in methods.values():
-            if policy is PUBLIC or policy == METRICS_TOKEN:
+            if policy is PUBLIC or policy in (WECOM_SIGNED, METRICS_TOKEN):
                 continue
             assert (Role.admin in _allowed(policy)) is (policy is not Action.review_content), (
                 endpoint)
@@ -161,6 +175,8 @@ def test_anonymous_gets_login_redirect_or_401(app, client, world):
             ok = response.status_code in ((200, 503) if rule.endpoint == "ops.readyz" else (200,))
         elif policy == METRICS_TOKEN:
             ok = response.status_code == 404
+        elif policy == WECOM_SIGNED:
+            ok = response.status_code in (403, 404)  # unsigned: refused, or not configured
         elif _is_api(rule):
             ok = response.status_code == 401 and response.is_json
         else:
@@ -199,7 +215,7 @@ def test_role_matrix(app, client, world, sign_in, role):
     problems = []
     for rule, method in _cases(app):
         policy = ROUTES[rule.endpoint][method]
-        if policy is PUBLIC or policy == METRICS_TOKEN:
+        if policy is PUBLIC or policy in (WECOM_SIGNED, METRICS_TOKEN):
             continue
         allowed = _allowed(policy)
         headers = None
