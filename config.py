@@ -67,8 +67,11 @@ class Config:
         self.CONTENT_TEMPLATE_DIR = _env(
             "CONTENT_TEMPLATE_DIR", str(PROJECT_ROOT / "content_templates")
         )
+        #: Downtime grace: after an outage a plan run due within this is still run (once);
+        #: older ones are marked missed.
         self.SCHEDULER_MISFIRE_GRACE_SECONDS = _env_int("SCHEDULER_MISFIRE_GRACE_SECONDS", 3600)
-        self.SCHEDULER_SYNC_INTERVAL_SECONDS = _env_int("SCHEDULER_SYNC_INTERVAL_SECONDS", 60)
+        #: The scheduler's clock: seconds between two ticks.
+        self.SCHEDULER_TICK_SECONDS = _env_int("SCHEDULER_TICK_SECONDS", 60)
         #: SQLite only: the scheduler's lease row lasts this long unless renewed; the
         #: running scheduler renews it every third of it, and a crashed one's lease can be
         #: taken over once it has expired.

@@ -12,7 +12,7 @@ from app.admin import bp as admin_bp
 from app.auth import bp as auth_bp
 from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
-from app.broadcasts.cli import ops_cli, scheduler_cli
+from app.broadcasts.cli import ops_cli, scheduler_cli, sop_cli
 from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
 from app.core.errors import register_error_handlers
@@ -116,10 +116,9 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Register CLI groups (ops, scheduler, compliance, content, market, demo, users)."""
-    for group in (ops_cli, scheduler_cli, compliance_cli, content_cli, market_cli, demo_cli,
-                  users_cli, import_cli, adds_cli,
-                  coverage_cli):
+    """Register the CLI groups of every package."""
+    for group in (ops_cli, scheduler_cli, sop_cli, compliance_cli, content_cli, market_cli,
+                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli):
         app.cli.add_command(group)
 
 

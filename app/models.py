@@ -2,7 +2,16 @@
 
 from app.admin.models import AdminAuditEvent  # noqa: F401
 from app.auth.models import LoginThrottle  # noqa: F401
-from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus  # noqa: F401
+from app.broadcasts.models import (  # noqa: F401
+    PlanRun,
+    Post,
+    PostStatus,
+    PostText,
+    SchedulerTick,
+    SopPlan,
+    Task,
+    TaskStatus,
+)
 from app.content.models import (  # noqa: F401
     Approval,
     ApprovalDecision,

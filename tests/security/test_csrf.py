@@ -57,7 +57,7 @@ def _url(app, rule, ids) -> str:
     values = {"template_id": ids.template_id, "plan_id": ids.plan_id,
               "task_id": ids.task_id, "number": 1, "run_date": CHART_DAY.isoformat(),
               "spec_name": "gold", "user_id": ids.user_ids[Role.frontline],
-              "branch_id": ids.branch_id}
+              "branch_id": ids.branch_id, "run_id": 1}
     return app.url_map.bind("localhost").build(
         rule.endpoint, {name: values[name] for name in rule.arguments})
 
@@ -66,7 +66,8 @@ def test_form_routes_are_the_expected_ones(csrf_app):
     assert {rule.endpoint for rule in _form_post_rules(csrf_app)} == {
         "auth.login", "auth.logout", "content.new", "content.edit", "content.submit",
         "content.approve", "content.reject", "content.retire", "broadcasts.plans",
-        "broadcasts.toggle_plan", "feed.complete", "feed.correct_reach", "feed.api_token",
+        "broadcasts.toggle_plan", "broadcasts.rerun", "feed.complete", "feed.correct_reach",
+        "feed.api_token",
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
         "admin.edit_branch", "customers.imports", "customers.import_confirm"}

@@ -54,6 +54,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "content.retire": {"POST": Action.retire_content},
     "broadcasts.plans": {"GET": Action.read_plans, "POST": Action.manage_plans},
     "broadcasts.toggle_plan": {"POST": Action.manage_plans},
+    "broadcasts.rerun": {"POST": Action.manage_plans},
     "broadcasts.tracking": {"GET": Action.read_tracking},
     "metrics.scorecard": {"GET": Action.read_scorecard},
     "metrics.scorecard_csv": {"GET": Action.read_scorecard},
