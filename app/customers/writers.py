@@ -159,9 +159,10 @@ def _write_keyed(rows: list[dict], table, key: tuple[str, ...], fields: tuple[st
             counts.unchanged += 1
         else:
             changed.append(row)
-    if new:  # executemany without RETURNING: the driver's fast path; rowcount sums the rows
-        statement = insert_on_conflict(table).on_conflict_do_nothing(index_elements=list(key))
-        counts.imported += max(db.session.execute(statement, new).rowcount, 0)
+    if new:
+        statement = (insert_on_conflict(table).on_conflict_do_nothing(index_elements=list(key))
+                     .returning(table.c.id))
+        counts.imported += len(db.session.execute(statement, new).all())
     if changed:
         upsert_rows(table, changed, key, fields)
         counts.updated += len(changed)
