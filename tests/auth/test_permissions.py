@@ -33,6 +33,9 @@ EXPECTED = {
     Action.manage_users: {A},
     Action.manage_branches: {A},
     Action.read_audit: {A},
+    Action.read_coverage: {E, R, M, A},
+    Action.use_customer_book: {F, A},
+    Action.import_customers: {A},
 }
 
 
