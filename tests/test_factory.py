@@ -26,7 +26,7 @@ def test_production_refuses_sqlite(monkeypatch):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok"}
 
 
 def test_home_requires_login(client):
