@@ -59,7 +59,8 @@ def create_occurrences(now: dt.datetime) -> int:
     since = min(tick.ticked_at if tick else now, now - grace())
     start, end = max(since, now - LOOKBACK), now + LOOKAHEAD
     rows = []
-    for plan in db.session.scalars(select(SopPlan).where(SopPlan.is_active.is_(True))):
+    for plan in db.session.scalars(select(SopPlan).where(SopPlan.is_active.is_(True),
+                                                         SopPlan.archived_at.is_(None))):
         try:
             found = occurrences(parse_schedule(plan.schedule), plan.timezone,
                                 max(start, plan.created_at), end)
@@ -67,6 +68,7 @@ def create_occurrences(now: dt.datetime) -> int:
             logger.error("plan_id=%s has an invalid schedule %r: %s", plan.id, plan.schedule,
                          error)
             continue
+        found = _within_lifecycle(plan, found)
         rows += [{"sop_plan_id": plan.id, "scheduled_at": at.astimezone(dt.UTC),
                   "run_date": at.date(), "due_at": at.astimezone(dt.UTC), "status": "pending",
                   "rule_ids": [], "attempts": 0, "created_at": now} for at in found]
@@ -74,9 +76,22 @@ def create_occurrences(now: dt.datetime) -> int:
     return len(rows)
 
 
+def _within_lifecycle(plan: SopPlan, found: list[dt.datetime]) -> list[dt.datetime]:
+    """The occurrences between the plan's start and end dates, and within ``max_runs``."""
+    found = [o for o in found if (plan.start_date is None or o.date() >= plan.start_date)
+             and (plan.end_date is None or o.date() <= plan.end_date)]
+    if plan.max_runs is None:
+        return found
+    existing = set(db.session.scalars(select(PlanRun.scheduled_at).where(
+        PlanRun.sop_plan_id == plan.id, PlanRun.status != RunStatus.cancelled)))
+    left = plan.max_runs - len(existing)
+    return [o for o in found if o.astimezone(dt.UTC) not in existing][:max(left, 0)]
+
+
 def cancel_inactive(now: dt.datetime) -> int:
-    """Cancel the pending runs of paused plans. :returns: runs cancelled."""
-    inactive = select(SopPlan.id).where(SopPlan.is_active.is_(False))
+    """Cancel the pending runs of paused or archived plans. :returns: runs cancelled."""
+    inactive = select(SopPlan.id).where(SopPlan.is_active.is_(False)
+                                        | SopPlan.archived_at.is_not(None))
     return _finish_where(now, RunStatus.cancelled, "plan_inactive", "计划已暂停",
                          PlanRun.status == RunStatus.pending, PlanRun.sop_plan_id.in_(inactive))
 

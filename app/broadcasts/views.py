@@ -60,7 +60,9 @@ def plans_page():
     if form is not None and form.validate_on_submit():
         try:
             plan = plans.create_plan(current_user, form.name.data, form.template_id.data,
-                                     form.branch_id.data, form.send_time.data, form.calendar.data)
+                                     form.branch_id.data, form.send_time.data, form.calendar.data,
+                                     schedule=form.schedule.data, start_date=form.start_date.data,
+                                     end_date=form.end_date.data, max_runs=form.max_runs.data)
         except ValidationFailed as error:
             discard_changes()
             for message in (error.errors or {}).values():
@@ -83,6 +85,17 @@ def toggle_plan(plan_id: int):
     if form.validate_on_submit():
         updated = plans.toggle_plan(current_user, plan_id)
         flash(f"「{updated.name}」已{'启用' if updated.is_active else '暂停'}", "success")
+    return redirect(url_for("broadcasts.plans"))
+
+
+@bp.route("/plans/<int:plan_id>/archive", methods=["POST"])
+@permission_required(Action.manage_plans)
+def archive_plan(plan_id: int):
+    """Archive a plan: it stops and stays listed as 已归档."""
+    form = ToggleForm()
+    if form.validate_on_submit():
+        archived = plans.archive_plan(current_user, plan_id)
+        flash(f"「{archived.name}」已归档，待运行的计划运行将被取消", "success")
     return redirect(url_for("broadcasts.plans"))
 
 

@@ -55,6 +55,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "broadcasts.plans": {"GET": Action.read_plans, "POST": Action.manage_plans},
     "broadcasts.toggle_plan": {"POST": Action.manage_plans},
     "broadcasts.rerun": {"POST": Action.manage_plans},
+    "broadcasts.archive_plan": {"POST": Action.manage_plans},
     "broadcasts.tracking": {"GET": Action.read_tracking},
     "metrics.scorecard": {"GET": Action.read_scorecard},
     "metrics.scorecard_csv": {"GET": Action.read_scorecard},
@@ -98,7 +99,7 @@ def _url(app, rule, world) -> str:
               "plan_id": world.plan.id, "task_id": world.task.id,
               "run_date": CHART_DAY.isoformat(), "spec_name": "gold",
               "user_id": world.users[Role.frontline].id,
-              "branch_id": world.users[Role.frontline].branch_id}
+              "branch_id": world.users[Role.frontline].branch_id, "run_id": 1}
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: add sample values for {sorted(unknown)} in _url()"
     return app.url_map.bind("localhost").build(
