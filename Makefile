@@ -27,9 +27,11 @@ run: install
 	  trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000 --no-reload
 
-## test: the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+## test: the whole suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set; in
+## parallel over the CPU cores (pytest-xdist; TEST_WORKERS=0 runs it in one process)
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check app tests config.py bench

@@ -107,6 +107,30 @@ class Config:
         self.RENDER_WORKER_PROCESSES = _env_int("RENDER_WORKER_PROCESSES", 2)
         #: Approval renders the version for this many next run dates of its plans.
         self.APPROVAL_RENDER_DAYS = _env_int("APPROVAL_RENDER_DAYS", 30)
+        #: Customer, contact and verification imports: rows written per batch (memory stays
+        #: bounded by it) and the most per-row errors listed in one result.
+        self.IMPORT_BATCH_ROWS = _env_int("IMPORT_BATCH_ROWS", 2000)
+        self.IMPORT_MAX_ERRORS = _env_int("IMPORT_MAX_ERRORS", 1000)
+        #: Web imports run in a background thread of the web process (tests run them inline).
+        self.IMPORT_IN_BACKGROUND = True
+        #: Valid adds 有效添加 (README "Valid adds"): an add counts only if verified within
+        #: this many days after it, and per RM and calendar month at most this fraction of
+        #: the adds passing the other rules may come from another province (floor, earliest
+        #: first). ``ADDS_RULES`` lists the rules in force (comma-separated): verified,
+        #: customer, own, first, province.
+        self.ADDS_VERIFICATION_GRACE_DAYS = _env_int("ADDS_VERIFICATION_GRACE_DAYS", 7)
+        self.ADDS_OUT_OF_PROVINCE_QUOTA_RATE = _env_float("ADDS_OUT_OF_PROVINCE_QUOTA_RATE", 0.2)
+        self.ADDS_RULES = _env("ADDS_RULES", "verified,customer,own,first,province")
+        #: Gaming flags (evidence for managers, README "Gaming flags"): the bank's own WeCom
+        #: corp names (comma-separated; a contact from them is a colleague), the burst that
+        #: suggests bought followers (this many adds within the window, this share of them
+        #: unverified or not customers) and how many staff following one contact make it a
+        #: colleague.
+        self.BANK_CORP_NAMES = _env("BANK_CORP_NAMES", "示例银行")
+        self.FLAG_BURST_MIN_ADDS = _env_int("FLAG_BURST_MIN_ADDS", 8)
+        self.FLAG_BURST_WINDOW_MINUTES = _env_int("FLAG_BURST_WINDOW_MINUTES", 60)
+        self.FLAG_BURST_BAD_SHARE = _env_float("FLAG_BURST_BAD_SHARE", 0.8)
+        self.FLAG_COLLEAGUE_MIN_STAFF = _env_int("FLAG_COLLEAGUE_MIN_STAFF", 4)
         self.DEMO_PASSWORD = _env("DEMO_PASSWORD", "zhongtai-demo")
         self.DEMO_DATE = _env("DEMO_DATE", "2025-04-25")
         #: Pins "today" (ISO date) for demos on the snapshot; unset = real date in TIMEZONE.
@@ -157,6 +181,7 @@ class TestConfig(Config):
         self.TESTING = True
         self.SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
         self.MARKET_DATA_PROVIDER = "snapshot"
+        self.IMPORT_IN_BACKGROUND = False
         self.RATELIMIT_ENABLED = False
         self.SERVER_NAME = None
 

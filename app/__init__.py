@@ -20,6 +20,8 @@ from app.core.extensions import csrf, db, limiter, login_manager, migrate
 from app.core.http import register_input_limits
 from app.core.sqlite import configure_sqlite_engine
 from app.core.unit_of_work import register_unit_of_work
+from app.customers import bp as customers_bp
+from app.customers.cli import adds_cli, coverage_cli, import_cli
 from app.demo.cli import demo_cli
 from app.feed import api_bp as feed_api_bp
 from app.feed import bp as feed_bp
@@ -108,15 +110,15 @@ def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
-        interactions_bp, metrics_bp, admin_bp,
+        interactions_bp, metrics_bp, admin_bp, customers_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
-    """Register CLI groups (ops, scheduler, sop, compliance, content, market, demo, users)."""
+    """Register the CLI groups of every package."""
     for group in (ops_cli, scheduler_cli, sop_cli, compliance_cli, content_cli, market_cli,
-                  demo_cli, users_cli):
+                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli):
         app.cli.add_command(group)
 
 

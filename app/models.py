@@ -21,6 +21,15 @@ from app.content.models import (  # noqa: F401
     TemplateVersion,
 )
 from app.core.leases import Lease  # noqa: F401
+from app.customers.models import (  # noqa: F401
+    CoverageSnapshot,
+    CoverageTarget,
+    Customer,
+    CustomerOwnership,
+    Segment,
+    Verification,
+    WecomContact,
+)
 from app.interactions.models import InteractionEvent, InteractionKind  # noqa: F401
 from app.market.models import ChartImage, PriceBar  # noqa: F401
 from app.org.models import Branch, BranchLevel, Role, User  # noqa: F401

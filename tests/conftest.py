@@ -13,7 +13,7 @@ import os
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import delete, event, text
+from sqlalchemy import create_engine, delete, event, make_url, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 from werkzeug.security import generate_password_hash
 
@@ -29,6 +29,33 @@ from tests import factories
 #: Run date whose bars (``MARKET_HISTORY_DAYS`` up to it) every test finds stored:
 #: exactly what ``refresh_market_data(MARKET_DATE)`` loads, committed once per session.
 MARKET_DATE = dt.date(2025, 4, 25)
+
+
+def pytest_configure(config):
+    """Give each pytest-xdist worker a PostgreSQL database of its own.
+
+    ``make test`` runs the suite in parallel (``-n auto``). On PostgreSQL the workers would
+    share ``TEST_DATABASE_URL``'s database, so worker ``gwN`` gets ``<database>_gwN`` on the
+    same server instead (created when missing; every ``app`` fixture resets its schema).
+    SQLite needs nothing: each worker's ``tmp_path_factory`` is its own.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not worker or not url.startswith("postgresql"):
+        return
+    server = make_url(url)
+    name = f"{server.database}_{worker}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": name})
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = server.set(database=name).render_as_string(
+        hide_password=False)
 
 
 def _reset_schema() -> None:
@@ -186,3 +213,11 @@ def login_as(client, db):
         return user
 
     return _login
+
+
+def pytest_collection_modifyitems(items):
+    """Keep the browser journeys on one xdist worker (``--dist loadgroup``), so the demo
+    server is seeded and chromium started once per run rather than once per worker."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))

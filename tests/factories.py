@@ -162,3 +162,68 @@ class InteractionEventFactory(_Base):
     quantity = 1
     amount_cny = None
     occurred_at = dt.datetime(2025, 4, 25, 4, 0, tzinfo=dt.UTC)
+
+
+from app.customers.models import (  # noqa: E402
+    Customer,
+    CustomerOwnership,
+    Segment,
+    Verification,
+    VerificationMethod,
+    WecomContact,
+)
+
+
+def segment(code: str) -> Segment:
+    """One of the segments the migration inserts (private, vip, payroll, mass)."""
+    from sqlalchemy import select
+
+    return CustomerFactory._meta.sqlalchemy_session.scalar(
+        select(Segment).where(Segment.code == code))
+
+
+@_register
+class CustomerFactory(_Base):
+    """A customer in the book with an open ownership since before the first import."""
+
+    class Meta:
+        model = Customer
+
+    customer_ref = factory.Sequence(lambda n: f"C{n:07d}")
+    rm = factory.SubFactory(UserFactory)
+    segment = factory.LazyFunction(lambda: segment("mass"))
+    has_account = True
+    province_code = "33"
+    aum_cny = 100_000
+
+    @factory.post_generation
+    def ownership(obj, create, extracted, **kwargs):  # noqa: N805
+        session = CustomerFactory._meta.sqlalchemy_session
+        session.add(CustomerOwnership(customer_id=obj.id, rm_id=obj.rm_id, valid_from=None))
+        session.flush()
+
+
+@_register
+class WecomContactFactory(_Base):
+    class Meta:
+        model = WecomContact
+
+    staff = factory.SubFactory(UserFactory)
+    external_userid = factory.Sequence(lambda n: f"wm{n:010d}")
+    added_at = dt.datetime(2025, 4, 10, 2, 0, tzinfo=dt.UTC)
+    add_way = 1
+    contact_type = 1
+    corp_name = None
+    removed_at = None
+
+
+@_register
+class VerificationFactory(_Base):
+    class Meta:
+        model = Verification
+
+    external_userid = factory.Sequence(lambda n: f"wm{n:010d}")
+    customer_ref = factory.Sequence(lambda n: f"C{n:07d}")
+    method = VerificationMethod.link
+    verified_at = dt.datetime(2025, 4, 10, 3, 0, tzinfo=dt.UTC)
+    ip_province_code = "33"

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, select, true
 
-from app.core.errors import PermissionDenied
+from app.core.errors import NotFound, PermissionDenied
+from app.core.extensions import db
 from app.org.models import ROLE_LABELS, Branch, Role, User
 from app.org.services import in_subtree
 
@@ -39,15 +40,20 @@ class Action(enum.Enum):
     manage_users = "manage_users"  # 用户管理: create, edit, deactivate, reset password
     manage_branches = "manage_branches"  # 机构管理: create, rename, move branches
     read_audit = "read_audit"  # 审计日志 of administration changes
+    read_coverage = "read_coverage"  # 覆盖率 and valid adds of a branch subtree, flagged adds
+    use_customer_book = "use_customer_book"  # 我的客户: own coverage, follow-up list, own adds
+    import_customers = "import_customers"  # upload customer, contact, verification files
 
 
 _EVERYONE = frozenset(Role)
 _MIDDLE_OFFICE = frozenset({Role.editor, Role.reviewer})
 _ADMIN = frozenset({Role.admin})
 
+_FRONT_LINE = frozenset({Role.frontline, Role.admin})
+
 #: Action → roles allowed. An admin is listed explicitly where allowed, never for review.
 POLICY: dict[Action, frozenset[Role]] = {
-    Action.use_feed: frozenset({Role.frontline, Role.admin}),
+    Action.use_feed: _FRONT_LINE,
     Action.view_charts: _EVERYONE,
     Action.read_content: _MIDDLE_OFFICE | {Role.admin},
     Action.write_content: frozenset({Role.editor, Role.admin}),
@@ -60,6 +66,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.manage_users: _ADMIN,
     Action.manage_branches: _ADMIN,
     Action.read_audit: _ADMIN,
+    Action.read_coverage: _MIDDLE_OFFICE | {Role.manager, Role.admin},
+    Action.use_customer_book: _FRONT_LINE,
+    Action.import_customers: _ADMIN,
 }
 
 #: Start page (endpoint) of each role after login.
@@ -158,6 +167,27 @@ class DataScope:
         staff_in_subtree = select(User.id).join(Branch, User.branch_id == Branch.id).where(
             self.branch_clause())
         return staff_id_column.in_(staff_in_subtree)
+
+
+def branch_in_scope(viewer: User, action: Action, branch_id: int | None) -> Branch | None:
+    """The subtree root ``viewer`` asks to read under ``action``, checked against their scope.
+
+    :param branch_id: requested root; ``None`` = the viewer's default (whole bank for
+        head-office roles, own branch for a manager).
+    :returns: the branch, or ``None`` for the whole bank.
+    :raises PermissionDenied: the role may not perform ``action``, or the branch lies
+        outside the viewer's subtree.
+    :raises NotFound: no such branch.
+    """
+    require(viewer, action)
+    if branch_id is None:
+        return None if scope(viewer).is_whole_bank else viewer.branch
+    branch = db.session.get(Branch, branch_id)
+    if branch is None:
+        raise NotFound("机构不存在")
+    if not can(viewer, action, branch):
+        raise PermissionDenied("只能查看本机构及下辖机构的数据")
+    return branch
 
 
 def scope(user: User) -> DataScope:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
@@ -21,6 +23,9 @@ from app.broadcasts.run_day import run_day
 from app.content.library import install_library
 from app.content.models import ContentTemplate
 from app.core.extensions import db
+from app.customers.imports import import_file
+from app.customers.targets import set_target, take_snapshot
+from app.demo.synthetic_adds import generate, write_population
 from app.interactions.models import InteractionEvent
 from app.market.services import refresh_market_data
 from app.org.models import Branch, BranchLevel, Role, User
@@ -48,6 +53,9 @@ STAFF = [  # username, display name, role, branch code
 SURNAMES = "张王李赵陈刘杨黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
 FRONTLINE_PER_SUB_BRANCH = 9
+DEMO_PROVINCE = "33"  # 浙江 (GB/T 2260)
+#: Coverage targets 覆盖率目标 of the demo quarter, per segment.
+DEMO_TARGETS = {"private": 0.6, "vip": 0.5, "payroll": 0.4, "mass": 0.3}
 PLANS = [  # name, chart spec of the template, send time, calendar
     ("每日环球市场早报", "global_indices", dt.time(8, 30), "weekdays"),
     ("黄金行情早知道", "gold", dt.time(8, 45), "weekdays"),
@@ -67,6 +75,7 @@ class SeedResult:
     posts: int = 0
     tasks: int = 0
     events: int = 0
+    customers: int = 0
 
 
 def demo_usernames() -> list[str]:
@@ -97,13 +106,15 @@ def seed(password: str, end_date: dt.date, days: int = 30) -> SeedResult:
         result.posts += outcome.posts_created
         result.tasks += outcome.tasks_created
     result.events = _activity(dates, end_date)
+    result.customers = _customer_book(users, end_date)
     return result
 
 
 def _branches() -> dict[str, Branch]:
     created: dict[str, Branch] = {}
     for code, name, level, parent in BRANCHES:
-        branch = Branch(code=code, name=name, level=level, parent=created.get(parent))
+        branch = Branch(code=code, name=name, level=level, parent=created.get(parent),
+                        province_code=DEMO_PROVINCE)
         db.session.add(branch)
         set_branch_path(branch)
         created[code] = branch
@@ -215,3 +226,27 @@ def _events_for(rng: random.Random, row, reach: int, completed_at: dt.datetime) 
             "occurred_at": completed_at + dt.timedelta(minutes=rng.randint(5, 600)),
         })
     return events
+
+
+def _customer_book(users: dict[str, User], end_date: dt.date) -> int:
+    """A book of 100 customers per RM and 8 weeks of adds, some of them gaming.
+
+    Written by the synthetic generator and read back through the import engine; coverage
+    targets for the quarter and coverage snapshots for the last 30 days.
+
+    :returns: customers in the book.
+    """
+    staff = sorted(name for name, user in users.items() if user.role is Role.frontline)
+    start = dt.datetime.combine(end_date - dt.timedelta(days=56), dt.time())
+    population = generate(staff, SEED, start=start, days=56, book_size=100, adds_per_rm=60)
+    with tempfile.TemporaryDirectory() as folder:
+        write_population(population, Path(folder))
+        for kind in ("customers", "contacts", "verifications"):
+            import_file(kind, Path(folder) / f"{kind}.csv")
+    quarter = end_date.replace(month=(end_date.month - 1) // 3 * 3 + 1, day=1)
+    quarter_end = (quarter + dt.timedelta(days=95)).replace(day=1) - dt.timedelta(days=1)
+    for segment, rate in DEMO_TARGETS.items():
+        set_target(segment, quarter, quarter_end, rate)
+    for back in range(29, -1, -1):
+        take_snapshot(end_date - dt.timedelta(days=back))
+    return len(population.customers)

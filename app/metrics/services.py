@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.auth.permissions import Action, can, require, scope
 from app.core.errors import NotFound, PermissionDenied
 from app.core.extensions import db
+from app.metrics.customer_measures import CustomerMeasures, customer_measures
 from app.metrics.queries import Scope, scorecard_rows
 from app.metrics.records import DailyPoint, Scorecard, front_row, middle_row
 from app.org.models import Branch, User
@@ -69,6 +70,16 @@ def branch_choices(viewer: User) -> list[Branch]:
         return []
     stmt = select(Branch).where(scope(viewer).branch_clause()).order_by(Branch.path)
     return list(db.session.scalars(stmt))
+
+
+def customer_card(viewer: User, branch_id: int | None, start: dt.date,
+                  end: dt.date) -> CustomerMeasures:
+    """Valid adds, verification rate and coverage of the scorecard's subtree and period.
+
+    :raises PermissionDenied: see ``resolve_branch``.
+    :raises NotFound: see ``resolve_branch``.
+    """
+    return customer_measures(resolve_branch(viewer, branch_id), start, end)
 
 
 def daily_only(viewer: User, branch_id: int | None, start: dt.date, end: dt.date) -> Scorecard:

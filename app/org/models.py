@@ -49,7 +49,8 @@ ROLE_LABELS = {
 class Branch(db.Model):
     """A node of the bank's organisation tree.
 
-    ``path`` is the materialised path of ids, e.g. ``/1/3/7/``, always starting and
+    ``province_code`` is where the branch is (a sub-branch created without one takes its
+    parent's). ``path`` is the materialised path of ids, e.g. ``/1/3/7/``, always starting and
     ending with ``/``, so a subtree is ``path LIKE '/1/3/%'`` in one query
     (``app.org.services.in_subtree``). On PostgreSQL its index uses ``text_pattern_ops``,
     so that LIKE can use it whatever the database collation.
@@ -69,6 +70,9 @@ class Branch(db.Model):
     )
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     path: Mapped[str] = mapped_column(String(255), default="/")
+    #: GB/T 2260 code of the branch's province (``app.core.provinces``), e.g. ``"33"``;
+    #: the valid-adds province quota compares customers' IP provinces with it.
+    province_code: Mapped[str | None] = mapped_column(String(2))
 
     parent: Mapped[Branch | None] = relationship(remote_side=[id])
 

@@ -69,7 +69,8 @@ def create_branch(code: str, name: str, level: BranchLevel, parent_id: int | Non
     parent = get_branch(parent_id) if parent_id is not None else None
     _check_code_free(code, None)
     _check_parent(level, parent)
-    branch = Branch(code=code, name=name, level=level, parent=parent)
+    branch = Branch(code=code, name=name, level=level, parent=parent,
+                    province_code=parent.province_code if parent is not None else None)
     db.session.add(branch)
     set_branch_path(branch)
     return branch

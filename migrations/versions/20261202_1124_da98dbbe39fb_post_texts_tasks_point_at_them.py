@@ -7,7 +7,7 @@ its own text only where it differs (templates rendered per staff member). Existi
 their bodies. Downgrading writes each task's composed text back into ``body`` first.
 
 Revision ID: da98dbbe39fb
-Revises: 21f2d3406a50
+Revises: 514fe1b94a4e
 Create Date: 2026-12-02 11:24:37.005995
 
 """
@@ -22,7 +22,7 @@ import app.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'da98dbbe39fb'
-down_revision = '21f2d3406a50'
+down_revision = '514fe1b94a4e'
 branch_labels = None
 depends_on = None
 

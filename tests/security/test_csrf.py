@@ -70,7 +70,7 @@ def test_form_routes_are_the_expected_ones(csrf_app):
         "feed.complete", "feed.correct_reach", "feed.api_token",
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
-        "admin.edit_branch"}
+        "admin.edit_branch", "customers.imports", "customers.import_confirm"}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])

@@ -68,6 +68,13 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "admin.branches": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "admin.audit": {"GET": Action.read_audit},
+    "customers.coverage": {"GET": Action.read_coverage},
+    "customers.coverage_heatmap": {"GET": Action.read_coverage},
+    "customers.staff": {"GET": Action.read_coverage},
+    "customers.mine": {"GET": Action.use_customer_book},
+    "customers.imports": {"GET": Action.import_customers, "POST": Action.import_customers},
+    "customers.import_preview": {"GET": Action.import_customers},
+    "customers.import_confirm": {"POST": Action.import_customers},
 }
 
 

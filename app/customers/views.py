@@ -1,0 +1,118 @@
+"""Customers pages: coverage 覆盖率 for managers, drill-down to an RM, 我的客户 for RMs, imports."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.decorators import permission_required
+from app.auth.permissions import Action, scope
+from app.core.clock import business_today
+from app.core.errors import ValidationFailed
+from app.core.http import body_limit
+from app.core.provinces import province_name
+from app.customers import bp, uploads
+from app.customers import services as customers
+from app.customers.charts import coverage_heatmap_png
+from app.customers.flags import FLAG_LABELS
+from app.customers.forms import CoverageFilterForm, ImportConfirmForm, ImportUploadForm
+from app.customers.validity import REASON_LABELS
+
+logger = logging.getLogger(__name__)
+LABELS = {"reasons": REASON_LABELS, "flags": FLAG_LABELS}
+
+
+def _filters() -> tuple[CoverageFilterForm, int | None, object]:
+    form = CoverageFilterForm(formdata=request.args)
+    branches = customers.subtree_branches(None, scope(current_user))
+    top = min((b.path.count("/") for b in branches), default=0)
+    choices = [SelectChoice("", "全行")] if scope(current_user).is_whole_bank else []
+    form.branch_id.choices = choices + [
+        SelectChoice(str(b.id), "— " * (b.path.count("/") - top) + b.name) for b in branches]
+    if not form.validate():
+        raise ValidationFailed("筛选条件有误", form.errors)
+    return form, form.branch_id.data, form.on.data or business_today()
+
+
+@bp.route("/coverage")
+@permission_required(Action.read_coverage)
+def coverage():
+    """Coverage by segment of a branch subtree: table, heat map, RM progress, valid adds."""
+    form, branch_id, on = _filters()
+    overview = customers.coverage_overview(current_user, branch_id, on)
+    args = {k: v for k, v in request.args.items() if k in ("branch_id", "on") and v}
+    return render_template("customers/coverage.html", form=form, overview=overview,
+                           heatmap_url=url_for("customers.coverage_heatmap", **args),
+                           labels=LABELS)
+
+
+@bp.route("/coverage/heatmap.png")
+@permission_required(Action.read_coverage)
+def coverage_heatmap():
+    """Sub-branch × segment coverage heat map as PNG (same filters as the page)."""
+    _, branch_id, on = _filters()
+    overview = customers.coverage_overview(current_user, branch_id, on)
+    png = coverage_heatmap_png(f"{overview.branch_name} 覆盖率（{on:%Y-%m-%d}）",
+                               [(b.code, b.name) for b in overview.branches],
+                               overview.segments, overview.cells)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.route("/staff/<int:user_id>")
+@permission_required(Action.read_coverage)
+def staff(user_id: int):
+    """One RM: coverage per segment and this month's adds with reasons, flags and evidence."""
+    _, _, on = _filters()
+    page = customers.staff_page(current_user, user_id, on)
+    return render_template("customers/staff.html", page=page, labels=LABELS,
+                           province_name=province_name)
+
+
+@bp.route("/mine")
+@permission_required(Action.use_customer_book)
+def mine():
+    """我的客户 (phone): my coverage, customers to follow up, my adds this month and why."""
+    page = customers.my_book(current_user, business_today())
+    return render_template("customers/mine.html", page=page, labels=LABELS)
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@permission_required(Action.import_customers)
+@body_limit("MAX_IMPORT_BYTES")
+def imports():
+    """Upload a customers, contacts or verifications file; then preview it."""
+    form = ImportUploadForm()
+    if form.validate_on_submit():
+        upload_id = uploads.save_upload(form.kind.data, form.file.data.filename or "upload",
+                                    form.file.data.stream, current_user.id)
+        return redirect(url_for("customers.import_preview", upload_id=upload_id))
+    status = 422 if form.is_submitted() else 200
+    return render_template("customers/imports.html", form=form), status
+
+
+@bp.route("/imports/preview")
+@permission_required(Action.import_customers)
+def import_preview():
+    """The upload's first rows and errors, the confirm button, then progress and result."""
+    upload_id = request.args.get("upload_id", "")
+    if not upload_id:
+        return redirect(url_for("customers.imports"))
+    state, preview, unreadable = uploads.preview(upload_id)
+    return render_template("customers/import_preview.html", state=state, preview=preview,
+                           unreadable=unreadable, form=ImportConfirmForm(upload_id=upload_id),
+                           upload_id=upload_id)
+
+
+@bp.route("/imports/confirm", methods=["POST"])
+@permission_required(Action.import_customers)
+def import_confirm():
+    """Start the import of a previewed upload (once) and show its progress."""
+    form = ImportConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("customers.imports"))
+    uploads.start_import(form.upload_id.data)
+    logger.info("import confirmed upload_id=%s user_id=%s", form.upload_id.data, current_user.id)
+    return redirect(url_for("customers.import_preview", upload_id=form.upload_id.data))
