@@ -3,8 +3,8 @@
 Each occurrence of a plan becomes a ``plan_runs`` row (status, reason, attempts, who claimed
 it); the scheduler keeps APScheduler only as an in-memory clock, so the pickled job store
 ``apscheduler_jobs`` (created by APScheduler itself, not by a migration) is dropped.
-``scheduler_ticks`` records the last tick. ``sop_plans`` gains its lifecycle (``start_date``, ``end_date``, ``max_runs``,
-``archived_at``) and ``schedule``, the plan's schedule expression, filled for existing plans from their calendar and send time:
+``scheduler_ticks`` records the last tick. ``sop_plans.schedule`` holds the plan's schedule
+expression, filled for existing plans from their calendar and send time:
 XSHG → ``trading-days@HH:MM``, XHKG → ``trading-days:XHKG@HH:MM``, weekdays →
 ``weekly:MON,TUE,WED,THU,FRI@HH:MM``, daily → ``cron:MM HH * * *``. Downgrading drops the
 new tables and column; APScheduler recreates its job store table when a scheduler of the
@@ -66,16 +66,6 @@ def upgrade():
     _fill_schedules()
     with op.batch_alter_table('sop_plans', schema=None) as batch_op:
         batch_op.alter_column('schedule', existing_type=sa.String(length=120), nullable=False)
-        batch_op.add_column(sa.Column('start_date', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('end_date', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('max_runs', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('archived_at', app.core.db.UtcDateTime(timezone=True),
-                                      nullable=True))
-        batch_op.create_check_constraint('max_runs_positive',
-                                         'max_runs IS NULL OR max_runs > 0')
-        batch_op.create_check_constraint(
-            'end_not_before_start',
-            'end_date IS NULL OR start_date IS NULL OR end_date >= start_date')
     op.execute("DROP TABLE IF EXISTS apscheduler_jobs")
 
 
@@ -100,10 +90,7 @@ def _fill_schedules():
 
 def downgrade():
     with op.batch_alter_table('sop_plans', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('ck_sop_plans_end_not_before_start'), type_='check')
-        batch_op.drop_constraint(batch_op.f('ck_sop_plans_max_runs_positive'), type_='check')
-        for column in ('archived_at', 'max_runs', 'end_date', 'start_date', 'schedule'):
-            batch_op.drop_column(column)
+        batch_op.drop_column('schedule')
 
     with op.batch_alter_table('plan_runs', schema=None) as batch_op:
         batch_op.drop_index('ix_plan_runs_status_due_at')
