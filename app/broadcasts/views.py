@@ -99,6 +99,15 @@ def archive_plan(plan_id: int):
     return redirect(url_for("broadcasts.plans"))
 
 
+@bp.route("/plans/calendar")
+@permission_required(Action.read_plans)
+def plan_calendar():
+    """计划日历: the past week's runs with their status and the coming three weeks."""
+    today = business_today()
+    days = runs.plan_calendar(current_user, today - dt.timedelta(days=7), 28, today)
+    return render_template("broadcasts/calendar.html", days=days, today=today)
+
+
 @bp.route("/tracking")
 @permission_required(Action.read_tracking)
 def tracking():

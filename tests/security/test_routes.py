@@ -56,6 +56,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "broadcasts.toggle_plan": {"POST": Action.manage_plans},
     "broadcasts.rerun": {"POST": Action.manage_plans},
     "broadcasts.archive_plan": {"POST": Action.manage_plans},
+    "broadcasts.plan_calendar": {"GET": Action.read_plans},
     "broadcasts.tracking": {"GET": Action.read_tracking},
     "metrics.scorecard": {"GET": Action.read_scorecard},
     "metrics.scorecard_csv": {"GET": Action.read_scorecard},
