@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from app.broadcasts.models import Post, SopPlan, Task
 from app.content.models import (
     Channel,
+    ContentKind,
     ContentTemplate,
     ProductCategory,
     TemplateStatus,
@@ -87,6 +88,9 @@ class ContentTemplateFactory(_Base):
     slug = factory.Sequence(lambda n: f"template-{n}")
     title = factory.Sequence(lambda n: f"模板{n}")
     product = ProductCategory.general
+    content_kind = factory.LazyAttribute(
+        lambda o: ContentKind.market_commentary if o.product is ProductCategory.general
+        else ContentKind.product_promotion)
     channel = Channel.moments_post
     chart_spec = None
     status = TemplateStatus.draft

@@ -1,7 +1,8 @@
 """Administration rules: user accounts and the branch tree, each change written to the audit log.
 
 Every function takes the acting admin and plain values, flushes, and records one
-:class:`~app.admin.models.AdminAuditEvent` per change (never a password, hash or token).
+:class:`~app.audit.models.AuditEvent` per change in the one audit log (never a password, hash
+or token).
 Views check ``manage_users`` / ``manage_branches`` (``app.auth.permissions``) first.
 """
 
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from app.admin.models import AdminAuditEvent
+from app.audit import chain
+from app.audit.models import AuditEvent
 from app.auth import throttle
 from app.auth.passwords import generate_password
 from app.auth.services import revoke_sessions, set_password
@@ -48,15 +50,9 @@ def _page(statement, number: int, count_statement) -> Page:
 
 
 def record(actor: User, action: str, target_type: str, target_id: int,
-           before: dict | None, after: dict | None) -> AdminAuditEvent:
-    """Append one audit event (``action`` is a key of ``ACTION_LABELS``)."""
-    event = AdminAuditEvent(actor_id=actor.id, action=action, target_type=target_type,
-                            target_id=target_id, before=before, after=after)
-    db.session.add(event)
-    db.session.flush()
-    logger.info("admin audit actor_id=%s action=%s %s_id=%s", actor.id, action, target_type,
-                target_id)
-    return event
+           before: dict | None, after: dict | None) -> AuditEvent:
+    """Append one event to the audit log (``action`` is a key of ``ACTION_LABELS``)."""
+    return chain.record(actor.id, action, target_type, target_id, before=before, after=after)
 
 
 def user_snapshot(user: User) -> dict:
@@ -239,8 +235,7 @@ def list_audit(page: int, target_type: str | None = None,
     """Audit events, newest first, optionally of one target (``"user"``/``"branch"`` and id)."""
     conditions = []
     if target_type is not None and target_id is not None:
-        conditions = [AdminAuditEvent.target_type == target_type,
-                      AdminAuditEvent.target_id == target_id]
-    statement = (select(AdminAuditEvent).where(*conditions)
-                 .order_by(AdminAuditEvent.created_at.desc(), AdminAuditEvent.id.desc()))
-    return _page(statement, page, select(func.count(AdminAuditEvent.id)).where(*conditions))
+        conditions = [AuditEvent.object_type == target_type,
+                      AuditEvent.object_id == target_id]
+    statement = select(AuditEvent).where(*conditions).order_by(AuditEvent.id.desc())
+    return _page(statement, page, select(func.count(AuditEvent.id)).where(*conditions))

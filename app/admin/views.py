@@ -16,7 +16,7 @@ from app.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from app.admin.models import FIELD_LABELS
+from app.audit.labels import FIELD_LABELS
 from app.auth.decorators import permission_required
 from app.auth.permissions import Action
 from app.core.clock import utcnow
@@ -211,10 +211,3 @@ def edit_branch(branch_id: int):
     return render_template("admin/branch_edit.html", branch=get_branch(branch_id), form=form,
                            events=services.list_audit(1, "branch", branch_id).items)
 
-
-@bp.get("/audit")
-@permission_required(Action.read_audit)
-def audit():
-    """审计日志: every administration change, newest first, 50 per page."""
-    page = services.list_audit(_int_arg("page") or 1)
-    return render_template("admin/audit.html", page=page)

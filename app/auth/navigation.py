@@ -23,7 +23,7 @@ NAV = [
     ("feed.api_token", "API 令牌", Action.use_feed),
     ("admin.users", "用户管理", Action.manage_users),
     ("admin.branches", "机构管理", Action.manage_branches),
-    ("admin.audit", "审计日志", Action.read_audit),
+    ("audit.index", "审计日志", Action.read_audit),
 ]
 
 

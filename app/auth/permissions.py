@@ -36,10 +36,12 @@ class Action(enum.Enum):
     read_plans = "read_plans"  # SOP plan list
     manage_plans = "manage_plans"  # create, pause, resume SOP plans
     read_tracking = "read_tracking"  # 日跟踪
+    withdraw_posts = "withdraw_posts"  # 撤回 a published post (WeCom tasks cancelled)
     read_scorecard = "read_scorecard"  # 考核看板, its chart and CSV
     manage_users = "manage_users"  # 用户管理: create, edit, deactivate, reset password
     manage_branches = "manage_branches"  # 机构管理: create, rename, move branches
-    read_audit = "read_audit"  # 审计日志 of administration changes
+    read_audit = "read_audit"  # 审计日志: browse (managers: their subtree's users, branches)
+    export_audit = "export_audit"  # 审计日志 export (XLSX)
     read_coverage = "read_coverage"  # 覆盖率 and valid adds of a branch subtree, flagged adds
     use_customer_book = "use_customer_book"  # 我的客户: own coverage, follow-up list, own adds
     import_customers = "import_customers"  # upload customer, contact, verification files
@@ -62,10 +64,12 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.read_plans: _MIDDLE_OFFICE | {Role.manager, Role.admin},
     Action.manage_plans: frozenset({Role.editor, Role.admin}),
     Action.read_tracking: _MIDDLE_OFFICE | {Role.manager, Role.admin},
+    Action.withdraw_posts: _MIDDLE_OFFICE | {Role.admin},
     Action.read_scorecard: _MIDDLE_OFFICE | {Role.manager, Role.admin},
     Action.manage_users: _ADMIN,
     Action.manage_branches: _ADMIN,
-    Action.read_audit: _ADMIN,
+    Action.read_audit: frozenset({Role.manager, Role.admin}),
+    Action.export_audit: frozenset({Role.manager, Role.admin}),
     Action.read_coverage: _MIDDLE_OFFICE | {Role.manager, Role.admin},
     Action.use_customer_book: _FRONT_LINE,
     Action.import_customers: _ADMIN,

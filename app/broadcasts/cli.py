@@ -22,6 +22,7 @@ from app.broadcasts.scheduler import (
     build_scheduler,
     heartbeat_job,
     heartbeat_seconds,
+    install_registered_jobs,
     single_instance_lock,
 )
 from app.broadcasts.schedules import ScheduleError, check_timezone, occurrences, parse_schedule
@@ -85,6 +86,7 @@ def scheduler_run_command():
             scheduler.add_job(heartbeat_job, "interval", args=[lock, scheduler],
                               id=LOCK_JOB_ID, replace_existing=True,
                               seconds=heartbeat_seconds(app))
+            install_registered_jobs(scheduler, app)
             click.echo("scheduler started (Ctrl+C to stop)")
             with _sigterm_exits():
                 scheduler.start()

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 
 from app.auth.permissions import Action, require, scope
 from app.broadcasts.calendars import CALENDAR_LABELS
-from app.broadcasts.models import Post, SopPlan, Task, TaskStatus
+from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
 from app.broadcasts.schedules import ScheduleError, parse_schedule, schedule_for
 from app.content.models import ContentTemplate, TemplateStatus
 from app.core.clock import utcnow
@@ -168,7 +168,7 @@ def toggle_plan(editor: User, plan_id: int) -> SopPlan:
 
 @dataclass(frozen=True)
 class PostProgress:
-    """A post on a date with its execution progress (tasks done / assigned)."""
+    """A post on a date with its execution progress (tasks done / assigned) and status."""
 
     post_id: int
     sop_name: str
@@ -176,6 +176,12 @@ class PostProgress:
     scheduled_at: dt.datetime
     assigned: int
     done: int
+    status: PostStatus = PostStatus.published
+
+    @property
+    def is_withdrawn(self) -> bool:
+        """Whether the post was withdrawn 撤回 (its tasks left 今日任务)."""
+        return self.status is PostStatus.cancelled
 
     @property
     def execution_rate(self) -> float | None:
@@ -192,17 +198,18 @@ def posts_on(viewer: User, run_date: dt.date) -> list[PostProgress]:
     done = func.sum(case((Task.status == TaskStatus.done, 1), else_=0))
     query = (
         select(Post.id, SopPlan.name, ContentTemplate.title, Post.scheduled_at,
-               func.count(Task.id), done)
+               func.count(Task.id), done, Post.status)
         .join(SopPlan, Post.sop_plan_id == SopPlan.id)
         .join(ContentTemplate, SopPlan.template_id == ContentTemplate.id)
         .join(Task, Task.post_id == Post.id)
         .join(User, Task.staff_id == User.id)
         .where(Post.run_date == run_date)
-        .group_by(Post.id, SopPlan.name, ContentTemplate.title, Post.scheduled_at)
+        .group_by(Post.id, SopPlan.name, ContentTemplate.title, Post.scheduled_at, Post.status)
         .order_by(Post.scheduled_at, Post.id)
     )
     query = query.where(scope(viewer).staff_clause(Task.staff_id))
-    return [PostProgress(*row[:5], int(row[5] or 0)) for row in db.session.execute(query)]
+    return [PostProgress(*row[:5], int(row[5] or 0), row[6])
+            for row in db.session.execute(query)]
 
 
 @dataclass(frozen=True)
@@ -226,7 +233,8 @@ def pending_staff_on(viewer: User, run_date: dt.date) -> dict[int, list[PendingS
         .join(Post, Task.post_id == Post.id)
         .join(User, Task.staff_id == User.id)
         .join(Branch, User.branch_id == Branch.id)
-        .where(Post.run_date == run_date, Task.status != TaskStatus.done)
+        .where(Post.run_date == run_date, Task.status != TaskStatus.done,
+               Post.status == PostStatus.published)
         .order_by(Task.post_id, Branch.path, User.display_name)
     )
     query = query.where(scope(viewer).staff_clause(Task.staff_id))

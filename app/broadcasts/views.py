@@ -124,7 +124,8 @@ def tracking():
                            pending=plans.pending_staff_on(current_user, day),
                            plan_runs=runs.runs_on_date(current_user, day),
                            rerunnable={RunStatus.skipped, RunStatus.failed},
-                           rerun_form=ToggleForm())
+                           rerun_form=ToggleForm(),
+                           can_withdraw=can(current_user, Action.withdraw_posts))
 
 
 @bp.route("/runs/<int:run_id>/rerun", methods=["POST"])

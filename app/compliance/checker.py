@@ -32,24 +32,30 @@ performance figure).
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from app.compliance.charts import ChartFacts, chart_findings
 from app.compliance.findings import Finding, Severity
 from app.compliance.guards import guarded, skipped
+from app.compliance.kinds import over_limit, rule_scope
 from app.compliance.normalize import Normalized, normalize
 from app.compliance.pinyin_layer import pinyin_hits
 from app.compliance.rules import KINDS, PRODUCTS, Rule, RuleSet, load_rules
 
 __all__ = ["blocking", "check_text"]
 
+LENGTH_RULE_ID = "CH-LEN"
+LENGTH_CITATION = "企业微信 add_msg_template text.content ≤4000 字节；add_moment_task ≤2000 字"
+
 
 def _applies(rule: Rule, product: str | None, norm: Normalized) -> bool:
     if "all" in rule.products:
         return True
     if product is None:
-        return rule.kind == "forbid"
+        return rule.kind == "forbid" and (
+            rule.unknown_when is None or bool(rule.unknown_when.search(norm.text)))
     if product == "general":
         return rule.kind == "forbid" and rule.in_general
     if product in rule.products:
@@ -58,16 +64,42 @@ def _applies(rule: Rule, product: str | None, norm: Normalized) -> bool:
     return bool(cond and cond.search(norm.text))
 
 
-def _pattern_hits(rule: Rule, norm: Normalized) -> set[tuple[int, int]]:
-    """Light spans of the rule's pattern in the light and the compact text."""
-    spans = set()
-    for compact, text in ((False, norm.text), (True, norm.compact)):
-        for m in rule.pattern.finditer(text):
-            a, b = m.span()
-            if a == b or skipped(rule, text, a, b):
-                continue
-            spans.add(norm.light_span(a, b) if compact else (a, b))
-    return spans
+class _Hits:
+    """Spans of every indexed forbidding rule, computed once per :func:`check_text` call.
+
+    One automaton pass over the compact text serves every entry: removing separators inside a
+    run only brings the characters of a phrase together. The entries whose pattern needs a
+    separator (a space, ``:``, a dot) also get a pass over the light text
+    (:attr:`RuleSet.light_index`).
+    """
+
+    def __init__(self, rs: RuleSet, norm: Normalized) -> None:
+        if norm.compact == norm.text:
+            self.light, self.compact = rs.index.spans(norm.text), {}
+            return
+        self.compact = rs.index.spans(norm.compact)
+        self.light = {rs.light_numbers[n]: spans
+                      for n, spans in rs.light_index.spans(norm.text).items()}
+
+    def of(self, number: int, rule: Rule, norm: Normalized) -> set[tuple[int, int]]:
+        """Light spans of the indexed rule ``number`` (context skips applied)."""
+        spans = {(a, b) for a, b in self.light.get(number, ())
+                 if not skipped(rule, norm.text, a, b)}
+        for a, b in self.compact.get(number, ()):
+            if not skipped(rule, norm.compact, a, b):
+                spans.add(norm.light_span(a, b))
+        return spans
+
+
+def _original_hits(rule: Rule, norm: Normalized) -> list[tuple[int, int]]:
+    """Light spans of a rule matched on the original text (e.g. raw HTML tags)."""
+    out = []
+    for m in rule.pattern.finditer(norm.original):
+        if m.end() > m.start():
+            a = bisect_left(norm.starts, m.start())
+            b = max(a + 1, bisect_left(norm.starts, m.end()))
+            out.append((a, min(b, len(norm.text))))
+    return out
 
 
 def _finding(rule: Rule, product: str | None, norm: Normalized, a: int, b: int,
@@ -77,10 +109,11 @@ def _finding(rule: Rule, product: str | None, norm: Normalized, a: int, b: int,
                    start, end, message or rule.message, rule.citation)
 
 
-def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized) -> list[Finding]:
-    if rule.unless_all and all(p.search(norm.text) for p in rule.unless_all):
+def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized,
+            spans: set[tuple[int, int]]) -> list[Finding]:
+    if not spans or (rule.unless_all and all(p.search(norm.text) for p in rule.unless_all)):
         return []
-    return [_finding(rule, product, norm, a, b) for a, b in sorted(_pattern_hits(rule, norm))
+    return [_finding(rule, product, norm, a, b) for a, b in sorted(spans)
             if not guarded(rs, rule, norm, a, b)]
 
 
@@ -107,11 +140,14 @@ def _evasions(rs: RuleSet, product: str | None, norm: Normalized) -> list[Findin
     return out
 
 
-def _require(rule: Rule, product: str | None, norm: Normalized) -> list[Finding]:
+def _require(rule: Rule, product: str | None, norm: Normalized, triggers: dict,
+             charted: bool) -> list[Finding]:
     trigger = None
     if rule.kind == "require_when":
-        trigger = rule.when.search(norm.text)
-        if trigger is None:
+        if rule.when not in triggers:
+            triggers[rule.when] = rule.when.search(norm.text)
+        trigger = triggers[rule.when]
+        if trigger is None and not (rule.chart_when and charted):
             return []
     if (not rule.statement or rule.statement in norm.bare) and all(
             p.search(norm.text) for p in rule.require):
@@ -158,8 +194,37 @@ def _checked_args(product, kinds: Iterable[str] | None) -> tuple[str | None, fro
     return product, wanted
 
 
+def _forbidden(rs: RuleSet, scope: str | None, content_kind: str | None,
+               norm: Normalized) -> list[Finding]:
+    """Findings of every applicable forbidding rule: automaton, original-text rules, evasions."""
+    hits, findings = _Hits(rs, norm), []
+    spans: dict[int, set[tuple[int, int]]] = {}
+    rules: dict[int, Rule] = {}
+    for number in sorted(hits.light.keys() | hits.compact.keys()):
+        rule = rs.indexed[number]
+        if id(rule) in rules or _eligible(rule, scope, content_kind, norm):
+            rules[id(rule)] = rule
+            spans.setdefault(id(rule), set()).update(hits.of(number, rule, norm))
+    for key, rule in rules.items():
+        findings.extend(_forbid(rs, rule, scope, norm, spans[key]))
+    for rule in rs.rules:
+        if rule.original and _eligible(rule, scope, content_kind, norm):
+            findings.extend(_forbid(rs, rule, scope, norm, set(_original_hits(rule, norm))))
+    findings.extend(_evasions(rs, scope, norm))
+    return findings
+
+
+def _eligible(rule: Rule, scope: str | None, content_kind: str | None,
+              norm: Normalized) -> bool:
+    if rule.content_kinds and content_kind not in rule.content_kinds:
+        return False
+    return _applies(rule, scope, norm)
+
+
 def check_text(text: str, product: str | None = None, *,
-               kinds: Iterable[str] | None = None) -> list[Finding]:
+               kinds: Iterable[str] | None = None, content_kind: str | None = None,
+               channel: str | None = None, charts: Sequence[ChartFacts] = (),
+               rules: RuleSet | None = None) -> list[Finding]:
     """Check one text (template body or rendered post) against the compliance rules.
 
     :param text: the original text; offsets in the findings index into it (code points).
@@ -168,23 +233,38 @@ def check_text(text: str, product: str | None = None, *,
         or ``None`` when unknown, in which case every forbidding rule applies (see module
         docstring).
     :param kinds: restrict to rule kinds (``forbid``, ``require``, ``require_when``); all if None.
-    :returns: :class:`Finding` objects sorted by start offset, without duplicates;
-        deterministic. Offsets are never ``None`` here.
-    :raises ValueError: for an unknown product or kind.
+    :param content_kind: the template's content kind (:mod:`app.compliance.kinds`): decides
+        the rule scope together with ``product``; ``None``: ``product`` alone decides.
+    :param channel: ``mass_message``, ``customer_group`` or ``moments_post``: the channel's
+        text limit is checked (``CH-LEN``, block, offsets at the end of the text).
+    :param charts: the chart images sent with the text (DATA-02 per image, no offsets; a chart
+        also triggers DATA-04).
+    :param rules: a rule set from :func:`app.compliance.load_rules` (e.g. a bank's own file
+        with more phrases); the shipped ``rules.toml`` when ``None``.
+    :returns: :class:`Finding` objects sorted by start offset (chart findings, without offsets,
+        first), without duplicates; deterministic.
+    :raises ValueError: for an unknown product, kind, content kind or channel, or a promotion
+        without a product category.
     """
     product, wanted = _checked_args(product, kinds)
-    rs, norm = load_rules(), normalize(text)
+    scope = rule_scope(getattr(content_kind, "value", content_kind), product)
+    content_kind = getattr(content_kind, "value", content_kind)
+    rs, norm = rules or load_rules(), normalize(text)
     findings: list[Finding] = []
-    for rule in rs.rules:
-        if rule.kind not in wanted or not _applies(rule, product, norm):
-            continue
-        if rule.kind == "forbid":
-            findings.extend(_forbid(rs, rule, product, norm))
-        else:
-            findings.extend(_require(rule, product, norm))
     if "forbid" in wanted:
-        findings.extend(_evasions(rs, product, norm))
-    return _merge(findings, rs.statement_ids)
+        findings.extend(_forbidden(rs, scope, content_kind, norm))
+    triggers: dict = {}
+    for rule in rs.rules:
+        if rule.kind != "forbid" and rule.kind in wanted and _eligible(
+                rule, scope, content_kind, norm):
+            findings.extend(_require(rule, scope, norm, triggers, bool(charts)))
+    findings = _merge(findings, rs.statement_ids)
+    channel = getattr(channel, "value", channel)
+    reason = over_limit(text, channel) if channel is not None else None
+    if reason:
+        findings.append(Finding(LENGTH_RULE_ID, Severity.block, len(text), len(text), reason,
+                                LENGTH_CITATION))
+    return [f for chart in charts for f in chart_findings(chart, scope)] + findings
 
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:

@@ -1,10 +1,11 @@
 """Pinyin, mixed-script and homophone variants of risk terms (RULES.md section 2, evasion layer).
 
 Works on the compact text of :class:`app.compliance.normalize.Normalized`. Every CJK character is
-read by its first toneless reading in pypinyin's dictionary, and Latin letter runs are split into
-pinyin syllables; both are accent-folded (zh/z, ch/c, sh/s, -ng/-n merged), so 保本, bao本,
-baoben and 宝本 all read ``bao ben``. Only runs that can hold a wanted syllable are tokenized:
-a cached ``str.translate`` table marks candidate characters first.
+read by its first toneless reading in pypinyin's dictionary, accent-folded (zh/z, ch/c, sh/s,
+-ng/-n merged), so 保本, bao本, baoben and 宝本 all read ``bao ben``. Each term becomes one
+regex, built once: per syllable a class of every CJK character with that folded reading, or the
+Latin spellings of that syllable; a Latin part may not continue a longer Latin word. The regex
+runs in C over the compact text, so the layer costs one scan per term.
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ import re
 import unicodedata
 from functools import cache
 
-from app.compliance.normalize import TRANSLATE_TABLE_LIMIT, Normalized
+from app.compliance.normalize import Normalized
 
-_TOKEN = re.compile(r"[A-Za-z]+|[\u3400-\u4dbf\u4e00-\u9fff]")
 _TONE_MARKS = re.compile(r"[\u0300-\u036f]")
-_RUN = re.compile(r"[A-Za-z\x01]{2,}")
-_MAX_SYLLABLE_LETTERS = 6
 
 
 def _fold(syllable: str) -> str:
@@ -42,90 +40,50 @@ def _pinyin_table() -> tuple[dict[str, str], frozenset[str]]:
     return readings, frozenset(syllables)
 
 
-class _Marks(dict):
-    """Translate table marking (U+0001) CJK characters read as a wanted syllable.
-
-    Unmarked characters are cached as themselves on first sight, so ``str.translate`` never
-    pays for a failed lookup twice.
-    """
-
-    def __missing__(self, code: int) -> str:
-        if len(self) < TRANSLATE_TABLE_LIMIT:
-            self[code] = chr(code)
-        return chr(code)
+def _cased(spelling: str) -> str:
+    return "".join(f"[{c}{c.upper()}]" for c in spelling)
 
 
 @cache
-def _candidate_table(wanted: frozenset[str]) -> _Marks:
-    marks = _Marks()
-    marks.update((ord(ch), "\x01") for ch, syl in _pinyin_table()[0].items() if syl in wanted)
-    return marks
+def _term_regex(term: str) -> re.Pattern:
+    """The regex of every spelling of ``term``: CJK homophones, pinyin, mixed script.
 
-
-def _segment(run: str) -> list[tuple[int, int]] | None:
-    """Split a Latin letter run into pinyin syllables (longest first), or ``None``."""
-    syllables, run = _pinyin_table()[1], run.lower()
-    best: list[list[tuple[int, int]] | None] = [None] * (len(run) + 1)
-    best[len(run)] = []
-    for i in range(len(run) - 1, -1, -1):
-        for j in range(min(len(run), i + _MAX_SYLLABLE_LETTERS), i, -1):
-            if run[i:j] in syllables and best[j] is not None:
-                best[i] = [(i, j), *best[j]]
-                break
-    return best[0]
-
-
-def _tokens(run: str, offset: int, wanted: frozenset[str]):
-    """Folded syllables of a candidate run (``#`` for anything else) and their compact spans."""
-    readings, tokens, spans = _pinyin_table()[0], [], []
-    for m in _TOKEN.finditer(run):
-        word = m.group()
-        parts = _segment(word) if word.isascii() else [(0, 1)]
-        if parts is None:
-            tokens.append("#")
-            spans.append((offset + m.start(), offset + m.end()))
-            continue
-        for a, b in parts:
-            syl = _fold(word[a:b].lower()) if word.isascii() else readings.get(word, "#")
-            tokens.append(syl if syl in wanted else "#")
-            spans.append((offset + m.start() + a, offset + m.start() + b))
-    return tokens, spans
-
-
-def _term_hits(compact: str, tokens: list[str], spans: list[tuple[int, int]], term: str,
-               syls: list[str]) -> list[tuple[int, int, str, bool]]:
-    """Variant spellings of ``term`` (syllables ``syls``) among a run's tokens."""
-    hits, n = [], len(syls)
-    for i in range(len(tokens) - n + 1):
-        if tokens[i:i + n] != syls:
-            continue
-        a, b = spans[i][0], spans[i + n - 1][1]
-        found = compact[a:b]
-        has_latin = any(ch.isascii() for ch in found)
-        if found == term or (not has_latin and not any(map(str.__eq__, found, term))):
-            continue
-        hits.append((a, b, term, has_latin))
-    return hits
+    It starts with one character class (the first syllable's characters and the first
+    letters of its spellings), so ``re`` scans for it in C; lookbehinds then tell which
+    alternative that first character began. A Latin part may not extend a longer Latin word.
+    """
+    readings, syllables = _pinyin_table()
+    options = []
+    for ch in term:
+        folded = readings[ch]
+        chars = "".join(sorted(c for c, r in readings.items()
+                               if r == folded and "\u3400" <= c <= "\u9fff"))
+        spellings = sorted({s for s in syllables if _fold(s) == folded}, key=len, reverse=True)
+        options.append((chars, spellings))
+    chars, spellings = options[0]
+    firsts = sorted({c for s in spellings for c in (s[0], s[0].upper())})
+    latin = "|".join(f"(?<=[{s[0]}{s[0].upper()}]){_cased(s[1:])}" for s in spellings)
+    head = f"[{chars}{''.join(firsts)}](?<![A-Za-z]{{2}})(?:(?<=[{chars}])|{latin})"
+    rest = "".join(f"(?:[{c}]|{'|'.join(_cased(s) for s in sp)})" for c, sp in options[1:])
+    return re.compile(rf"{head}{rest}(?:(?![A-Za-z])|(?<=[^A-Za-z]))")
 
 
 def pinyin_hits(norm: Normalized, terms: tuple[str, ...]) -> list[tuple[int, int, str, bool]]:
     """Risk terms written in pinyin, mixed script or homophones, found in the compact text.
 
-    Syllables are toneless first readings from pypinyin's dictionary, accent-folded. A pure-CJK
-    homophone counts only when it shares at least one character with the term at the same
-    position; the literal term itself is left to the regular rules.
+    A pure-CJK homophone counts only when it shares at least one character with the term at the
+    same position; the literal term itself is left to the regular rules.
 
     :param norm: normalized text.
     :param terms: risk terms in simplified Chinese, e.g. ``("保本", "刚兑")``.
     :returns: ``(compact_start, compact_end, term, has_latin)`` tuples in text order.
     """
-    readings = _pinyin_table()[0]
-    keys = {term: [readings[ch] for ch in term] for term in terms}
-    wanted = frozenset(s for syls in keys.values() for s in syls)
     hits = []
-    marked = norm.compact.translate(_candidate_table(wanted))
-    for run in _RUN.finditer(marked):
-        tokens, spans = _tokens(norm.compact[run.start():run.end()], run.start(), wanted)
-        for term, syls in keys.items():
-            hits.extend(_term_hits(norm.compact, tokens, spans, term, syls))
+    for term in terms:
+        for m in _term_regex(term).finditer(norm.compact):
+            found = m.group()
+            has_latin = any(ch.isascii() for ch in found)
+            if found == term or (not has_latin and not any(map(str.__eq__, found, term))):
+                continue
+            hits.append((m.start(), m.end(), term, has_latin))
     return sorted(hits)

@@ -18,7 +18,9 @@ from functools import cache
 from pathlib import Path
 
 from app.compliance.findings import Severity
+from app.compliance.literals import literals, top_level_branches
 from app.compliance.normalize import normalize
+from app.compliance.phrase_index import Entry, PhraseIndex
 from app.compliance.regex_gate import gated
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,10 @@ KINDS = frozenset({"forbid", "require", "require_when"})
 _SEVERITIES = frozenset(s.value for s in Severity)
 _GAP = re.compile(r"(?<!\\)\.(?=\{\d*,?\d*\})")
 _MACRO = re.compile(r"\{([A-Z_]+)\}")
+# A pattern that can match a separator (space, colon, dot, punctuation) is also run on the light
+# text, where separators are kept.
+_SEPARATOR = re.compile(r"\\s|\\[.()]|\[-|[:：,，、/～~—–]")
+_SYNTAX = re.compile(r"\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])")
 
 Compile = Callable[[str | None], re.Pattern | None]
 
@@ -57,6 +63,11 @@ class Rule:
     unless_all: tuple[re.Pattern, ...] = ()
     severity_by_product: dict[str, Severity] = field(default_factory=dict)
     product_when: dict[str, re.Pattern] = field(default_factory=dict)
+    unknown_when: re.Pattern | None = None
+    original: bool = False
+    chart_when: bool = False
+    content_kinds: frozenset[str] = frozenset()
+    entries: tuple[Entry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,11 @@ class RuleSet:
     initialisms: re.Pattern
     initialism_terms: dict[str, tuple[str, str]]
     statement_ids: frozenset[str]
+    index: PhraseIndex
+    indexed: tuple[Rule, ...]
+    light_index: PhraseIndex
+    light_numbers: tuple[int, ...]
+    process: dict[str, str]
 
     def base_rule(self, rule_id: str) -> Rule:
         """The first forbidding rule with ``rule_id`` (used by the evasion layer)."""
@@ -89,13 +105,17 @@ def _compiler(macros: dict[str, str]) -> Compile:
 
         return _MACRO.sub(sub, pattern)
 
+    def source(pattern: str) -> str:
+        return _GAP.sub(r"[^。!?;\\n]", expand(pattern))
+
     def compile_(pattern: str | None) -> re.Pattern | None:
         if pattern is None:
             return None
-        source = gated(_GAP.sub(r"[^。!?;\\n]", expand(pattern)))
-        latin = re.search(r"[A-Za-z]", re.sub(r"\\(?:u[0-9a-fA-F]{4}|.)", "", source))
-        return re.compile(source, re.IGNORECASE if latin else 0)
+        gated_source = gated(source(pattern))
+        latin = re.search(r"[A-Za-z]", re.sub(r"\\(?:u[0-9a-fA-F]{4}|.)", "", gated_source))
+        return re.compile(gated_source, re.IGNORECASE if latin else 0)
 
+    compile_.source = source  # type: ignore[attr-defined]
     return compile_
 
 
@@ -105,19 +125,37 @@ def _validate(raw: dict) -> None:
     severities = {raw["severity"], *raw.get("severity_by_product", {}).values()}
     if (raw["kind"] not in KINDS or not severities <= _SEVERITIES
             or not products <= PRODUCTS | {"all"}
-            or ("pattern" in raw) != (raw["kind"] == "forbid")
+            or ("pattern" in raw or "phrases" in raw) != (raw["kind"] == "forbid")
             or ("when" in raw) != (raw["kind"] == "require_when")):
         raise ValueError(f"rule {raw['id']}: bad kind, severity, products or pattern/when")
+
+
+def _entries(pattern: str, compile_: Compile) -> tuple[Entry, ...]:
+    """Automaton entries of a forbidding pattern: one for a phrase list, else one per branch.
+
+    Each top-level alternative of a real pattern gets its own heads and required phrases, so a
+    candidate is confirmed only by the alternative it can start, near a phrase it needs.
+    """
+    source = compile_.source(pattern)
+    whole = literals(source)
+    if whole.phrases:
+        return (Entry(compile_(pattern), whole),)
+    return tuple(Entry(compile_(branch), literals(compile_.source(branch)))
+                 for branch in top_level_branches(source))
 
 
 def _build_rule(raw: dict, compile_: Compile) -> Rule:
     """Validate and compile one ``[[rules]]`` table."""
     _validate(raw)
     statement = raw.get("statement", "")
+    pattern = raw.get("pattern")
+    if "phrases" in raw:  # a plain phrase list, written as the text it matches
+        pattern = "|".join(re.escape(normalize(p).text) for p in raw["phrases"] if p.strip())
+    entries = _entries(pattern, compile_) if pattern and not raw.get("original") else ()
     return Rule(
         id=raw["id"], kind=raw["kind"], severity=Severity(raw["severity"]),
         products=frozenset(raw["products"]), message=raw["message"], citation=raw["citation"],
-        pattern=compile_(raw.get("pattern")), when=compile_(raw.get("when")),
+        pattern=compile_(pattern), when=compile_(raw.get("when")),
         statement=normalize(statement).bare if statement else "",
         require=tuple(compile_(p) for p in raw.get("require", ())),
         allow=compile_(raw.get("allow")), skip=compile_(raw.get("skip")),
@@ -128,6 +166,10 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
         severity_by_product={product: Severity(value) for product, value
                              in raw.get("severity_by_product", {}).items()},
         product_when={k: compile_(v) for k, v in raw.get("product_when", {}).items()},
+        unknown_when=compile_(raw.get("unknown_when")), original=raw.get("original", False),
+        chart_when=raw.get("chart_when", False),
+        content_kinds=frozenset(raw.get("content_kinds", ())),
+        entries=entries,
     )
 
 
@@ -147,7 +189,14 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     initialisms = data.get("initialisms", {})
     abbrs = "|".join(sorted(map(re.escape, initialisms), key=len, reverse=True))
     rules = tuple(_build_rule(raw, compile_) for raw in data["rules"])
-    logger.info("loaded %s compliance rules from %s", len(rules), path)
+    indexed = tuple(r for r in rules for _ in r.entries)
+    entries = [e for r in rules for e in r.entries]
+    index = PhraseIndex(entries)
+    light_numbers = tuple(n for n, e in enumerate(entries)
+                          if _SEPARATOR.search(_SYNTAX.sub("", e.pattern.pattern)))
+    light_index = PhraseIndex([entries[n] for n in light_numbers])
+    logger.info("loaded %s compliance rules from %s (%s automaton keys)", len(rules), path,
+                index.phrase_count)
     return RuleSet(
         rules=rules, neg=compile_(guards["neg"]), neg_window=guards["neg_window"],
         promise=compile_(guards["promise"]), edu=compile_(guards["edu"]),
@@ -157,4 +206,6 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
         initialism_terms={k.lower(): tuple(v) for k, v in initialisms.items()},
         statement_ids=frozenset(r.id for r in rules if r.kind != "forbid")
         - {r.id for r in rules if r.kind == "forbid"},
+        index=index, indexed=indexed, light_index=light_index, light_numbers=light_numbers,
+        process={p["id"]: p["status"] for p in data.get("process", ())},
     )

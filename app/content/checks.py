@@ -14,9 +14,11 @@ import dataclasses
 import datetime as dt
 import logging
 
-from app.compliance import Finding, Severity, check_text
+from app.compliance import ChartFacts, Finding, Severity, check_text
 from app.content.isolation import render_isolated
 from app.content.sandbox import TemplateRenderError
+from app.market.chart_specs import load_spec
+from app.market.instruments import get_series
 
 logger = logging.getLogger(__name__)
 
@@ -26,18 +28,45 @@ _RULE_ID_CHARS = 16  # ComplianceFinding.rule_id
 _TEXT_CHARS = 255  # ComplianceFinding.message and .citation
 
 
-def check_rendered(text: str, product: str | None) -> list[Finding]:
+def check_rendered(text: str, product: str | None, *, content_kind: str | None = None,
+                   channel: str | None = None, charts: tuple[ChartFacts, ...] = ()
+                   ) -> list[Finding]:
     """Run the compliance checker on text a customer would read.
 
     :param text: rendered post text.
     :param product: product category value (e.g. ``"fund"``) or ``None`` (all rules).
+    :param content_kind: the template's content kind value (decides the rule scope).
+    :param channel: the template's channel value (its text limit is checked).
+    :param charts: the chart images sent with the text (:func:`chart_facts`).
     :returns: :class:`app.compliance.Finding` objects, offsets in ``text``.
     """
-    return check_text(text, product)
+    return check_text(text, product, content_kind=content_kind, channel=channel, charts=charts)
+
+
+def chart_facts(spec_name: str | None, context: dict | None) -> tuple[ChartFacts, ...]:
+    """What is drawn on a template's chart (DATA-02), from its spec and the context's data.
+
+    :param spec_name: the template's chart spec or ``None``.
+    :param context: the render context (``market.<CODE>.as_of``) or ``None``.
+    :returns: one :class:`ChartFacts` (the "截至" lines as ``app.market.charts.as_of_lines``
+        draws them: one per distinct as-of date) or ``()`` without a chart.
+    """
+    if not spec_name:
+        return ()
+    spec = load_spec(spec_name)
+    market = (context or {}).get("market", {})
+    by_date: dict[str, list[str]] = {}
+    for code in spec.series:
+        if code in market:
+            by_date.setdefault(str(market[code]["as_of"]), []).append(get_series(code).name)
+    lines = ([f"截至 {day}" for day in by_date] if len(by_date) == 1 else
+             [f"{'、'.join(names)} 截至 {day}" for day, names in sorted(by_date.items())])
+    return (ChartFacts(spec.name, spec.title, spec.source, tuple(lines), spec.window),)
 
 
 def findings_for_body(
-    body: str, product: str | None, context: dict | None
+    body: str, product: str | None, context: dict | None, *,
+    content_kind: str | None = None, channel: str | None = None, chart_spec: str | None = None,
 ) -> tuple[list[Finding], dt.date | None]:
     """Findings to store for a template body.
 
@@ -45,6 +74,10 @@ def findings_for_body(
     :param product: product category value or ``None``.
     :param context: a sample context (``rendering.sample_context()``) or ``None`` when
         no market data is stored; then only the body is checked.
+    :param content_kind: content kind value (rule scope); ``None``: ``product`` decides.
+    :param channel: channel value: its text limit is checked on the rendered sample.
+    :param chart_spec: chart spec name: DATA-02 is checked on the chart drawn for the sample
+        (findings without offsets) and the chart triggers DATA-04.
     :returns: (findings with offsets in ``body`` or ``None`` when only seen in the sample
         rendering, sorted with those first and then by start; the sample date used or
         ``None``). A failed sample rendering, a breach of the render budget included (the
@@ -52,7 +85,7 @@ def findings_for_body(
         ``TPL-RENDER`` finding with the safe message. Texts are cut to the column sizes of
         ``ComplianceFinding``. Reads and renders only: call it before writing anything.
     """
-    body_hits = [_storable(f) for f in check_rendered(body, product)]
+    body_hits = [_storable(f) for f in check_rendered(body, product, content_kind=content_kind)]
     if context is None:
         return sorted(body_hits, key=_order), None
     sample_date = dt.date.fromisoformat(context["date"])
@@ -64,7 +97,8 @@ def findings_for_body(
             f"示例渲染失败（{sample_date.isoformat()}）：{error.message}",
             "模板须能以当日行情完整渲染（缺少任何数值即报错，不留空白）"))
         return sorted([*body_hits, failure], key=_order), sample_date
-    rendered = check_rendered(text, product)
+    rendered = check_rendered(text, product, content_kind=content_kind, channel=channel,
+                              charts=chart_facts(chart_spec, context))
     rendered_rules = {f.rule_id for f in rendered}
     kept = [f for f in body_hits
             if f.rule_id in rendered_rules or body[f.start:f.end] not in text]

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.content.models import CHANNEL_LABELS, PRODUCT_LABELS
+from app.content.models import CHANNEL_LABELS, CONTENT_KIND_LABELS, PRODUCT_LABELS
 from app.core.forms import ChineseMeta
 
 BODY_HELP = ("可用变量：date、market.<代码>.name/close/prev_close/change/change_pct/as_of/source/"
@@ -27,8 +27,14 @@ class NewTemplateForm(FlaskForm):
         Regexp(r"^[a-z0-9][a-z0-9_-]*$", message="只能包含小写字母、数字、- 和 _"),
     ])
     title = StringField("标题", validators=[DataRequired(), Length(max=120)])
-    product = SelectField("产品类别（决定适用的合规规则）", choices=[
+    content_kind = SelectField("内容类别（决定适用的合规规则）", choices=[
+        SelectChoice(k.value, label) for k, label in CONTENT_KIND_LABELS.items()],
+        description="产品推介按所选产品类别的全部规则审核；市场点评、服务通知、节日问候按通用规则审核，"
+                    "若含产品推介内容将被阻断。")
+    product = SelectField("产品类别", choices=[
         SelectChoice(p.value, label) for p, label in PRODUCT_LABELS.items()])
+    valid_from_date = DateField("有效期起（可空）", validators=[Optional()])
+    valid_until_date = DateField("有效期止（可空）", validators=[Optional()])
     channel = SelectField("发布渠道", choices=[
         SelectChoice(c.value, label) for c, label in CHANNEL_LABELS.items()])
     chart_spec = SelectField("配图", choices=[SelectChoice("", "无配图")])

@@ -29,6 +29,7 @@ class LibraryEntry:
     title: str
     product: str
     channel: str
+    content_kind: str | None
     chart_spec: str | None
     file: str
     body: str
@@ -58,6 +59,7 @@ def load_library(directory: str | Path) -> list[LibraryEntry]:
             seen.add(raw["slug"])
             entries.append(LibraryEntry(
                 slug=raw["slug"], title=raw["title"], product=raw["product"],
+                content_kind=raw.get("content_kind"),
                 channel=raw["channel"], chart_spec=raw.get("chart_spec") or None,
                 file=raw["file"], body=path.read_text(encoding="utf-8"),
             ))
@@ -97,7 +99,7 @@ def install_library(
 def _install(entry: LibraryEntry, author_id: int, reviewer_id: int) -> ContentTemplate:
     template = services.create_template(
         author_id, entry.slug, entry.title, entry.product, entry.channel, entry.chart_spec,
-        entry.body,
+        entry.body, content_kind=entry.content_kind,
     )
     blocking = [f.rule_id for f in template.latest_version.findings if f.is_blocking]
     if blocking:

@@ -5,7 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.compliance import Severity
@@ -56,6 +65,23 @@ PRODUCT_LABELS = {
 }
 
 
+class ContentKind(enum.Enum):
+    """What a template is; decides which compliance rules apply (``app.compliance.kinds``)."""
+
+    market_commentary = "market_commentary"
+    product_promotion = "product_promotion"
+    service_notice = "service_notice"
+    greeting = "greeting"
+
+
+CONTENT_KIND_LABELS = {
+    ContentKind.market_commentary: "市场点评",
+    ContentKind.product_promotion: "产品推介",
+    ContentKind.service_notice: "服务通知",
+    ContentKind.greeting: "节日问候",
+}
+
+
 class Channel(enum.Enum):
     """WeCom channel: mass message 群发, Moments 朋友圈, customer group 客户群."""
 
@@ -75,10 +101,19 @@ class ContentTemplate(db.Model):
     """A content template written by the middle office.
 
     ``approved_version_id`` points at the version that SOP runs render; editing
-    creates a new version and sends the template back to ``draft``.
+    creates a new version and sends the template back to ``draft``. ``content_kind``
+    with ``product`` selects the compliance rules (a promotion needs a product category
+    other than ``general``). ``valid_from_date``/``valid_until_date`` (Asia/Shanghai
+    calendar dates, inclusive, each optional) bound the run dates it may be published on.
     """
 
     __tablename__ = "content_templates"
+    __table_args__ = (
+        CheckConstraint("content_kind <> 'product_promotion' OR product <> 'general'",
+                        name="promotion_has_product"),
+        CheckConstraint("valid_until_date IS NULL OR valid_from_date IS NULL"
+                        " OR valid_until_date >= valid_from_date", name="validity_ordered"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
@@ -86,9 +121,14 @@ class ContentTemplate(db.Model):
     product: Mapped[ProductCategory] = mapped_column(
         Enum(ProductCategory, native_enum=False, length=16, create_constraint=True)
     )
+    content_kind: Mapped[ContentKind] = mapped_column(
+        Enum(ContentKind, native_enum=False, length=24, create_constraint=True)
+    )
     channel: Mapped[Channel] = mapped_column(
         Enum(Channel, native_enum=False, length=16, create_constraint=True)
     )
+    valid_from_date: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until_date: Mapped[dt.date | None] = mapped_column(Date)
     chart_spec: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[TemplateStatus] = mapped_column(
         Enum(TemplateStatus, native_enum=False, length=16, create_constraint=True),
@@ -109,6 +149,11 @@ class ContentTemplate(db.Model):
     approved_version: Mapped[TemplateVersion | None] = relationship(
         foreign_keys=[approved_version_id], post_update=True
     )
+
+    def is_valid_on(self, day: dt.date) -> bool:
+        """Whether ``day`` lies in the validity window (an open end is unbounded)."""
+        return ((self.valid_from_date is None or self.valid_from_date <= day)
+                and (self.valid_until_date is None or day <= self.valid_until_date))
 
     @property
     def latest_version(self) -> TemplateVersion | None:
@@ -157,6 +202,8 @@ class ComplianceFinding(db.Model):
         CheckConstraint("start >= 0", name="start_not_negative"),
         CheckConstraint('"end" >= start', name="end_not_before_start"),
         CheckConstraint('(start IS NULL) = ("end" IS NULL)', name="offsets_both_or_neither"),
+        CheckConstraint("justification IS NULL OR severity = 'warn'",
+                        name="only_warnings_justified"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,6 +217,10 @@ class ComplianceFinding(db.Model):
     end: Mapped[int | None] = mapped_column(Integer)
     message: Mapped[str] = mapped_column(String(255))
     citation: Mapped[str] = mapped_column(String(255))
+    #: The editor's written reason for accepting a warning (shown to the reviewer).
+    justification: Mapped[str | None] = mapped_column(String(500))
+    justified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    justified_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 
     version: Mapped[TemplateVersion] = relationship(back_populates="findings")
 

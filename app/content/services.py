@@ -9,6 +9,7 @@ Services flush; the caller commits.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -16,6 +17,7 @@ import re
 
 from sqlalchemy import select
 
+from app.audit.chain import record
 from app.auth.permissions import Action, can, require
 from app.compliance import Finding
 from app.content.checks import findings_for_body
@@ -24,6 +26,7 @@ from app.content.models import (
     ApprovalDecision,
     Channel,
     ComplianceFinding,
+    ContentKind,
     ContentTemplate,
     ProductCategory,
     TemplateStatus,
@@ -74,15 +77,21 @@ def _actor(user_id: int, action: Action) -> User:
 def create_template(
     author_id: int, slug: str, title: str, product: str | ProductCategory,
     channel: str | Channel, chart_spec: str | None, body: str,
+    content_kind: str | ContentKind | None = None, valid_from_date: dt.date | None = None,
+    valid_until_date: dt.date | None = None,
 ) -> ContentTemplate:
     """Create a draft template with version 1 (and its compliance findings).
 
     :param author_id: id of an editor (or admin).
     :param slug: unique lowercase id, ``[a-z0-9][a-z0-9_-]{1,63}``.
-    :param product: ``ProductCategory`` or its value (selects the compliance rules).
+    :param product: ``ProductCategory`` or its value (with the kind, selects the rules).
     :param channel: ``Channel`` or its value (mass_message, moments_post, customer_group).
     :param chart_spec: a chart spec name from ``charts/`` or ``None``/"" for none.
-    :param body: Jinja source (plain text).
+    :param body: Jinja source (plain text, no HTML).
+    :param content_kind: ``ContentKind`` or its value; ``None``: market commentary for the
+        ``general`` product, else product promotion. A promotion needs a product category.
+    :param valid_from_date: first run date it may be published on (inclusive) or ``None``.
+    :param valid_until_date: last such date (inclusive) or ``None``.
     :returns: the new template (flushed), status ``draft``.
     :raises PermissionDenied: the author is not an editor/admin.
     :raises ValidationFailed: per-field messages for invalid values.
@@ -90,14 +99,18 @@ def create_template(
     """
     author = _actor(author_id, Action.write_content)
     values = _validated(slug, title, product, channel, chart_spec, body)
+    values.update(_kind_and_validity(content_kind, values["product"], valid_from_date,
+                                     valid_until_date))
     if db.session.scalar(select(ContentTemplate.id).where(ContentTemplate.slug == values["slug"])):
         raise Conflict(f"标识 {values['slug']} 已被使用")
-    checked = _checked_body(values["body"], values["product"].value)  # render before any write
+    checked = _checked_body(values["body"], _RuleTarget.of(values))  # render before any write
     template = ContentTemplate(author_id=author.id, status=TemplateStatus.draft,
                                **{k: v for k, v in values.items() if k != "body"})
     db.session.add(template)
     db.session.flush()
-    _add_version(template, author, values["body"], checked)
+    version = _add_version(template, author, values["body"], checked)
+    record(author.id, "template_created", "template", template.id, version=version.number,
+           content_sha256=version.body_sha256, after=_snapshot(template, version))
     logger.info("template created template_id=%s slug=%s author_id=%s",
                 template.id, template.slug, author.id)
     return template
@@ -130,6 +143,44 @@ def _validated(slug, title, product, channel, chart_spec, body) -> dict:
             "chart_spec": chart_spec, "body": body}
 
 
+def _kind_and_validity(content_kind, product: ProductCategory, valid_from, valid_until
+                       ) -> dict:
+    """Validated ``content_kind`` and validity dates; raises :class:`ValidationFailed`."""
+    errors = {}
+    if content_kind in (None, ""):
+        content_kind = (ContentKind.market_commentary if product is ProductCategory.general
+                        else ContentKind.product_promotion)
+    try:
+        content_kind = ContentKind(getattr(content_kind, "value", content_kind))
+    except ValueError:
+        errors["content_kind"] = "未知的内容类别"
+    if content_kind is ContentKind.product_promotion and product is ProductCategory.general:
+        errors["product"] = "产品推介须选择产品类别（按该类产品的全部规则审核）"
+    if valid_from and valid_until and valid_until < valid_from:
+        errors["valid_until_date"] = "有效期结束日不能早于开始日"
+    if errors:
+        raise ValidationFailed("输入有误", errors)
+    return {"content_kind": content_kind, "valid_from_date": valid_from or None,
+            "valid_until_date": valid_until or None}
+
+
+@dataclasses.dataclass(frozen=True)
+class _RuleTarget:
+    """What the compliance check of a body needs to know about its template."""
+
+    product: str
+    content_kind: str
+    channel: str
+    chart_spec: str | None
+
+    @classmethod
+    def of(cls, values) -> _RuleTarget:
+        """From a template or a dict of validated values."""
+        get = values.get if isinstance(values, dict) else lambda k: getattr(values, k)
+        return cls(get("product").value, get("content_kind").value, get("channel").value,
+                   get("chart_spec"))
+
+
 def _body_error(body: str | None) -> str | None:
     if not body or not body.strip():
         return "正文不能为空"
@@ -138,13 +189,15 @@ def _body_error(body: str | None) -> str | None:
     return None
 
 
-def _checked_body(body: str, product: str) -> _Checked:
+def _checked_body(body: str, target: _RuleTarget) -> _Checked:
     """Findings of ``body`` with its sample rendering: reads and renders, writes nothing.
 
     Called before the first write of a save, so that no database write lock (SQLite) is
     held while the template renders.
     """
-    return findings_for_body(body, product, sample_context())
+    return findings_for_body(body, target.product, sample_context(),
+                             content_kind=target.content_kind, channel=target.channel,
+                             chart_spec=target.chart_spec)
 
 
 def _add_version(template: ContentTemplate, author: User, body: str,
@@ -195,17 +248,31 @@ def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion
     latest = template.latest_version
     if latest is not None and latest.body_sha256 == body_sha256(body):
         return latest
-    checked = _checked_body(body, template.product.value)  # render before any write
+    checked = _checked_body(body, _RuleTarget.of(template))  # render before any write
+    before = _snapshot(template, latest)
     version = _add_version(template, editor, body, checked)
     template.status = TemplateStatus.draft
+    record(editor.id, "template_edited", "template", template.id, version=version.number,
+           content_sha256=version.body_sha256, before=before, after=_snapshot(template, version))
     return version
 
 
-def submit_for_review(template_id: int, editor_id: int) -> ContentTemplate:
+MIN_JUSTIFICATION_CHARS = 5
+
+
+def submit_for_review(template_id: int, editor_id: int,
+                      justifications: dict[int, str] | None = None) -> ContentTemplate:
     """Send the latest version to review (draft → in_review).
 
+    Every warning of the latest version must be accepted with a written justification
+    (stored on the finding with who and when, shown to the reviewer); a justification given
+    before is kept.
+
+    :param justifications: finding id → reason (at least 5 characters, at most 500) for the
+        warnings of the latest version; other ids are ignored.
     :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
     :raises Conflict: not a draft, or the latest version has a blocking finding.
+    :raises ValidationFailed: a warning without a justification (per finding id).
     """
     editor = _actor(editor_id, Action.write_content)
     template = get_template(template_id)
@@ -213,9 +280,31 @@ def submit_for_review(template_id: int, editor_id: int) -> ContentTemplate:
         raise Conflict("只有草稿可以提交复核")
     if any(f.is_blocking for f in template.latest_version.findings):
         raise Conflict("存在阻断性合规问题，请修改后再提交")
+    _justify(template.latest_version, editor, justifications or {})
     template.status = TemplateStatus.in_review
+    _record_status(editor, "template_submitted", template, TemplateStatus.draft)
     logger.info("template_id=%s submitted by user_id=%s", template.id, editor.id)
     return template
+
+
+def _justify(version: TemplateVersion, editor: User, given: dict[int, str]) -> None:
+    """Store the justifications of the version's warnings; every warning needs one."""
+    errors = {}
+    for finding in version.findings:
+        if finding.is_blocking:
+            continue
+        reason = (given.get(finding.id) or "").strip()
+        if reason:
+            if not MIN_JUSTIFICATION_CHARS <= len(reason) <= 500:
+                errors[f"justification_{finding.id}"] = "理由须为 5–500 字"
+                continue
+            finding.justification, finding.justified_by_id = reason, editor.id
+            finding.justified_at = utcnow()
+        elif not finding.justification:
+            errors[f"justification_{finding.id}"] = f"请填写接受提示 {finding.rule_id} 的理由"
+    if errors:
+        raise ValidationFailed("每条合规提示都须填写接受理由", errors)
+    db.session.flush()
 
 
 def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
@@ -234,6 +323,9 @@ def approval_blockers(template: ContentTemplate, user: User) -> list[str]:
         reasons.append("模板不在待复核状态")
     if version is not None and any(f.is_blocking for f in version.findings):
         reasons.append("存在阻断性合规问题")
+    if version is not None and any(not f.is_blocking and not f.justification
+                                   for f in version.findings):
+        reasons.append("有合规提示未填写接受理由")
     return reasons
 
 
@@ -261,6 +353,8 @@ def approve(template_id: int, reviewer_id: int, comment: str = "") -> Approval:
     approval = _decide(template.latest_version, reviewer, ApprovalDecision.approved, comment)
     template.approved_version_id = template.latest_version.id
     template.status = TemplateStatus.approved
+    _record_status(reviewer, "template_approved", template, TemplateStatus.in_review,
+                   comment=approval.comment)
     logger.info("template_id=%s version_id=%s approved by user_id=%s",
                 template.id, template.latest_version.id, reviewer.id)
     return approval
@@ -283,8 +377,29 @@ def reject(template_id: int, reviewer_id: int, comment: str) -> Approval:
         raise Conflict("不能复核自己编写的版本（双人复核）")
     approval = _decide(template.latest_version, reviewer, ApprovalDecision.rejected, comment)
     template.status = TemplateStatus.draft
+    _record_status(reviewer, "template_rejected", template, TemplateStatus.in_review,
+                   comment=approval.comment)
     logger.info("template_id=%s rejected by user_id=%s", template.id, reviewer.id)
     return approval
+
+
+def _snapshot(template: ContentTemplate, version: TemplateVersion | None) -> dict:
+    """The audited fields of a template and one of its versions (JSON values)."""
+    return {"slug": template.slug, "title": template.title, "status": template.status.value,
+            "product": template.product.value, "content_kind": template.content_kind.value,
+            "channel": template.channel.value,
+            "findings": len(version.findings) if version is not None else 0}
+
+
+def _record_status(actor: User, action: str, template: ContentTemplate,
+                   previous: TemplateStatus, comment: str | None = None) -> None:
+    """Audit a status change of the template's latest version (with the review comment)."""
+    version = template.latest_version
+    after = {"status": template.status.value}
+    if comment:
+        after["comment"] = comment
+    record(actor.id, action, "template", template.id, version=version.number,
+           content_sha256=version.body_sha256, before={"status": previous.value}, after=after)
 
 
 def _decide(version: TemplateVersion, reviewer: User, decision: ApprovalDecision,
@@ -313,7 +428,9 @@ def retire(template_id: int, actor_id: int) -> ContentTemplate:
     template = get_template(template_id)
     if template.status is TemplateStatus.retired:
         raise Conflict("模板已停用")
+    previous = template.status
     template.status = TemplateStatus.retired
+    _record_status(actor, "template_retired", template, previous)
     logger.info("template_id=%s retired by user_id=%s", template.id, actor.id)
     return template
 

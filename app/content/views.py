@@ -16,6 +16,7 @@ from app.content import bp, queries, services
 from app.content.forms import ActionForm, BodyForm, NewTemplateForm, PreviewForm, ReviewForm
 from app.content.models import (
     CHANNEL_LABELS,
+    CONTENT_KIND_LABELS,
     PRODUCT_LABELS,
     STATUS_LABELS,
     TemplateStatus,
@@ -36,7 +37,7 @@ from app.core.unit_of_work import discard_changes
 def inject_labels():
     """Chinese labels for statuses, products and channels in content pages."""
     return {"STATUS_LABELS": STATUS_LABELS, "PRODUCT_LABELS": PRODUCT_LABELS,
-            "CHANNEL_LABELS": CHANNEL_LABELS,
+            "CHANNEL_LABELS": CHANNEL_LABELS, "CONTENT_KIND_LABELS": CONTENT_KIND_LABELS,
             "finding_counts": finding_counts, "series_label": series_label,
             "chart_title": lambda name: chart_titles().get(name, name) if name else "无"}
 
@@ -62,7 +63,9 @@ def new():
         try:
             template = services.create_template(
                 current_user.id, form.slug.data, form.title.data, form.product.data,
-                form.channel.data, form.chart_spec.data, form.body.data)
+                form.channel.data, form.chart_spec.data, form.body.data,
+                content_kind=form.content_kind.data, valid_from_date=form.valid_from_date.data,
+                valid_until_date=form.valid_until_date.data)
         except (ValidationFailed, Conflict) as error:
             discard_changes()
             _flash_error(error)
@@ -139,7 +142,11 @@ def preview(template_id: int):
 @permission_required(Action.write_content)
 def submit(template_id: int):
     """Send the latest version to review."""
-    return _act(template_id, lambda: services.submit_for_review(template_id, current_user.id),
+    given = {int(key.removeprefix("justification_")): value[:500]
+             for key, value in request.form.items()
+             if key.startswith("justification_") and key[14:].isdigit() and len(key) < 30}
+    return _act(template_id,
+                lambda: services.submit_for_review(template_id, current_user.id, given),
                 "已提交复核")
 
 

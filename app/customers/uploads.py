@@ -9,6 +9,7 @@ work (``IMPORT_IN_BACKGROUND``; tests run it inline) through the same engine as 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from app.audit.chain import record
 from app.core.errors import NotFound
 from app.core.unit_of_work import unit_of_work
 from app.customers.files import UnreadableFile
@@ -135,4 +137,10 @@ def _import(upload_id: str, state: dict):
             _write_state(upload_id, {**state, "status": "running", "position": position,
                                  "size": max(size, 1)})
 
-    return import_file(state["kind"], state["path"], progress=progress)
+    result = import_file(state["kind"], state["path"], progress=progress)
+    digest = hashlib.sha256(Path(state["path"]).read_bytes()).hexdigest()
+    record(state.get("user_id"), "import_completed", "import", None, content_sha256=digest,
+           after={"file": state.get("filename"), "kind": state["kind"],
+                  "rows": result.imported + result.updated + result.unchanged,
+                  "errors": result.error_count})
+    return result

@@ -5,7 +5,7 @@ optional), ``max_runs`` (optional, > 0) and ``archived_at``. Existing plans keep
 before (all NULL). Downgrading drops the four columns.
 
 Revision ID: 7b3e9c1d2f40
-Revises: d6a5e5b304ca
+Revises: 4b7434eb931e
 Create Date: 2026-12-02 12:25:00.000000
 
 """
@@ -17,7 +17,7 @@ import app.core.db
 
 # revision identifiers, used by Alembic.
 revision = '7b3e9c1d2f40'
-down_revision = 'd6a5e5b304ca'
+down_revision = '4b7434eb931e'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.admin.models import AdminAuditEvent
+from app.audit.models import AuditEvent
 from app.auth.permissions import Action, can
 from app.org.models import Branch, BranchLevel, Role
 from tests.factories import BranchFactory, UserFactory
@@ -19,7 +19,7 @@ def _form(branch, **changes):
 
 
 def _events(db):
-    return list(db.session.scalars(select(AdminAuditEvent).order_by(AdminAuditEvent.id)))
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
 
 
 def test_create_a_branch_under_a_parent(client, db, admin, tree):
@@ -29,7 +29,7 @@ def test_create_a_branch_under_a_parent(client, db, admin, tree):
     branch = db.session.scalar(select(Branch).where(Branch.code == "T-E3"))
     assert branch.parent == tree.east and branch.path == f"{tree.east.path}{branch.id}/"
     [event] = _events(db)
-    assert (event.action, event.target_id, event.actor_id) == ("branch_created", branch.id,
+    assert (event.action, event.object_id, event.actor_id) == ("branch_created", branch.id,
                                                                admin.id)
     assert event.after["parent"] == "T-E 东区分行"
     page = client.get("/admin/branches").get_data(as_text=True)

@@ -29,10 +29,12 @@ EXPECTED = {
     Action.read_plans: {E, R, M, A},
     Action.manage_plans: {E, A},
     Action.read_tracking: {E, R, M, A},
+    Action.withdraw_posts: {E, R, A},
     Action.read_scorecard: {E, R, M, A},
     Action.manage_users: {A},
     Action.manage_branches: {A},
-    Action.read_audit: {A},
+    Action.read_audit: {M, A},
+    Action.export_audit: {M, A},
 }
 
 

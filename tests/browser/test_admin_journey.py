@@ -62,7 +62,7 @@ def test_admin_creates_a_frontline_user_who_must_change_the_initial_password(
     finally:
         context.close()
 
-    admin.goto("/admin/audit")
+    admin.goto("/audit/")
     assert "创建用户" in admin.locator("table.audit").inner_text()
 
 
@@ -70,7 +70,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.mark.parametrize("path", ["/admin/users", "/admin/users/new", "/admin/users/1",
-                                  "/admin/branches", "/admin/branches/2", "/admin/audit",
+                                  "/admin/branches", "/admin/branches/2", "/audit/",
                                   "/account/password"])
 def test_admin_pages_fit_a_phone(login, path):
     page = login("admin", viewport=PHONE)

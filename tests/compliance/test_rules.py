@@ -183,11 +183,12 @@ def test_required_statements_for_wealth():
 def test_fund_performance_requires_statement_source_and_date():
     text = "本基金近一年收益率12.5%，业绩比较基准收益率8.1%。投资有风险。"
     findings = check_text(text, "fund")
-    assert {f.rule_id for f in findings} == {"FD-01", "DATA-01"}
+    assert {f.rule_id for f in findings} == {"FD-01", "DATA-01", "FD-09"}
     fd01 = next(f for f in findings if f.rule_id == "FD-01")
     assert text[fd01.start:fd01.end] == "收益率12.5%"
     full = (text + "数据来源：基金定期报告，截至2025-03-31。基金的过往业绩并不预示其未来表现，"
-            "基金管理人管理的其他基金的业绩并不构成基金业绩表现的保证。")
+            "基金管理人管理的其他基金的业绩并不构成基金业绩表现的保证。"
+            "基金管理人不保证基金一定盈利，也不保证最低收益。")
     assert check_text(full, "fund") == []
 
 

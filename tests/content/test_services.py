@@ -11,7 +11,8 @@ from app.core.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from app.org.models import Role
 from tests.factories import UserFactory
 
-SAFE_FUND = "基金定投是一种纪律性的投资方式。基金有风险，投资须谨慎。"
+SAFE_FUND = ("基金定投是一种纪律性的投资方式。基金有风险，投资须谨慎。"
+             "基金管理人不保证基金一定盈利，也不保证最低收益。")
 UNSAFE_FUND = "本基金保本保息，稳赚不赔。投资有风险，投资须谨慎。"
 
 
