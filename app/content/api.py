@@ -3,8 +3,9 @@
 Not under ``/api/v1``: that API authenticates bearer tokens only and is CSRF-exempt, so a
 browser session must never reach it; the editor page works with its session and sends the
 CSRF token in ``X-CSRFToken``. The editor page posts the body being typed (debounced in
-``static/live_check.js``) and gets the findings of that body for the template's content kind, product, channel and chart, as the
-save would store them, plus the highlighted segments and today's template variables.
+``static/live_check.js``) and gets the findings of that body for the template's content
+kind, product, channel and chart, as the save would store them, plus the highlighted
+segments and today's template variables.
 """
 
 from flask import jsonify, request
