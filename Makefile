@@ -49,7 +49,7 @@ serve: install
 	@psql "$$(echo '$(SERVE_DATABASE_URL)' | sed 's/+psycopg//')" -c 'SELECT 1' >/dev/null 2>&1 || \
 	  createdb -h 127.0.0.1 -U postgres "$$(basename '$(SERVE_DATABASE_URL)')"
 	DATABASE_URL=$(SERVE_DATABASE_URL) RATELIMIT_STORAGE_URI=$(SERVE_REDIS_URL)/0 \
-	TASK_QUEUE_URL=$(SERVE_REDIS_URL)/1 LOG_FORMAT=json bash bench/serve_stack.sh
+	TASK_QUEUE_URL=$(SERVE_REDIS_URL)/1 LOG_FORMAT=json bash deploy/serve_stack.sh
 
 ## test: the whole suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set; in
 ## parallel over the CPU cores (pytest-xdist; TEST_WORKERS=0 runs it in one process)

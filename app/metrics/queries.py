@@ -267,6 +267,20 @@ def _part(facts, part: str):
     return stmt.group_by(key, label, detail, username, sort_key)
 
 
+def scorecard_statement(scope: Scope, parts: tuple[str, ...] = PARTS):
+    """The one SELECT of a scorecard (see the module docstring); EXPLAINed in tests.
+
+    :param scope: subtree and run-date range.
+    :param parts: which of ``PARTS`` to compute.
+    :returns: a SQLAlchemy ``Select``/``CompoundSelect`` ordered by part, run date, sort key.
+    """
+    facts = _task_facts(_scoped_tasks(scope))
+    selects = [_part(facts, part) for part in parts]
+    stmt = union_all(*selects) if len(selects) > 1 else selects[0]
+    return stmt.order_by(literal_column("part"), literal_column("run_date"),
+                         literal_column("sort_key"), literal_column("key"))
+
+
 def scorecard_rows(scope: Scope, parts: tuple[str, ...] = PARTS) -> dict[str, list[dict]]:
     """Run the scorecard statement (one round trip) and return its rows by part.
 
@@ -278,12 +292,7 @@ def scorecard_rows(scope: Scope, parts: tuple[str, ...] = PARTS) -> dict[str, li
         ``detail``, ``username``, ``sort_key`` and every measure of ``_measures``;
         rows ordered by run date, then ``sort_key`` (name, or tree path for branches), then key.
     """
-    facts = _task_facts(_scoped_tasks(scope))
-    selects = [_part(facts, part) for part in parts]
-    stmt = union_all(*selects) if len(selects) > 1 else selects[0]
-    stmt = stmt.order_by(literal_column("part"), literal_column("run_date"),
-                         literal_column("sort_key"), literal_column("key"))
     result: dict[str, list[dict]] = {part: [] for part in parts}
-    for row in db.session.execute(stmt).mappings():
+    for row in db.session.execute(scorecard_statement(scope, parts)).mappings():
         result[row["part"]].append(dict(row))
     return result

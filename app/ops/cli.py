@@ -12,8 +12,12 @@ import dramatiq
 from flask.cli import AppGroup
 from prometheus_client import start_http_server
 
+from app.core.extensions import db
 from app.core.task_metrics import queue_depths
 from app.core.tasks import REGISTRY, queue
+from app.core.unit_of_work import command_unit_of_work
+from app.ops.reports import request_scorecard_report
+from app.org.models import User
 
 logger = logging.getLogger(__name__)
 tasks_cli = AppGroup("tasks", help="Background task queue (Dramatiq on Redis).")
@@ -77,3 +81,18 @@ def list_command():
     """List the declared tasks with their queue."""
     for name, spec in sorted(REGISTRY.items()):
         click.echo(f"{name}\t{spec.queue_name}\tretries={spec.max_retries}")
+
+
+@tasks_cli.command("scorecard-report")
+@click.option("--user", "username", required=True, help="Whose data scope applies.")
+@click.option("--branch-id", type=int, default=None, help="Subtree root (default: user's).")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@command_unit_of_work
+def scorecard_report_command(username, branch_id, start, end):
+    """Queue a scorecard CSV report; prints its storage key (and message id)."""
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if user is None:
+        raise click.BadParameter(f"no user {username!r}", param_hint="--user")
+    key, message_id = request_scorecard_report(user.id, branch_id, start.date(), end.date())
+    click.echo(json.dumps({"key": key, "message_id": message_id}))
