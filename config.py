@@ -67,8 +67,11 @@ class Config:
         self.CONTENT_TEMPLATE_DIR = _env(
             "CONTENT_TEMPLATE_DIR", str(PROJECT_ROOT / "content_templates")
         )
+        #: Downtime grace: after an outage a plan run due within this is still run (once);
+        #: older ones are marked missed.
         self.SCHEDULER_MISFIRE_GRACE_SECONDS = _env_int("SCHEDULER_MISFIRE_GRACE_SECONDS", 3600)
-        self.SCHEDULER_SYNC_INTERVAL_SECONDS = _env_int("SCHEDULER_SYNC_INTERVAL_SECONDS", 60)
+        #: The scheduler's clock: seconds between two ticks.
+        self.SCHEDULER_TICK_SECONDS = _env_int("SCHEDULER_TICK_SECONDS", 60)
         #: SQLite only: the scheduler's lease row lasts this long unless renewed; the
         #: running scheduler renews it every third of it, and a crashed one's lease can be
         #: taken over once it has expired.
@@ -118,6 +121,8 @@ class Config:
         self.ADDS_VERIFICATION_GRACE_DAYS = _env_int("ADDS_VERIFICATION_GRACE_DAYS", 7)
         self.ADDS_OUT_OF_PROVINCE_QUOTA_RATE = _env_float("ADDS_OUT_OF_PROVINCE_QUOTA_RATE", 0.2)
         self.ADDS_RULES = _env("ADDS_RULES", "verified,customer,own,first,province")
+        #: Valid adds each RM is asked for per calendar month (the add quota 添加任务).
+        self.ADDS_MONTHLY_TARGET = _env_int("ADDS_MONTHLY_TARGET", 50)
         #: Gaming flags (evidence for managers, README "Gaming flags"): the bank's own WeCom
         #: corp names (comma-separated; a contact from them is a colleague), the burst that
         #: suggests bought followers (this many adds within the window, this share of them
@@ -156,9 +161,64 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        #: WeCom 企业微信 connector (README "Connecting WeCom"). Without CorpID and secret the
+        #: product runs in manual mode: staff mark tasks done and report reactions themselves.
+        self.WECOM_CORP_ID = _env("WECOM_CORP_ID")
+        #: Secret of the self-built app listed under 客户联系 → 可调用接口的应用 (never logged).
+        self.WECOM_SECRET = _env("WECOM_SECRET")
+        self.WECOM_AGENT_ID = _env("WECOM_AGENT_ID")
+        self.WECOM_API_BASE = _env("WECOM_API_BASE", "https://qyapi.weixin.qq.com/cgi-bin/")
+        #: Token and 43-character EncodingAESKey of the callback URL (/wecom/callback).
+        self.WECOM_CALLBACK_TOKEN = _env("WECOM_CALLBACK_TOKEN")
+        self.WECOM_CALLBACK_AES_KEY = _env("WECOM_CALLBACK_AES_KEY")
+        #: A callback whose signed timestamp is further than this from now is refused.
+        self.WECOM_CALLBACK_MAX_AGE_SECONDS = _env_int("WECOM_CALLBACK_MAX_AGE_SECONDS", 300)
+        #: Optional Redis for the shared access token (default: the database).
+        self.WECOM_TOKEN_REDIS_URL = _env("WECOM_TOKEN_REDIS_URL")
+        self.WECOM_TIMEOUT_SECONDS = _env_float("WECOM_TIMEOUT_SECONDS", 10.0)
+        #: The scheduler pulls today's WeCom results this often (previous days: nightly).
+        self.WECOM_PULL_INTERVAL_SECONDS = _env_int("WECOM_PULL_INTERVAL_SECONDS", 300)
+        #: A mass message not sent this many minutes after its due time gets a reminder 催办.
+        self.WECOM_REMIND_AFTER_MINUTES = _env_int("WECOM_REMIND_AFTER_MINUTES", 30)
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.ALLOW_DEMO_ACCOUNTS = True
         self.TESTING = False
+        self._production_settings()
+
+    def _production_settings(self) -> None:
+        """Serving, observability and scale-out settings (docs/configuration.md)."""
+        #: ``text`` (one line per record) or ``json`` (one JSON object per line, production).
+        self.LOG_FORMAT = _env("LOG_FORMAT", "text")
+        #: Reverse proxies in front of the app whose ``X-Forwarded-*`` headers are trusted
+        #: (werkzeug ``ProxyFix``); 0 trusts none.
+        self.PROXY_FIX_HOPS = _env_int("PROXY_FIX_HOPS", 0)
+        #: SQLAlchemy pool per process (PostgreSQL): keep ``threads`` of a gunicorn worker
+        #: within ``DB_POOL_SIZE + DB_MAX_OVERFLOW``; see docs/deployment.md "Connections".
+        self.DB_POOL_SIZE = _env_int("DB_POOL_SIZE", 5)
+        self.DB_MAX_OVERFLOW = _env_int("DB_MAX_OVERFLOW", 5)
+        self.DB_POOL_TIMEOUT_SECONDS = _env_int("DB_POOL_TIMEOUT_SECONDS", 10)
+        self.DB_POOL_RECYCLE_SECONDS = _env_int("DB_POOL_RECYCLE_SECONDS", 1800)
+        #: PostgreSQL ``statement_timeout`` of the app's connections, in milliseconds (0 = none).
+        self.DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 0)
+        #: Background tasks: empty runs them in-process at enqueue time; ``redis://…``
+        #: sends them to Dramatiq workers (``flask tasks worker``).
+        self.TASK_QUEUE_URL = _env("TASK_QUEUE_URL", "")
+        #: Dramatiq queue-name prefix: tests and several deployments can share one Redis.
+        self.TASK_QUEUE_NAMESPACE = _env("TASK_QUEUE_NAMESPACE", "zhongtai")
+        #: Files (chart images, generated reports): ``file`` under ``STORAGE_DIR`` (default
+        #: the instance folder) or ``s3`` in ``STORAGE_S3_BUCKET``.
+        self.STORAGE_BACKEND = _env("STORAGE_BACKEND", "file")
+        self.STORAGE_DIR = _env("STORAGE_DIR")
+        self.STORAGE_S3_BUCKET = _env("STORAGE_S3_BUCKET")
+        self.STORAGE_S3_PREFIX = _env("STORAGE_S3_PREFIX", "")
+        #: S3-compatible endpoint (MinIO, Ceph RGW, a cloud's object store); empty = AWS.
+        self.STORAGE_S3_ENDPOINT_URL = _env("STORAGE_S3_ENDPOINT_URL")
+        self.STORAGE_S3_REGION = _env("STORAGE_S3_REGION", "us-east-1")
+        #: Bearer token Prometheus sends to ``GET /metrics``; unset = the endpoint is 404.
+        self.METRICS_TOKEN = _env("METRICS_TOKEN")
+        #: ``/readyz`` fails when the scheduler's lock shows no live scheduler (PostgreSQL:
+        #: no session holds the advisory lock; SQLite: the lease expired).
+        self.READYZ_REQUIRE_SCHEDULER = _env("READYZ_REQUIRE_SCHEDULER", "1") == "1"
 
 
 class DevelopmentConfig(Config):
@@ -197,6 +257,7 @@ class ProductionConfig(Config):
         self.SESSION_COOKIE_SECURE = True
         self.REMEMBER_COOKIE_SECURE = True
         self.HSTS_MAX_AGE_SECONDS = _env_int("HSTS_MAX_AGE_SECONDS", 31_536_000)
+        self.LOG_FORMAT = _env("LOG_FORMAT", "json")
 
 
 CONFIGS = {

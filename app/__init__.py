@@ -14,12 +14,18 @@ from app.audit.cli import audit_cli
 from app.auth import bp as auth_bp
 from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
-from app.broadcasts.cli import ops_cli, scheduler_cli
+from app.broadcasts.cli import ops_cli, scheduler_cli, sop_cli
+from app.connector import bp as connector_bp
+from app.connector.cli import wecom_cli
 from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
+from app.core import storage, tasks
 from app.core.errors import register_error_handlers
 from app.core.extensions import csrf, db, limiter, login_manager, migrate
 from app.core.http import register_input_limits
+from app.core.logs import configure_logging
+from app.core.serving import configure_engine_options, install_proxy_fix
+from app.core.settings_check import check_production_settings
 from app.core.sqlite import configure_sqlite_engine
 from app.core.unit_of_work import register_unit_of_work
 from app.customers import bp as customers_bp
@@ -32,8 +38,9 @@ from app.market import bp as market_bp
 from app.market.cli import market_cli
 from app.metrics import bp as metrics_bp
 from app.ops import bp as ops_bp
+from app.ops.cli import tasks_cli
 from app.org.services import refuse_demo_accounts
-from config import DEFAULT_SECRET_KEY, Config, config_from_env
+from config import Config, config_from_env
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +51,9 @@ def create_app(config_object: Config | None = None, **overrides) -> Flask:
     :param config_object: a ``config.Config`` instance; default from ``ZHONGTAI_ENV``.
     :param overrides: config keys that win over the config object (tests use these).
     :returns: the configured app, with extensions, blueprints, errors and CLI registered.
-    :raises RuntimeError: in production, with a default secret, SQLite, in-memory rate
-        limits, or demo accounts.
+    :raises ProductionSettingsRefused: in production, with a default secret, SQLite,
+        in-memory rate limits, a pinned ``BUSINESS_DATE`` or no task queue.
+    :raises RuntimeError: in production, with demo accounts in the database.
     """
     app = Flask(__name__, instance_relative_config=True)
     config_object = config_object or config_from_env()
@@ -56,34 +64,17 @@ def create_app(config_object: Config | None = None, **overrides) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'zhongtai.sqlite3'}"
         )
-    if not app.config.get("CHART_OUTPUT_DIR"):
-        app.config["CHART_OUTPUT_DIR"] = str(Path(app.instance_path) / "charts")
     configure_logging(app)
     check_production_settings(app)
+    configure_engine_options(app)
     register_input_limits(app)  # before the blueprints: rules bind the bounded int converter
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_unit_of_work(app)
     register_commands(app)
+    install_proxy_fix(app)
     return app
-
-
-def check_production_settings(app: Flask) -> None:
-    """Refuse to boot production with a default secret, an embedded database or in-memory limits.
-
-    :raises RuntimeError: naming the offending setting (never its value).
-    """
-    if app.config.get("ENV_NAME") != "production":
-        return
-    if app.config["SECRET_KEY"] in (None, "", DEFAULT_SECRET_KEY):
-        raise RuntimeError("SECRET_KEY must be set to a non-default value in production")
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        raise RuntimeError("DATABASE_URL must point at PostgreSQL in production")
-    if str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
-        raise RuntimeError(
-            "RATELIMIT_STORAGE_URI must point at Redis in production (e.g. redis://host:6379/0): "
-            "memory:// counts login attempts per worker process")
 
 
 def register_extensions(app: Flask) -> None:
@@ -104,6 +95,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     csrf.init_app(app)
     limiter.init_app(app)
+    storage.init_app(app)
+    tasks.init_app(app)
     if app.config.get("ENV_NAME") == "production":
         refuse_demo_accounts(app)
 
@@ -112,24 +105,14 @@ def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
         auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
-        interactions_bp, metrics_bp, admin_bp, customers_bp, audit_bp,
+        interactions_bp, metrics_bp, admin_bp, customers_bp, audit_bp, connector_bp,
     ):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
-    """Register CLI groups (ops, scheduler, compliance, content, market, demo, users)."""
-    for group in (ops_cli, scheduler_cli, compliance_cli, content_cli, market_cli, demo_cli,
-                  users_cli, import_cli, adds_cli, coverage_cli, audit_cli):
+    """Register the CLI groups of every package."""
+    for group in (ops_cli, scheduler_cli, sop_cli, compliance_cli, content_cli, market_cli,
+                  demo_cli, users_cli, import_cli, adds_cli, coverage_cli, audit_cli, wecom_cli,
+                  tasks_cli):
         app.cli.add_command(group)
-
-
-def configure_logging(app: Flask) -> None:
-    """Log to stderr at ``LOG_LEVEL``; secrets are never passed to loggers."""
-    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
-    root = logging.getLogger("app")
-    root.setLevel(level)
-    if not root.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)

@@ -2,7 +2,25 @@
 
 from app.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from app.auth.models import LoginThrottle  # noqa: F401
-from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus  # noqa: F401
+from app.broadcasts.models import (  # noqa: F401
+    PlanRun,
+    Post,
+    PostStatus,
+    PostText,
+    SchedulerTick,
+    SopPlan,
+    Task,
+    TaskStatus,
+)
+from app.connector.models import (  # noqa: F401
+    PostWithdrawal,
+    WeComContactEvent,
+    WeComOutcome,
+    WeComPush,
+    WeComReminder,
+    WeComStaffDay,
+    WeComTaskResult,
+)
 from app.content.models import (  # noqa: F401
     Approval,
     ApprovalDecision,
@@ -24,3 +42,4 @@ from app.customers.models import (  # noqa: F401
 from app.interactions.models import InteractionEvent, InteractionKind  # noqa: F401
 from app.market.models import ChartImage, PriceBar  # noqa: F401
 from app.org.models import Branch, BranchLevel, Role, User  # noqa: F401
+from app.wecom.models import WeComAccessToken, WeComMedia  # noqa: F401

@@ -84,7 +84,9 @@ def app(tmp_path_factory):
         _db.session.remove()
         _db.engine.dispose()
         _sqlite_real_transactions(_db.engine)
-    return app
+    yield app
+    with app.app_context():  # close the pool's connections before the pool is collected
+        _db.engine.dispose()
 
 
 def _sqlite_real_transactions(engine) -> None:

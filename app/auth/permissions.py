@@ -36,6 +36,7 @@ class Action(enum.Enum):
     read_plans = "read_plans"  # SOP plan list
     manage_plans = "manage_plans"  # create, pause, resume SOP plans
     read_tracking = "read_tracking"  # 日跟踪
+    withdraw_posts = "withdraw_posts"  # 撤回 a published post (WeCom tasks cancelled)
     read_scorecard = "read_scorecard"  # 考核看板, its chart and CSV
     manage_users = "manage_users"  # 用户管理: create, edit, deactivate, reset password
     manage_branches = "manage_branches"  # 机构管理: create, rename, move branches
@@ -63,6 +64,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.read_plans: _MIDDLE_OFFICE | {Role.manager, Role.admin},
     Action.manage_plans: frozenset({Role.editor, Role.admin}),
     Action.read_tracking: _MIDDLE_OFFICE | {Role.manager, Role.admin},
+    Action.withdraw_posts: _MIDDLE_OFFICE | {Role.admin},
     Action.read_scorecard: _MIDDLE_OFFICE | {Role.manager, Role.admin},
     Action.manage_users: _ADMIN,
     Action.manage_branches: _ADMIN,

@@ -1,22 +1,25 @@
-"""Scheduler jobs: module-level functions that take ids, never ORM objects.
+"""Scheduler jobs: module-level functions that take plain values, never ORM objects.
 
-``run_sop_job(sop_plan_id)`` fires at a plan's send time and calls the same
-``run_day`` as ``flask ops run-day``; ``sync_sop_jobs`` keeps one cron job per
-active plan in the job store (ids ``sop:<id>``).
+``tick_job`` runs every minute in ``flask scheduler run``; the ``plan_runs`` rows decide
+what runs (``app.broadcasts.runs``). ``run_day_in_steps`` is the daily run of
+``flask ops run-day``, with the market step and the posts in their own units of work.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 
-from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
-
-from app.broadcasts.calendars import cron_day_of_week
-from app.broadcasts.models import SopPlan
-from app.broadcasts.run_day import run_day
-from app.core.clock import business_today
+from app.broadcasts import runs
+from app.broadcasts.run_day import (
+    RunDayResult,
+    market_step,
+    publish_plans,
+    render_plans,
+    stored_market_day,
+)
+from app.core.clock import utcnow
 from app.core.extensions import db
 from app.core.unit_of_work import unit_of_work
 
@@ -34,8 +37,14 @@ def bind_app(app, scheduler=None) -> None:
     _APP, _SCHEDULER = app, scheduler
 
 
-def in_app_context(job):
-    """Run ``job`` inside an app context; commit on success, roll back on error, always remove."""
+def in_app_context(job=None, *, own_units: bool = False):
+    """Run ``job`` inside an app context; commit on success, roll back on error, always remove.
+
+    :param own_units: the job commits its own units of work (``unit_of_work()`` blocks)
+        instead of being one unit itself.
+    """
+    if job is None:
+        return functools.partial(in_app_context, own_units=own_units)
 
     @functools.wraps(job)
     def wrapper(*args, **kwargs):
@@ -43,6 +52,8 @@ def in_app_context(job):
             raise RuntimeError("scheduler jobs need bind_app(app) first")
         with _APP.app_context():
             try:
+                if own_units:
+                    return job(*args, **kwargs)
                 with unit_of_work():
                     return job(*args, **kwargs)
             except Exception:
@@ -54,46 +65,87 @@ def in_app_context(job):
     return wrapper
 
 
+def run_day_in_steps(run_date: dt.date, sop_plan_ids: list[int] | None = None) -> RunDayResult:
+    """``run_day`` as three steps, none of which holds a write transaction while rendering.
+
+    1. the market step (bars, charts) in its own unit of work, committed;
+    2. render and check every plan: reads only (on SQLite no write lock is held, so front-line
+       staff can mark tasks done meanwhile);
+    3. insert the posts and tasks in a second unit of work, committed.
+
+    Needs an app context and a session without pending changes.
+
+    :returns: the same result as ``run_day``.
+    """
+    with unit_of_work():
+        day = market_step(run_date)
+    rendered = render_plans(day, sop_plan_ids)
+    with unit_of_work():
+        return publish_plans(day, rendered)
+
+
 def job_id(sop_plan_id: int) -> str:
     """Stable job id of a plan."""
     return f"sop:{sop_plan_id}"
 
 
-@in_app_context
-def run_sop_job(sop_plan_id: int):
-    """Run today's content for one plan (business date in the plan's timezone)."""
-    result = run_day(business_today(), [sop_plan_id])
-    logger.info("sop job plan_id=%s: %s", sop_plan_id, result.as_dict())
-    return result.as_dict()
+def tick(holder: str, now: dt.datetime | None = None) -> dict[str, int]:
+    """One scheduler tick: the database decides what runs.
 
+    1. create the coming occurrences (idempotent), cancel those of paused plans, mark the
+       ones beyond the downtime grace missed, record the tick: one unit of work;
+    2. claim the due runs with a conditional UPDATE: committed at once, so another
+       scheduler or a restart never claims them again;
+    3. per run date: the market step once (skipped when that date's charts are stored),
+       render every claimed plan without a write transaction, then publish and record each
+       run's outcome (published or skipped, with reason) in one unit of work. An error fails
+       that date's runs with the reason and the next date goes on.
 
-def plan_trigger(plan: SopPlan) -> CronTrigger:
-    """Cron trigger at the plan's send time in its timezone (run days filtered in ``run_day``)."""
-    return CronTrigger(day_of_week=cron_day_of_week(plan.calendar), hour=plan.send_time.hour,
-                       minute=plan.send_time.minute, timezone=plan.timezone)
+    Needs an app context.
 
-
-def sync_plans(scheduler) -> dict[str, int]:
-    """Make the job store hold exactly one job per active plan.
-
-    :returns: counts ``{"scheduled": n, "removed": m}``.
+    :param holder: this scheduler process (host:pid:id), stored in ``claimed_by``.
+    :param now: aware instant of the tick (default: now).
+    :returns: counts ``{"created", "cancelled", "missed", "claimed", "published", "failed"}``.
     """
-    plans = list(db.session.scalars(select(SopPlan).where(SopPlan.is_active.is_(True))))
-    wanted = {job_id(plan.id): plan for plan in plans}
-    for jid, plan in wanted.items():
-        scheduler.add_job(run_sop_job, plan_trigger(plan), args=[plan.id], id=jid,
-                          name=plan.name, replace_existing=True)
-    removed = 0
-    for job in scheduler.get_jobs():
-        if job.id.startswith("sop:") and job.id not in wanted:
-            scheduler.remove_job(job.id)
-            removed += 1
-    return {"scheduled": len(wanted), "removed": removed}
-
-
-@in_app_context
-def sync_sop_jobs():
-    """Periodic job: re-sync plans into the running scheduler (picks up plan edits)."""
-    counts = sync_plans(_SCHEDULER)
-    logger.debug("sop sync: %s", counts)
+    now = now or utcnow()
+    counts = dict.fromkeys(("created", "cancelled", "missed", "claimed", "published",
+                            "failed"), 0)
+    with unit_of_work():
+        counts["created"] = runs.create_occurrences(now)
+        counts["cancelled"] = runs.cancel_inactive(now)
+        counts["missed"] = runs.mark_missed(now)
+        runs.record_tick(now, holder)
+    with unit_of_work():
+        claimed = runs.claim_due(now, holder)
+    counts["claimed"] = len(claimed)
+    for run_date, by_plan in runs.claimed_by_date(claimed).items():
+        run_ids = [run_id for ids in by_plan.values() for run_id in ids]
+        try:
+            result = _run_claimed(run_date, by_plan, now)
+        except Exception as error:  # noqa: BLE001 - recorded on the runs, logged in full
+            logger.exception("tick: runs %s of %s failed", run_ids, run_date)
+            with unit_of_work():
+                runs.fail_runs(run_ids, error, now)
+            counts["failed"] += len(run_ids)
+        else:
+            counts["published"] += len(result.post_ids)
+    logger.info("tick %s holder=%s: %s", now.isoformat(), holder, counts)
     return counts
+
+
+def _run_claimed(run_date: dt.date, by_plan: dict[int, list[int]], now: dt.datetime):
+    day = stored_market_day(run_date)
+    if day is None:
+        with unit_of_work():
+            day = market_step(run_date)
+    rendered = render_plans(day, list(by_plan))
+    with unit_of_work():
+        result = publish_plans(day, rendered)
+        runs.finish_runs(by_plan, result, now)
+    return result
+
+
+@in_app_context(own_units=True)
+def tick_job(holder: str) -> dict[str, int]:
+    """The scheduler's per-minute job: :func:`tick` in its own app context."""
+    return tick(holder)

@@ -10,25 +10,37 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
 
-from app.broadcasts.calendars import CALENDAR_LABELS, runs_on
-from app.broadcasts.models import Post, SopPlan, Task
-from app.compliance import blocking, check_text
-from app.content.isolation import render_isolated_many
+from app.broadcasts.calendars import CALENDAR_LABELS
+from app.broadcasts.models import Post, PostText, SopPlan, Task
+from app.broadcasts.plan_texts import (
+    PlanSkipped,
+    PlanTexts,
+    StaffRow,
+    ValueChecker,
+    base_context,
+    frontline_staff,
+    render_plan_texts,
+)
+from app.broadcasts.schedules import (
+    occurrences,
+    occurrences_on,
+    parse_schedule,
+    schedule_for,
+)
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
-from app.content.sandbox import TemplateRenderError, build_context, staff_fields
+from app.core.clock import utcnow
 from app.core.extensions import db
-from app.core.upserts import upsert_returning_ids
-from app.market.charts import render_charts
+from app.core.upserts import insert_many_skipping_conflicts, upsert_returning_ids
+from app.market.charts import chart_url, render_charts
+from app.market.models import ChartImage
 from app.market.services import available_market_context, refresh_market_data
-from app.org.models import Branch, Role, User
-from app.org.services import in_subtree
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +53,7 @@ class SkippedPost:
     reason: str
     sop_plan_id: int
     rule_ids: list[str] = field(default_factory=list)
+    code: str = "compliance"
 
 
 @dataclass
@@ -57,6 +70,8 @@ class RunDayResult:
     tasks_created: int = 0
     posts_skipped: list[SkippedPost] = field(default_factory=list)
     market_unavailable: dict[str, str] = field(default_factory=dict)
+    #: SOP plan id → id of its post for the date (new or existing); not part of the JSON.
+    post_ids: dict[int, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         """Plain-JSON shape: dates as ISO strings, skipped posts as ``{sop, reason, ...}``."""
@@ -71,69 +86,147 @@ class RunDayResult:
         }
 
 
-class PlanSkipped(Exception):
-    """Internal: this plan yields no post today; carries the reason and rule ids."""
+@dataclass
+class RenderedPlans:
+    """Output of :func:`render_plans`: ``plans`` as (plan, [(user, text)]), and ``skipped``."""
 
-    def __init__(self, reason: str, rule_ids: list[str] | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.rule_ids = rule_ids or []
+    plans: list = field(default_factory=list)
+    skipped: list[SkippedPost] = field(default_factory=list)
 
 
-def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
-            refresh_market: bool = True) -> RunDayResult:
-    """Produce posts and tasks for ``run_date`` for every active plan (or the given ones).
+@dataclass(frozen=True)
+class MarketDay:
+    """What the market step stored for a date, as plain values (valid after its commit).
 
-    Loads market bars (provider from ``MARKET_DATA_PROVIDER``), renders the chart
-    specs, renders each approved template per front-line user in the sandbox,
-    using in both figures and charts only closes published by the market cutoff
-    (``app.market.services.market_cutoff``: ``run_date`` at ``MARKET_CUTOFF_TIME``,
-    Asia/Shanghai), never a close that happens after the morning send,
-    checks compliance on the rendered text, then inserts one post per plan and
-    one task per user. Re-running the same date inserts nothing new (unique keys
-    with ON CONFLICT DO NOTHING). Flushes; the caller commits.
+    ``market``: series code → template figures (``available_market_context``);
+    ``missing``: series code → reason; ``charts``: one dict per rendered chart with
+    ``spec``, ``path``, ``url``, ``as_of`` and ``chart_image_id``.
+    """
 
-    Each plan's renders go to a render worker in one call, under the render budget
-    (``app.content.isolation``): a template over budget skips only its plan, with the
-    Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
-    plans go on. Every plan is rendered and checked before the first post or task is
-    inserted.
+    date: dt.date
+    market: dict
+    missing: dict
+    charts: list[dict]
+
+    @property
+    def chart_ids(self) -> dict[str, int]:
+        """Chart spec → ``chart_images.id``."""
+        return {c["spec"]: c["chart_image_id"] for c in self.charts}
+
+    @property
+    def chart_urls(self) -> dict[str, str]:
+        """Chart spec → image URL."""
+        return {c["spec"]: c["url"] for c in self.charts}
+
+
+def market_step(run_date: dt.date, refresh_market: bool = True) -> MarketDay:
+    """Load the date's bars and draw its charts: the writes of the market, once per date.
+
+    Runs in its own unit of work in the scheduler and in ``flask ops run-day``, so that the
+    renders that follow hold no write transaction (on SQLite, no database write lock).
+    Flushes; the caller commits.
 
     :param run_date: the business date (Asia/Shanghai calendar date).
-    :param sop_plan_ids: restrict to these plans (the scheduler passes one id).
-    :param refresh_market: load bars from the provider first; the demo seed loads
-        once for its last date and passes ``False`` for the earlier dates.
-    :returns: counts, per-series as-of dates, charts and skipped plans with reasons.
-    A series without fresh data is left out of the context (listed in
-    ``market_unavailable``), so only the SOPs whose template or chart needs it are skipped.
+    :param refresh_market: load bars from the provider (``MARKET_DATA_PROVIDER``) first.
+    :returns: the figures and charts of ``run_date`` as plain values; series without fresh
+        data are listed in ``missing`` and left out of ``market``.
     """
     if refresh_market:
         refresh_market_data(run_date)
     market, missing = available_market_context(run_date)
     charts = render_charts(run_date, skip_unavailable=True)
-    result = RunDayResult(
-        date=run_date,
-        market_as_of={code: series["as_of"] for code, series in market.items()},
-        charts=[{"spec": c.spec, "path": str(c.path), "url": c.url, "as_of": c.as_of}
-                for c in charts],
-        market_unavailable=missing,
-    )
-    chart_ids = {c.spec: c.chart_image_id for c in charts}
-    chart_urls = {c.spec: c.url for c in charts}
-    rendered = []
+    return MarketDay(run_date, market, missing, [
+        {"spec": c.spec, "path": str(c.path), "url": c.url, "as_of": c.as_of,
+         "chart_image_id": c.chart_image_id} for c in charts])
+
+
+def stored_market_day(run_date: dt.date) -> MarketDay | None:
+    """The market step's result for ``run_date`` read back from the database, or ``None``.
+
+    ``None`` until a market step stored that date's charts; reads only. The scheduler uses
+    it to run the market step once per date, however many ticks have runs on that date.
+    """
+    charts = db.session.execute(select(ChartImage).where(ChartImage.run_date == run_date)
+                                .order_by(ChartImage.spec_name)).scalars().all()
+    if not charts:
+        return None
+    market, missing = available_market_context(run_date)
+    return MarketDay(run_date, market, missing, [
+        {"spec": c.spec_name, "path": str(Path(current_app.config["CHART_OUTPUT_DIR"]) / c.path),
+         "url": chart_url(run_date, c.spec_name), "as_of": c.as_of, "chart_image_id": c.id}
+        for c in charts])
+
+
+def run_day(run_date: dt.date, sop_plan_ids: list[int] | None = None,
+            refresh_market: bool = True, market_day: MarketDay | None = None) -> RunDayResult:
+    """Produce posts and tasks for ``run_date`` for every active plan (or the given ones).
+
+    Runs the market step (:func:`market_step`: loads bars, renders the chart specs)
+    unless ``market_day`` is given, then :func:`render_plans` and :func:`publish_plans`.
+    Figures and charts use only closes published by the market cutoff
+    (``app.market.services.market_cutoff``: ``run_date`` at ``MARKET_CUTOFF_TIME``,
+    Asia/Shanghai), never a close that happens after the morning send. Re-running the
+    same date inserts nothing new (unique keys with ON CONFLICT DO NOTHING). Flushes; the
+    caller commits. The scheduler and ``flask ops run-day`` call the three steps in their
+    own units of work instead (``app.broadcasts.jobs.run_day_in_steps``).
+
+    :param run_date: the business date (Asia/Shanghai calendar date).
+    :param sop_plan_ids: restrict to these plans.
+    :param refresh_market: load bars from the provider first; the demo seed loads
+        once for its last date and passes ``False`` for the earlier dates.
+    :param market_day: the result of an earlier :func:`market_step` for ``run_date``.
+    :returns: counts, per-series as-of dates, charts and skipped plans with reasons.
+    A series without fresh data is left out of the context (listed in
+    ``market_unavailable``), so only the SOPs whose template or chart needs it are skipped.
+    """
+    day = market_day or market_step(run_date, refresh_market)
+    rendered = render_plans(day, sop_plan_ids)
+    return publish_plans(day, rendered)
+
+
+def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> RenderedPlans:
+    """Render and check every active plan (or the given ones) for ``day``; reads, never writes.
+
+    Each plan's renders go to a render worker in one call, under the render budget
+    (``app.content.isolation``): a template over budget skips only its plan, with the
+    Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
+    plans go on. A plan whose text fails compliance is skipped with the rule ids.
+
+    :returns: the rendered plans and the skipped ones, for :func:`publish_plans`.
+    """
+    rendered = RenderedPlans()
+    context = base_context(day.date, day.market, day.chart_urls)  # built once for all plans
+    staff_of: dict[int, list[StaffRow]] = {}
+    checker = ValueChecker()
     for plan in _plans(sop_plan_ids):
         try:
-            rendered.append((plan, _render_plan(plan, run_date, market, chart_ids, chart_urls)))
+            rendered.plans.append((plan, _render_plan(plan, day, context, staff_of, checker)))
         except PlanSkipped as skipped:
-            logger.info("run_day %s plan_id=%s skipped: %s", run_date, plan.id, skipped.reason)
-            result.posts_skipped.append(
-                SkippedPost(plan.name, skipped.reason, plan.id, skipped.rule_ids)
+            logger.info("run_day %s plan_id=%s skipped: %s", day.date, plan.id, skipped.reason)
+            rendered.skipped.append(
+                SkippedPost(plan.name, skipped.reason, plan.id, skipped.rule_ids, skipped.code)
             )
-    for plan, bodies in rendered:  # writes come after every render
-        created_post, created_tasks = _insert_plan(plan, run_date, market, chart_ids, bodies)
+    return rendered
+
+
+def publish_plans(day: MarketDay, rendered: RenderedPlans) -> RunDayResult:
+    """Insert the post and tasks of each rendered plan (existing rows are kept). Flushes.
+
+    :returns: the run's counts, market as-of dates, charts and skipped plans.
+    """
+    result = RunDayResult(
+        date=day.date,
+        market_as_of={code: series["as_of"] for code, series in day.market.items()},
+        charts=[{k: c[k] for k in ("spec", "path", "url", "as_of")} for c in day.charts],
+        market_unavailable=day.missing,
+        posts_skipped=list(rendered.skipped),
+    )
+    for plan, texts in rendered.plans:
+        post_id, created_post, created_tasks = _insert_plan(plan, day, texts)
+        result.post_ids[plan.id] = post_id
         result.posts_created += created_post
         result.tasks_created += created_tasks
-    logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", run_date,
+    logger.info("run_day %s: posts_created=%s tasks_created=%s skipped=%s", day.date,
                 result.posts_created, result.tasks_created, len(result.posts_skipped))
     return result
 
@@ -149,91 +242,103 @@ def plan_run_dates(template_id: int, start: dt.date, count: int) -> list[dt.date
     """The next ``count`` dates ≥ ``start`` on which an active plan sends ``template_id``.
 
     Registered with ``app.content.rehearsal`` so that approval renders a version for these
-    dates. Looks at most ``3 × count + 30`` calendar days ahead.
+    dates. Looks at most ``3 × count + 30`` calendar days ahead; a date is the occurrence's
+    calendar date in its plan's time zone.
 
-    :returns: ascending dates (Asia/Shanghai calendar dates), ``[]`` without an active plan.
+    :returns: ascending dates, ``[]`` without an active plan.
     """
-    calendars = set(db.session.scalars(select(SopPlan.calendar).where(
-        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))))
-    dates, day = [], start
-    horizon = start + dt.timedelta(days=3 * count + 30)
-    while calendars and len(dates) < count and day <= horizon:
-        if any(runs_on(calendar, day) for calendar in calendars):
-            dates.append(day)
-        day += dt.timedelta(days=1)
-    return dates
+    plans = db.session.execute(select(SopPlan.schedule, SopPlan.timezone).where(
+        SopPlan.template_id == template_id, SopPlan.is_active.is_(True))).all()
+    begin = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC) - dt.timedelta(days=1)
+    end = begin + dt.timedelta(days=3 * count + 32)
+    dates = set()
+    for expression, timezone in plans:
+        dates.update(o.date() for o in occurrences(parse_schedule(expression), timezone,
+                                                   begin, end) if o.date() >= start)
+    return sorted(dates)[:count]
 
 
-def _render_plan(plan, run_date, market, chart_ids, chart_urls) -> list[tuple[User, str]]:
+def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     """Check that ``plan`` runs today and render its texts; reads and renders, never writes.
 
     :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
         failure (budget breaches included) or a blocking compliance finding.
     """
-    if not runs_on(plan.calendar, run_date):
-        raise PlanSkipped(f"非运行日（{CALENDAR_LABELS.get(plan.calendar, plan.calendar)}）")
+    if not occurrences_on(plan.schedule, plan.timezone, day.date):
+        label = CALENDAR_LABELS.get(plan.calendar) if plan.schedule == schedule_for(
+            plan.calendar, plan.send_time) else plan.schedule
+        raise PlanSkipped(f"非运行日（{label}）", code="not_run_day")
     template = plan.template
     version = template.approved_version
     if template.status is TemplateStatus.retired:
-        raise PlanSkipped(f"模板「{template.title}」已停用")
+        raise PlanSkipped(f"模板「{template.title}」已停用", code="template_retired")
     if version is None:  # a newer draft or review keeps the last approved version running
-        raise PlanSkipped(f"模板「{template.title}」未批准")
-    staff = _frontline_staff(plan.branch_id)
+        raise PlanSkipped(f"模板「{template.title}」未批准", code="not_approved")
+    if plan.branch_id not in staff_of:
+        staff_of[plan.branch_id] = frontline_staff(plan.branch.path)
+    staff = staff_of[plan.branch_id]
     if not staff:
-        raise PlanSkipped("计划范围内没有在岗的客户经理")
-    if template.chart_spec and template.chart_spec not in chart_ids:
+        raise PlanSkipped("计划范围内没有在岗的客户经理", code="no_staff")
+    if template.chart_spec and template.chart_spec not in day.chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
-        raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）")
-    return _render_for_staff(version.body, template.product.value, run_date, market,
-                             chart_urls, staff)
+        raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）", code="chart_missing")
+    return render_plan_texts(version.body, template.product.value, context, staff, checker)
 
 
-def _insert_plan(plan, run_date, market, chart_ids, bodies) -> tuple[int, int]:
-    """Insert the post of ``plan`` and one task per rendered body (existing rows are kept)."""
+def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
+    """Insert the post of ``plan``, its text and one task per staff member (existing rows kept).
+
+    Tasks point at the post text; a task stores its own body only where its text differs
+    (per-staff renders, or a post text stored by an earlier run with other segments). One
+    ``executemany`` INSERT … ON CONFLICT DO NOTHING, no ORM objects per row.
+
+    :returns: (post id, posts created: 0 or 1, tasks created).
+    """
     template = plan.template
-    scheduled_at = _scheduled_at(plan, run_date)
-    post_id, post_created = _upsert_post(plan, run_date, template.approved_version.id,
-                                         chart_ids.get(template.chart_spec), market, scheduled_at)
+    scheduled_at = _scheduled_at(plan, day.date)
+    post_id, post_created = _upsert_post(plan, day.date, template.approved_version.id,
+                                         day.chart_ids.get(template.chart_spec), day.market,
+                                         scheduled_at)
+    post_text_id, stored = _post_text(post_id, 0, texts.segments)
+    shared = texts.segments is not None and stored == texts.segments
     due_at = scheduled_at + dt.timedelta(minutes=current_app.config["TASK_DUE_MINUTES"])
-    rows = [{"post_id": post_id, "staff_id": user.id, "body": body,
-             "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-             "due_at": due_at, "status": "assigned"} for user, body in bodies]
-    created = len(upsert_returning_ids(Task, rows, ["post_id", "staff_id"]))
-    return int(post_created), created
+    now = utcnow()
+    rows = []
+    for index, row in enumerate(texts.staff):
+        body = None if shared else texts.text_of(index)
+        rows.append({"post_id": post_id, "staff_id": row.id, "post_text_id": post_text_id,
+                     "body": body, "body_sha256": body and _sha256(body), "due_at": due_at,
+                     "status": "assigned", "created_at": now})
+    before = 0 if post_created else _task_count(post_id)
+    insert_many_skipping_conflicts(Task.__table__, rows, ["post_id", "staff_id"])
+    created = len(rows) if post_created else _task_count(post_id) - before
+    return post_id, int(post_created), created
 
 
-def _frontline_staff(branch_id: int) -> list[User]:
-    branch = db.session.get(Branch, branch_id)
-    return list(db.session.scalars(
-        select(User).options(selectinload(User.branch)).join(Branch, User.branch_id == Branch.id)
-        .where(in_subtree(branch.path), User.role == Role.frontline,
-               User.is_active_account.is_(True))
-        .order_by(User.id)
-    ))
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _render_for_staff(body, product, run_date, market, chart_urls, staff):
-    """Render per user in one worker call and check compliance; identical texts checked once."""
-    base = build_context(run_date, market, None, chart_urls)  # market and charts sent once
-    contexts = [{**base, "staff": staff_fields(user)} for user in staff]
-    try:
-        texts = render_isolated_many(body, contexts)
-    except TemplateRenderError as error:  # over budget, or a worker the kernel had to stop
-        raise PlanSkipped(f"渲染失败：{error.message}") from None
-    checked: dict[str, list] = {}
-    rendered = []
-    for user, text in zip(staff, texts, strict=True):
-        if text not in checked:
-            checked[text] = blocking(check_text(text, product))
-        if checked[text]:
-            rule_ids = sorted({f.rule_id for f in checked[text]})
-            raise PlanSkipped(f"合规检查未通过：{'、'.join(rule_ids)}", rule_ids)
-        rendered.append((user, text))
-    return rendered
+def _task_count(post_id: int) -> int:
+    return db.session.scalar(select(func.count(Task.id)).where(Task.post_id == post_id))
+
+
+def _post_text(post_id: int, variant: int, segments: list[str] | None) -> tuple[int, list | None]:
+    """Id and stored segments of the post's text ``variant``, inserted if new."""
+    row = {"post_id": post_id, "variant": variant, "segments": segments, "created_at": utcnow()}
+    inserted = upsert_returning_ids(PostText, [row], ["post_id", "variant"])
+    if inserted:
+        return inserted[0], segments
+    existing = db.session.execute(select(PostText.id, PostText.segments).where(
+        PostText.post_id == post_id, PostText.variant == variant)).one()
+    return existing.id, existing.segments
 
 
 def _scheduled_at(plan: SopPlan, run_date: dt.date) -> dt.datetime:
-    local = dt.datetime.combine(run_date, plan.send_time, tzinfo=ZoneInfo(plan.timezone))
+    """The plan's first occurrence on ``run_date`` (aware UTC); its send time if none."""
+    found = occurrences_on(plan.schedule, plan.timezone, run_date)
+    local = found[0] if found else dt.datetime.combine(run_date, plan.send_time,
+                                                       tzinfo=ZoneInfo(plan.timezone))
     return local.astimezone(dt.UTC)
 
 

@@ -1,4 +1,8 @@
-"""The APScheduler 3 process: persistent job store, one instance per database.
+"""The APScheduler 3 process: an in-memory clock, one instance per database.
+
+APScheduler only ticks: one job every ``SCHEDULER_TICK_SECONDS`` (60) runs
+``app.broadcasts.jobs.tick``, and the ``plan_runs`` rows decide what runs. Nothing is
+pickled or persisted by APScheduler.
 
 Only ``flask scheduler run`` starts a scheduler; web workers and the reloader
 never do. A lock held by the database makes a second ``scheduler run`` on the same
@@ -23,7 +27,6 @@ import logging
 from contextlib import contextmanager
 
 from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import create_engine, text
@@ -38,31 +41,44 @@ from app.core.sqlite import configure_sqlite_engine
 logger = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x5A54_5343  # "ZTSC"
 LEASE_NAME = "scheduler"
-SYNC_JOB_ID = "sop-sync"
+TICK_JOB_ID = "tick"
 LOCK_JOB_ID = "scheduler-lock"
+
+
+_JOB_INSTALLERS = "scheduler.job_installers"
+
+
+def register_job_installer(app, installer) -> None:
+    """Let a higher package add its jobs when ``flask scheduler run`` starts.
+
+    :param installer: ``installer(scheduler, app)``, called once per scheduler start
+        (e.g. the WeCom connector's push and pull jobs).
+    """
+    installers = app.extensions.setdefault(_JOB_INSTALLERS, [])
+    if installer not in installers:
+        installers.append(installer)
+
+
+def install_registered_jobs(scheduler, app) -> None:
+    """Call every registered job installer (``register_job_installer``)."""
+    for installer in app.extensions.get(_JOB_INSTALLERS, []):
+        installer(scheduler, app)
 
 
 class SchedulerAlreadyRunning(RuntimeError):
     """Another scheduler process holds the lock for this database."""
 
 
-def build_scheduler(app, scheduler_class=BlockingScheduler, jobstore=None) -> BaseScheduler:
-    """Create (not start) the scheduler for ``app``.
+def build_scheduler(app, scheduler_class=BlockingScheduler) -> BaseScheduler:
+    """Create (not start) the scheduler for ``app``: memory job store only.
 
-    :param jobstore: override the persistent ``SQLAlchemyJobStore`` (table
-        ``apscheduler_jobs`` in the app database); tests pass a memory store.
-    :returns: a scheduler in ``TIMEZONE`` with coalescing, one instance per job;
-        store ``volatile`` (memory) holds the plan-sync job.
+    :returns: a scheduler in ``TIMEZONE`` with coalescing and one instance per job (a tick
+        that overruns is not started twice; missed ticks collapse into one).
     """
-    store = jobstore or SQLAlchemyJobStore(engine=database_engine(app))
     return scheduler_class(
-        jobstores={"default": store, "volatile": MemoryJobStore()},
+        jobstores={"default": MemoryJobStore()},
         timezone=app.config["TIMEZONE"],
-        job_defaults={
-            "coalesce": True,
-            "max_instances": 1,
-            "misfire_grace_time": app.config["SCHEDULER_MISFIRE_GRACE_SECONDS"],
-        },
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
     )
 
 

@@ -11,15 +11,16 @@ from wtforms import SelectChoice
 
 from app.auth.decorators import permission_required
 from app.auth.permissions import Action, can, require
-from app.broadcasts import bp
+from app.broadcasts import bp, runs
 from app.broadcasts import services as plans
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.forms import SopPlanForm, ToggleForm
+from app.broadcasts.models import RunStatus
 from app.broadcasts.run_day import plan_run_dates
 from app.content.models import ContentTemplate, TemplateStatus
 from app.content.rehearsal import register_run_dates_provider
 from app.core.clock import business_today
-from app.core.errors import ValidationFailed
+from app.core.errors import Conflict, ValidationFailed
 from app.core.extensions import db
 from app.core.unit_of_work import discard_changes
 from app.org.models import Branch
@@ -59,7 +60,9 @@ def plans_page():
     if form is not None and form.validate_on_submit():
         try:
             plan = plans.create_plan(current_user, form.name.data, form.template_id.data,
-                                     form.branch_id.data, form.send_time.data, form.calendar.data)
+                                     form.branch_id.data, form.send_time.data, form.calendar.data,
+                                     schedule=form.schedule.data, start_date=form.start_date.data,
+                                     end_date=form.end_date.data, max_runs=form.max_runs.data)
         except ValidationFailed as error:
             discard_changes()
             for message in (error.errors or {}).values():
@@ -85,6 +88,26 @@ def toggle_plan(plan_id: int):
     return redirect(url_for("broadcasts.plans"))
 
 
+@bp.route("/plans/<int:plan_id>/archive", methods=["POST"])
+@permission_required(Action.manage_plans)
+def archive_plan(plan_id: int):
+    """Archive a plan: it stops and stays listed as 已归档."""
+    form = ToggleForm()
+    if form.validate_on_submit():
+        archived = plans.archive_plan(current_user, plan_id)
+        flash(f"「{archived.name}」已归档，待运行的计划运行将被取消", "success")
+    return redirect(url_for("broadcasts.plans"))
+
+
+@bp.route("/plans/calendar")
+@permission_required(Action.read_plans)
+def plan_calendar():
+    """计划日历: the past week's runs with their status and the coming three weeks."""
+    today = business_today()
+    days = runs.plan_calendar(current_user, today - dt.timedelta(days=7), 28, today)
+    return render_template("broadcasts/calendar.html", days=days, today=today)
+
+
 @bp.route("/tracking")
 @permission_required(Action.read_tracking)
 def tracking():
@@ -98,4 +121,25 @@ def tracking():
             flash(f"日期格式无效，已显示 {day.isoformat()}（日期格式应为 YYYY-MM-DD）", "error")
     return render_template("broadcasts/tracking.html", day=day,
                            rows=plans.posts_on(current_user, day),
-                           pending=plans.pending_staff_on(current_user, day))
+                           pending=plans.pending_staff_on(current_user, day),
+                           plan_runs=runs.runs_on_date(current_user, day),
+                           rerunnable={RunStatus.skipped, RunStatus.failed},
+                           rerun_form=ToggleForm(),
+                           can_withdraw=can(current_user, Action.withdraw_posts))
+
+
+@bp.route("/runs/<int:run_id>/rerun", methods=["POST"])
+@permission_required(Action.manage_plans)
+def rerun(run_id: int):
+    """Queue a skipped or failed plan run again; the scheduler's next tick runs it."""
+    form = ToggleForm()
+    day = request.form.get("date", "")
+    if form.validate_on_submit():
+        try:
+            run = runs.rerun(current_user, run_id)
+        except Conflict as error:
+            discard_changes()
+            flash(error.message, "error")
+        else:
+            flash(f"已重新排队「{run.sop_plan.name}」，调度器下一分钟内运行", "success")
+    return redirect(url_for("broadcasts.tracking", date=day or None))

@@ -159,6 +159,15 @@ def _compiled(body: str):
     return _ENV.from_string(body)
 
 
+def parse_body(body: str):
+    """Parse a body with the sandbox's environment (for analysis; nothing is rendered).
+
+    :returns: the ``jinja2.nodes.Template`` tree.
+    :raises jinja2.TemplateSyntaxError: on a syntax error.
+    """
+    return _ENV.parse(body)
+
+
 def render_body(body: str, context: Mapping[str, Any], budget: RenderBudget | None = None) -> str:
     """Render a template body in the counting sandbox, in this process.
 

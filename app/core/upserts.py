@@ -71,3 +71,72 @@ def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[st
             index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
         )
         db.session.execute(stmt, rows[first : first + UPSERT_CHUNK_ROWS])
+
+
+def insert_many_skipping_conflicts(table, rows: list[dict], conflict_columns: list[str]) -> None:
+    """Bulk INSERT ``rows``, skipping rows that hit the unique key, without per-row ORM work.
+
+    SQLite: one driver ``executemany`` of ``INSERT … ON CONFLICT (cols) DO NOTHING``.
+    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
+    (cols) DO NOTHING``. Each distinct value is converted once by its column type. Runs in
+    the session's transaction. Returns nothing: callers that need the number inserted count
+    before and after.
+
+    :param table: a SQLAlchemy ``Table``.
+    :param rows: dicts with the same keys, all columns of ``table`` the rows set.
+    :param conflict_columns: the columns of the unique constraint.
+    :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name not in ("sqlite", "postgresql"):
+        raise NotImplementedError(f"bulk insert not implemented for {dialect.name}")
+    columns = list(rows[0])
+    params = list(zip(*(_bound_column(table.c[name].type, dialect, [row[name] for row in rows])
+                        for name in columns), strict=True))
+    quote = dialect.identifier_preparer.quote
+    if dialect.name == "postgresql":
+        _copy_then_insert(connection, quote(table.name), [quote(c) for c in columns],
+                          [quote(c) for c in conflict_columns], params)
+        return
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+           f"VALUES ({', '.join([marker] * len(columns))}) "
+           f"ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING")
+    connection.exec_driver_sql(sql, params)
+
+
+def _bound_column(column_type, dialect, values: list) -> list:
+    """``values`` as the driver receives them; each distinct value is converted once."""
+    processor = column_type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None:
+        return values
+    converted: dict = {}
+    result = []
+    for value in values:
+        if value is None:
+            result.append(None)
+        elif isinstance(value, list | dict):  # unhashable (JSON)
+            result.append(processor(value))
+        else:
+            if value not in converted:  # shared values (instants, status) are converted once
+                converted[value] = processor(value)
+            result.append(converted[value])
+    return result
+
+
+def _copy_then_insert(connection, table: str, columns: list[str], conflict: list[str],
+                      params: list[tuple]) -> None:
+    """PostgreSQL: COPY ``params`` into a temporary table, then INSERT … ON CONFLICT DO NOTHING."""
+    names = ", ".join(columns)
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE bulk_rows ON COMMIT DROP AS "
+                       f"SELECT {names} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY bulk_rows ({names}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM bulk_rows "
+                       f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING")
+        cursor.execute("DROP TABLE bulk_rows")

@@ -1,7 +1,8 @@
 """JSON API v1 for front-line clients, authenticated per user by a bearer token.
 
 ``GET /api/v1/feed/today``, ``POST /api/v1/tasks/<id>/complete`` and
-``POST /api/v1/interactions``. Only the session-less bearer token authenticates
+``POST /api/v1/interactions``, described by ``GET /api/v1/openapi.json`` (public,
+``app.feed.openapi``). Only the session-less bearer token authenticates
 here, so the blueprint is exempt from CSRF. Errors are JSON ``{"error", "errors"?}``.
 Bodies are read by ``app.core.http.read_json_body``: at most ``MAX_REQUEST_BYTES`` (413)
 and ``MAX_JSON_DEPTH`` levels of nesting (400); ids in URLs beyond ``MAX_ID`` are 404.
@@ -21,6 +22,7 @@ from app.core.extensions import csrf, token_auth
 from app.core.http import read_json_body
 from app.feed import api_bp
 from app.feed import services as feed
+from app.feed.openapi import openapi_document
 from app.feed.schemas import parse_complete_body, parse_events_body, task_json
 from app.interactions import services as interactions
 
@@ -61,3 +63,9 @@ def record_interactions():
     events = parse_events_body(read_json_body(required=True))
     results = interactions.record_events(token_auth.current_user().id, events)
     return jsonify({"results": [r.to_dict() for r in results], **interactions.summarize(results)})
+
+
+@api_bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API (no token needed: it holds no data)."""
+    return jsonify(openapi_document())

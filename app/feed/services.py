@@ -20,6 +20,7 @@ from app.core.extensions import db
 from app.core.locks import lock_rows
 from app.interactions import services as interactions
 from app.market.models import ChartImage
+from app.org.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def task_item(task: Task, day: dt.date) -> TaskItem:
         run_date=post.run_date,
         sop=post.sop_plan.name,
         channel=post.sop_plan.template.channel,
-        text=task.body,
+        text=task.text,
         chart_url=chart_url(post.chart_image),
         status=task.status,
         due_at=task.due_at,
@@ -101,6 +102,7 @@ def _task_query():
     return select(Task).join(Task.post).options(
         joinedload(Task.post).joinedload(Post.sop_plan).joinedload(SopPlan.template),
         joinedload(Task.post).joinedload(Post.chart_image),
+        joinedload(Task.post_text), joinedload(Task.staff).joinedload(User.branch),
     )
 
 

@@ -13,20 +13,18 @@ import datetime as dt
 import hashlib
 import io
 import logging
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import matplotlib
 import pandas as pd
-from flask import current_app
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sqlalchemy import select
 
 from app.core.errors import NotFound
 from app.core.extensions import db
+from app.core.storage import StoredFileMissing, storage
 from app.core.upserts import upsert_rows
 from app.market import chart_drawing
 from app.market.chart_specs import ChartSpec, load_specs
@@ -47,8 +45,9 @@ _RENDER_LOCK = threading.Lock()  # rc_context mutates global rcParams
 class ChartResult:
     """One rendered chart.
 
-    ``path`` is the absolute PNG path, ``url`` the app route, ``as_of`` maps series
-    code → ISO date of its last close drawn, ``chart_image_id`` is the row id.
+    ``path`` is where the PNG is stored (absolute file path, or ``s3://`` URL), ``url``
+    the app route, ``as_of`` maps series code → ISO date of its last close drawn,
+    ``chart_image_id`` is the row id.
     """
 
     spec: str
@@ -110,34 +109,25 @@ def chart_url(run_date: dt.date, spec_name: str) -> str:
     return f"/charts/{run_date.isoformat()}/{spec_name}.png"
 
 
-def _output_dir() -> Path:
-    return Path(current_app.config["CHART_OUTPUT_DIR"])
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
 def _save(run_date: dt.date, spec: ChartSpec, png: bytes, as_of: dict[str, str]) -> ChartResult:
     relative = f"{run_date.isoformat()}/{spec.name}.png"
-    path = _output_dir() / relative
-    _write_atomic(path, png)
+    store = storage("charts")
+    store.put(relative, png, "image/png")
     row = {"run_date": run_date, "spec_name": spec.name, "path": relative, "as_of": as_of,
            "sha256": hashlib.sha256(png).hexdigest()}
     upsert_rows(ChartImage.__table__, [row], ("run_date", "spec_name"),
                 ("path", "as_of", "sha256"))
     image_id = db.session.scalar(select(ChartImage.id).where(
         ChartImage.run_date == run_date, ChartImage.spec_name == spec.name))
-    return ChartResult(spec.name, str(path), chart_url(run_date, spec.name), as_of, image_id)
+    return ChartResult(spec.name, store.locate(relative), chart_url(run_date, spec.name), as_of,
+                       image_id)
 
 
 def render_charts(run_date: dt.date, skip_unavailable: bool = False) -> list[ChartResult]:
     """Render every spec in ``CHART_SPEC_DIR`` for ``run_date`` from ``price_bars``.
 
-    Writes ``CHART_OUTPUT_DIR/<YYYY-MM-DD>/<spec>.png`` (atomically) and upserts one
+    Stores ``<YYYY-MM-DD>/<spec>.png`` in the ``charts`` storage area (a file under
+    ``CHART_OUTPUT_DIR`` by default, written atomically) and upserts one
     ``chart_images`` row per spec (unique on run date and spec). Flushes, never commits.
 
     :param run_date: content run date; each series uses only its bars published by
@@ -178,22 +168,21 @@ def stored_chart_urls(run_date: dt.date) -> dict[str, str]:
     return {name: chart_url(run_date, name) for name in names}
 
 
-def chart_image_path(run_date: dt.date, spec_name: str) -> Path:
+def chart_image(run_date: dt.date, spec_name: str) -> tuple[bytes, str]:
     """The stored PNG of a rendered chart, looked up in ``chart_images``.
 
     :param run_date: the run date the chart was rendered for.
     :param spec_name: the spec name (e.g. ``"gold"``).
-    :returns: absolute path inside ``CHART_OUTPUT_DIR``.
-    :raises NotFound: when no row exists, the file is gone, or the stored path would
-        leave ``CHART_OUTPUT_DIR``.
+    :returns: ``(png_bytes, sha256_hex)`` read from the ``charts`` storage area.
+    :raises NotFound: when no row exists, the file is gone, or the stored key is not a
+        plain relative path.
     """
     row = db.session.scalar(select(ChartImage).where(
         ChartImage.run_date == run_date, ChartImage.spec_name == spec_name))
     if row is None:
         raise NotFound("图表不存在")
-    root = _output_dir().resolve()
-    path = (root / row.path).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    try:
+        return storage("charts").get(row.path), row.sha256
+    except (ValueError, StoredFileMissing):
         logger.warning("chart image %s has no usable file %s", row.id, row.path)
-        raise NotFound("图表不存在")
-    return path
+        raise NotFound("图表不存在") from None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import send_file
+from flask import Response, request
 from flask_login import login_required
 
 from app.core.errors import NotFound
 from app.market import bp
-from app.market.charts import chart_image_path
+from app.market.charts import chart_image as stored_chart
 
 
 @bp.get("/charts/<run_date>/<spec_name>.png")
@@ -20,5 +20,9 @@ def chart_image(run_date: str, spec_name: str):
         day = dt.date.fromisoformat(run_date)
     except ValueError:
         raise NotFound("图表不存在") from None
-    path = chart_image_path(day, spec_name)
-    return send_file(path, mimetype="image/png", max_age=300)
+    png, sha256 = stored_chart(day, spec_name)
+    response = Response(png, mimetype="image/png")
+    response.set_etag(sha256)
+    response.cache_control.max_age = 300
+    response.cache_control.private = True
+    return response.make_conditional(request)

@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
+from app.connector.models import OutcomeKind, WeComOutcome, WeComTaskResult
 from app.content.models import ContentTemplate, TemplateVersion
 from app.core.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
@@ -94,8 +95,10 @@ def _scoped_tasks(scope: Scope):
                 "is_on_time"
             ),
             case((is_done, func.coalesce(Task.reach_count, 0)), else_=0).label("reach"),
+            case((WeComTaskResult.id.is_not(None), 1), else_=0).label("is_measured"),
         )
         .join(Post, Task.post_id == Post.id)
+        .outerjoin(WeComTaskResult, WeComTaskResult.task_id == Task.id)
         .join(TemplateVersion, Post.template_version_id == TemplateVersion.id)
         .join(User, Task.staff_id == User.id)
         .where(Post.run_date.between(scope.start, scope.end))
@@ -111,15 +114,25 @@ _EVENT_SUMS = {
     "comments": (_K.comment,),
     "inquiries": (_K.inquiry,),
     "replies": (_K.reply,),
-    "blocks_deletes": (_K.block, _K.delete),
+    "blocks": (_K.block,),
+    "deletes": (_K.delete,),
     "conversions": (_K.conversion,),
 }
+_O = OutcomeKind
+#: Outcomes WeCom measures (``wecom_outcomes``), summed per task like the reported events.
+_MEASURED_SUMS = {"m_likes": _O.like, "m_comments": _O.comment, "m_deletes": _O.delete}
 #: Parts of a scorecard, in the order they are computed and returned.
 PARTS = ("branch", "staff", "template", "sop", "day", "total")
 
 
 def _task_facts(tasks):
-    """CTE: one row per scoped task with its flags, reach and summed event quantities."""
+    """CTE: one row per scoped task with its flags, reach and summed outcomes.
+
+    Measured figures win (README "Metric definitions"): on a task WeCom measured
+    (``is_measured``), likes and comments are WeCom's; deletions WeCom saw replace the
+    reported ones; everything WeCom cannot see (inquiries, replies, blocks, conversions)
+    stays as reported.
+    """
     events = (
         select(
             InteractionEvent.task_id,
@@ -132,10 +145,35 @@ def _task_facts(tasks):
         .group_by(InteractionEvent.task_id)
         .subquery("event_totals")
     )
-    sums = [*_EVENT_SUMS, "conversion_amount_cny"]
+    measured = (
+        select(WeComOutcome.task_id, *[
+            func.sum(case((WeComOutcome.kind == kind, 1), else_=0)).label(name)
+            for name, kind in _MEASURED_SUMS.items()])
+        .join(tasks, tasks.c.task_id == WeComOutcome.task_id)
+        .group_by(WeComOutcome.task_id)
+        .subquery("measured_totals")
+    )
+
+    def reported(name):
+        return func.coalesce(events.c[name], 0)
+
+    def wecom(name):
+        return func.coalesce(measured.c[name], 0)
+
+    is_measured = tasks.c.is_measured == 1
+    kept = ("inquiries", "replies", "conversions", "conversion_amount_cny")
     return (
-        select(tasks, *[func.coalesce(events.c[name], 0).label(name) for name in sums])
-        .select_from(tasks.outerjoin(events, events.c.task_id == tasks.c.task_id))
+        select(
+            tasks, *[reported(name).label(name) for name in kept],
+            case((is_measured, wecom("m_likes")), else_=reported("likes")).label("likes"),
+            case((is_measured, wecom("m_comments")), else_=reported("comments")).label(
+                "comments"),
+            (reported("blocks") + case((is_measured | (wecom("m_deletes") > 0),
+                                        wecom("m_deletes")), else_=reported("deletes"))
+             ).label("blocks_deletes"),
+        )
+        .select_from(tasks.outerjoin(events, events.c.task_id == tasks.c.task_id)
+                     .outerjoin(measured, measured.c.task_id == tasks.c.task_id))
         .cte("task_facts")
     )
 
@@ -169,6 +207,7 @@ def _measures(facts) -> list:
         conversions.label("conversions"),
         total("conversion_amount_cny").label("conversion_amount_cny"),
         _ratio(conversions, reach).label("conversion_rate"),
+        total("is_measured").label("measured_tasks"),
     ]
 
 
@@ -228,6 +267,20 @@ def _part(facts, part: str):
     return stmt.group_by(key, label, detail, username, sort_key)
 
 
+def scorecard_statement(scope: Scope, parts: tuple[str, ...] = PARTS):
+    """The one SELECT of a scorecard (see the module docstring); EXPLAINed in tests.
+
+    :param scope: subtree and run-date range.
+    :param parts: which of ``PARTS`` to compute.
+    :returns: a SQLAlchemy ``Select``/``CompoundSelect`` ordered by part, run date, sort key.
+    """
+    facts = _task_facts(_scoped_tasks(scope))
+    selects = [_part(facts, part) for part in parts]
+    stmt = union_all(*selects) if len(selects) > 1 else selects[0]
+    return stmt.order_by(literal_column("part"), literal_column("run_date"),
+                         literal_column("sort_key"), literal_column("key"))
+
+
 def scorecard_rows(scope: Scope, parts: tuple[str, ...] = PARTS) -> dict[str, list[dict]]:
     """Run the scorecard statement (one round trip) and return its rows by part.
 
@@ -239,12 +292,7 @@ def scorecard_rows(scope: Scope, parts: tuple[str, ...] = PARTS) -> dict[str, li
         ``detail``, ``username``, ``sort_key`` and every measure of ``_measures``;
         rows ordered by run date, then ``sort_key`` (name, or tree path for branches), then key.
     """
-    facts = _task_facts(_scoped_tasks(scope))
-    selects = [_part(facts, part) for part in parts]
-    stmt = union_all(*selects) if len(selects) > 1 else selects[0]
-    stmt = stmt.order_by(literal_column("part"), literal_column("run_date"),
-                         literal_column("sort_key"), literal_column("key"))
     result: dict[str, list[dict]] = {part: [] for part in parts}
-    for row in db.session.execute(stmt).mappings():
+    for row in db.session.execute(scorecard_statement(scope, parts)).mappings():
         result[row["part"]].append(dict(row))
     return result

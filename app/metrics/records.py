@@ -13,7 +13,8 @@ class FrontOfficeRow:
 
     Counts are tasks of posts in the range; ``reach`` is customers reached by done tasks;
     ``replies`` the summed quantity of ``reply`` events. Rates are fractions 0..1 or
-    ``None`` when no task was assigned.
+    ``None`` when no task was assigned. ``measured_tasks`` counts tasks whose done time
+    and reach WeCom measured (企业微信实测); the others are self-reported.
     """
 
     key: int | None
@@ -28,6 +29,7 @@ class FrontOfficeRow:
     reach: int
     username: str = ""
     depth: int = 0
+    measured_tasks: int = 0
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ class MiddleOfficeRow:
 
     ``reach`` is the sum of ``reach_count`` of done tasks; event counts are summed
     quantities; ``conversion_amount_cny`` is in yuan. Rates are fractions of reach
-    (0..1 in practice), ``None`` when reach is 0.
+    (0..1 in practice), ``None`` when reach is 0. ``measured_tasks`` counts tasks whose
+    reach, likes, comments and deletions WeCom measured (the rest are reported).
     """
 
     key: int | None
@@ -54,6 +57,7 @@ class MiddleOfficeRow:
     conversions: int
     conversion_amount_cny: decimal.Decimal
     conversion_rate: float | None
+    measured_tasks: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ def front_row(row: dict, depth_from: str | None = None) -> FrontOfficeRow:
         execution_rate=_rate(row["execution_rate"]), on_time_rate=_rate(row["on_time_rate"]),
         replies=int(row["replies"]), reach=int(row["reach"]),
         username=row.get("username") or "", depth=max(path.count("/") - 2, 0),
+        measured_tasks=int(row.get("measured_tasks") or 0),
     )
 
 
@@ -123,4 +128,5 @@ def middle_row(row: dict) -> MiddleOfficeRow:
         conversions=int(row["conversions"]),
         conversion_amount_cny=_money(row["conversion_amount_cny"]),
         conversion_rate=_rate(row["conversion_rate"]),
+        measured_tasks=int(row.get("measured_tasks") or 0),
     )

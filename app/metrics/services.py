@@ -19,6 +19,7 @@ from sqlalchemy import select
 from app.auth.permissions import Action, can, require, scope
 from app.core.errors import NotFound, PermissionDenied
 from app.core.extensions import db
+from app.metrics.behavior import BehaviorRow, behavior_rows
 from app.metrics.customer_measures import CustomerMeasures, customer_measures
 from app.metrics.queries import Scope, scorecard_rows
 from app.metrics.records import DailyPoint, Scorecard, front_row, middle_row
@@ -80,6 +81,17 @@ def customer_card(viewer: User, branch_id: int | None, start: dt.date,
     :raises NotFound: see ``resolve_branch``.
     """
     return customer_measures(resolve_branch(viewer, branch_id), start, end)
+
+
+def behavior_card(viewer: User, branch_id: int | None, start: dt.date,
+                  end: dt.date) -> list[BehaviorRow]:
+    """WeCom-measured communication of the subtree's staff (empty in manual mode).
+
+    :raises PermissionDenied: see ``resolve_branch``.
+    :raises NotFound: see ``resolve_branch``.
+    """
+    branch = resolve_branch(viewer, branch_id)
+    return behavior_rows(branch.path if branch else None, start, end)
 
 
 def daily_only(viewer: User, branch_id: int | None, start: dt.date, end: dt.date) -> Scorecard:

@@ -35,6 +35,7 @@ _FRONT = (
     Column("on_time_rate", "准时率", "rate"),
     Column("replies", "回复客户数"),
     Column("reach", "触达客户数"),
+    Column("measured_tasks", "企业微信实测任务"),
 )
 _MIDDLE = (
     Column("posts", "帖子数"),
@@ -49,6 +50,7 @@ _MIDDLE = (
     Column("conversions", "转化笔数"),
     Column("conversion_amount_cny", "转化金额（元）", "money"),
     Column("conversion_rate", "转化率", "rate"),
+    Column("measured_tasks", "企业微信实测任务"),
 )
 
 FRONT_BY_BRANCH = Table(

@@ -81,10 +81,11 @@ def scorecard():
                                errors=error.errors or {}, message=error.message), 422
     card = metrics.scorecard(current_user, branch_id, start, end)
     customer_card = metrics.customer_card(current_user, branch_id, start, end)
+    behavior = metrics.behavior_card(current_user, branch_id, start, end)
     args = _filter_args()
     return render_template(
         "metrics/scorecard.html", form=form, card=card, errors={}, tables=_sorted_tables(card),
-        customer_card=customer_card,
+        customer_card=customer_card, behavior=behavior,
         display=display, sort_url=_sort_url,
         chart_url=url_for("metrics.scorecard_chart", **args),
         csv_url=url_for("metrics.scorecard_csv", **args),

@@ -1,7 +1,7 @@
-"""Operational endpoints: health check, security headers."""
+"""Operational endpoints: probes, metrics, request logging, security headers, CLI."""
 
 from flask import Blueprint
 
 bp = Blueprint("ops", __name__)
 
-from app.ops import headers, views  # noqa: E402,F401
+from app.ops import headers, requests, views  # noqa: E402,F401

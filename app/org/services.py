@@ -137,5 +137,7 @@ def refuse_demo_accounts(app) -> None:
             return
         has_demo = db.session.scalar(select(User.id).where(User.is_demo.is_(True)).limit(1))
         db.session.remove()
+        if has_demo is not None:
+            db.engine.dispose()  # the app will not start: close its pooled connection
     if has_demo is not None:
         raise RuntimeError("demo accounts are present; remove them before running production")

@@ -8,7 +8,7 @@ A warning finding can carry the editor's written justification (who, when); exis
 findings have none.
 
 Revision ID: 5b0c6e1d2a71
-Revises: 514fe1b94a4e
+Revises: d6a5e5b304ca
 Create Date: 2026-12-02 12:15:00
 
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b0c6e1d2a71'
-down_revision = '514fe1b94a4e'
+down_revision = 'd6a5e5b304ca'
 branch_labels = None
 depends_on = None
 

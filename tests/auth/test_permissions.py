@@ -29,6 +29,7 @@ EXPECTED = {
     Action.read_plans: {E, R, M, A},
     Action.manage_plans: {E, A},
     Action.read_tracking: {E, R, M, A},
+    Action.withdraw_posts: {E, R, A},
     Action.read_scorecard: {E, R, M, A},
     Action.manage_users: {A},
     Action.manage_branches: {A},

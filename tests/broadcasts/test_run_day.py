@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.broadcasts import jobs
 from app.broadcasts.models import Post, Task
 from app.broadcasts.run_day import run_day
 from app.content.models import ProductCategory, TemplateStatus
@@ -81,10 +80,11 @@ def test_posts_carry_the_published_snapshot_closes(plan):
     tasks = _db.session.scalars(select(Task)).all()
     assert len(tasks) == 3
     for task in tasks:
-        assert f"上证指数收于{sse:.2f}点（截至{sse_day}）" in task.body
-        assert f"恒生指数收于{hsi:.2f}点" in task.body
-        assert task.staff.display_name in task.body
-        assert task.body_sha256 == hashlib.sha256(task.body.encode()).hexdigest()
+        assert f"上证指数收于{sse:.2f}点（截至{sse_day}）" in task.text
+        assert f"恒生指数收于{hsi:.2f}点" in task.text
+        assert task.text.endswith(f"{task.staff.display_name}·{task.staff.branch.name}")
+        assert task.body is None and task.body_sha256 is None  # points at the post's text
+        assert task.post_text.post_id == task.post_id and task.post_text.variant == 0
     post = _db.session.scalar(select(Post))
     assert post.chart_image.spec_name == "global_indices"
     assert post.scheduled_at == dt.datetime(2025, 4, 25, 0, 30, tzinfo=dt.UTC)
@@ -112,7 +112,7 @@ def test_closed_market_uses_last_close_and_says_its_date(plan):
     assert result.market_as_of["HSI"] == result.market_as_of["IXIC"] == "2025-01-28"
     sse = float(csv_rows("SSE")[dt.date(2025, 1, 27)]["Close"])
     _, hsi = published_close("HSI", dt.date(2025, 1, 29))
-    body = _db.session.scalars(select(Task.body)).first()
+    body = _db.session.scalars(select(Task)).first().text
     assert f"上证指数收于{sse:.2f}点（截至2025-01-27）" in body
     assert f"恒生指数收于{hsi:.2f}点（截至2025-01-28）" in body
     indices = next(c for c in result.charts if c["spec"] == "global_indices")
@@ -125,7 +125,7 @@ def test_cutoff_setting_decides_which_closes_a_run_uses(app, plan, monkeypatch):
     assert result.market_as_of["SSE"] == result.market_as_of["HSI"] == "2025-04-25"
     assert result.market_as_of["IXIC"] == "2025-04-24"
     sse = float(csv_rows("SSE")[dt.date(2025, 4, 25)]["Close"])
-    body = _db.session.scalars(select(Task.body)).first()
+    body = _db.session.scalars(select(Task)).first().text
     assert f"上证指数收于{sse:.2f}点（截至2025-04-25）" in body
 
 
@@ -184,17 +184,6 @@ def test_cli_rejects_a_bad_date(runner):
     result = runner.invoke(args=["ops", "run-day", "--date", "25/04/2025"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
-
-
-def test_scheduler_job_runs_the_same_code(app, plan, monkeypatch):
-    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
-    jobs.bind_app(app)
-    try:
-        outcome = jobs.run_sop_job(plan.id)
-    finally:
-        jobs.bind_app(None)
-    assert outcome["posts_created"] == 1 and outcome["tasks_created"] == 3
-    assert _db.session.scalar(select(func.count(Post.id))) == 1
 
 
 def test_a_new_draft_keeps_the_approved_version_running(plan):

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import event, func, select
 
+from app.broadcasts import plan_texts
 from app.broadcasts import run_day as run_day_module
 from app.broadcasts.models import Post, Task
 from app.broadcasts.run_day import run_day
@@ -85,7 +86,7 @@ def test_every_plan_is_rendered_before_the_first_post_or_task_is_inserted(plans,
     hq, _ = plans
     SopPlanFactory(template=approved_template(BRIEF), branch=hq, calendar="weekdays")
     log = []
-    real = run_day_module.render_isolated_many
+    real = plan_texts.render_isolated_many
 
     def recorded(*args, **kwargs):
         log.append("RENDER")
@@ -95,7 +96,7 @@ def test_every_plan_is_rendered_before_the_first_post_or_task_is_inserted(plans,
         if statement.lstrip().upper().startswith(("INSERT INTO POSTS", "INSERT INTO TASKS")):
             log.append("INSERT")
 
-    monkeypatch.setattr(run_day_module, "render_isolated_many", recorded)
+    monkeypatch.setattr(plan_texts, "render_isolated_many", recorded)
     event.listen(_db.engine, "before_cursor_execute", on_execute)
     try:
         result = run_day(RUN_DATE)

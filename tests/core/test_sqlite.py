@@ -4,14 +4,13 @@ Each test uses a SQLite file of its own, whatever ``TEST_DATABASE_URL`` says.
 """
 
 import pytest
-from apscheduler.schedulers.background import BackgroundScheduler
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.broadcasts.models import Task
-from app.broadcasts.scheduler import build_scheduler
+from app.broadcasts.scheduler import database_engine
 from app.core.extensions import db as _db
 from app.core.locks import lock_rows
 from app.core.sqlite import configure_sqlite_engine
@@ -40,9 +39,8 @@ def test_every_app_connection_gets_wal_busy_timeout_and_foreign_keys(sqlite_app)
         assert _pragmas(connection) == ("wal", 1234, 1)
 
 
-def test_the_scheduler_job_store_connections_get_them_too(sqlite_app):
-    scheduler = build_scheduler(sqlite_app, scheduler_class=BackgroundScheduler)
-    engine = scheduler._jobstores["default"].engine
+def test_the_scheduler_lock_connections_get_them_too(sqlite_app):
+    engine = database_engine(sqlite_app)
     with engine.connect() as connection:
         assert _pragmas(connection) == ("wal", 1234, 1)
     engine.dispose()

@@ -76,7 +76,7 @@ def test_numbers_stay_numbers(client, login_as, hostile):
     _, rows = _export(client, login_as, hostile)
     staff = next(row for row in rows if row and row[0] == "'" + CMD)
     # tasks assigned, done, on time, execution rate, on-time rate, replies, reach
-    assert staff[2:] == ["1", "1", "1", "1.0000", "1.0000", "0", "10"]
+    assert staff[2:] == ["1", "1", "1", "1.0000", "1.0000", "0", "10", "0"]
     template = next(row for row in rows if row and row[0] == "'" + HYPERLINK)
     assert template[2:6] == ["1", "10", "3", "0"]  # posts, reach, likes, comments
 

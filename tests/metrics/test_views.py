@@ -118,13 +118,15 @@ def test_csv_export(client, login_as, world):
     assert rows[0] == ["考核看板", "分行A"]
     assert rows[1] == ["区间（帖子日期）", "2025-04-25", "2025-04-25"]
     staff_header = rows.index(["员工", "所属机构", "下发任务数", "已执行", "准时执行",
-                               "执行率（0-1）", "准时率（0-1）", "回复客户数", "触达客户数"])
+                               "执行率（0-1）", "准时率（0-1）", "回复客户数", "触达客户数",
+                               "企业微信实测任务"])
     staff_rows = {r[0]: r for r in rows[staff_header + 1:staff_header + 4]}
-    assert staff_rows["张三"] == ["张三", "支行a1", "4", "3", "2", "0.7500", "0.5000", "4", "100"]
+    assert staff_rows["张三"] == ["张三", "支行a1", "4", "3", "2", "0.7500", "0.5000", "4", "100",
+                                 "0"]
     assert staff_rows["合计"][2:4] == ["5", "3"]
     gold = next(r for r in rows if r[:2] == ["金价早报", "编辑甲"])
     assert gold[2:] == ["4", "100", "5", "3", "2", "0.1000", "0.0200", "2", "0.0200",
-                        "1", "10000.50", "0.0100"]
+                        "1", "10000.50", "0.0100", "0"]
     fund = next(r for r in rows if r[:1] == ["基金周报"])
     assert fund[7] == ""  # engagement rate undefined without reach
     assert not any("王五" in cell for row in rows for cell in row)

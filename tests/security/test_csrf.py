@@ -33,6 +33,7 @@ def ids(world):
     session, which detaches the ORM objects."""
     return SimpleNamespace(
         template_id=world.template.id, plan_id=world.plan.id, task_id=world.task.id,
+        post_id=world.task.post_id,
         user_ids={role: user.id for role, user in world.users.items()},
         branch_id=world.users[Role.frontline].branch_id,
         usernames={role: user.username for role, user in world.users.items()},
@@ -50,14 +51,15 @@ def _signed_in_client(csrf_app, user_id: int | None):
 
 def _form_post_rules(app):
     return [rule for rule in app.url_map.iter_rules()
-            if "POST" in rule.methods and not rule.rule.startswith("/api/")]
+            if "POST" in rule.methods and not rule.rule.startswith("/api/")
+            and rule.rule != "/wecom/callback"]  # WeCom's signed callback, not a form
 
 
 def _url(app, rule, ids) -> str:
     values = {"template_id": ids.template_id, "plan_id": ids.plan_id,
               "task_id": ids.task_id, "number": 1, "run_date": CHART_DAY.isoformat(),
               "spec_name": "gold", "user_id": ids.user_ids[Role.frontline],
-              "branch_id": ids.branch_id}
+              "branch_id": ids.branch_id, "run_id": 1, "post_id": ids.post_id}
     return app.url_map.bind("localhost").build(
         rule.endpoint, {name: values[name] for name in rule.arguments})
 
@@ -66,10 +68,12 @@ def test_form_routes_are_the_expected_ones(csrf_app):
     assert {rule.endpoint for rule in _form_post_rules(csrf_app)} == {
         "auth.login", "auth.logout", "content.new", "content.edit", "content.submit",
         "content.approve", "content.reject", "content.retire", "broadcasts.plans",
-        "broadcasts.toggle_plan", "feed.complete", "feed.correct_reach", "feed.api_token",
+        "broadcasts.toggle_plan", "broadcasts.rerun", "broadcasts.archive_plan",
+        "feed.complete", "feed.correct_reach", "feed.api_token",
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
-        "admin.edit_branch", "customers.imports", "customers.import_confirm"}
+        "admin.edit_branch", "customers.imports", "customers.import_confirm",
+        "connector.withdraw_post"}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])

@@ -21,13 +21,19 @@ from app.org.models import Role
 from tests.security.conftest import CHART_DAY
 
 PUBLIC = None  # no login needed
+WECOM_SIGNED = "WeCom signature"  # no login: WeCom's signed, encrypted callback (404 unset)
 LOGGED_IN = "logged in"  # any active user
+#: Prometheus's bearer token (``METRICS_TOKEN``), no user: 404 while unset (as here), 401
+#: without it (tests/ops/test_metrics.py).
+METRICS_TOKEN = "metrics token"
 
 #: endpoint → {method: the policy action the route needs, LOGGED_IN or PUBLIC}. HEAD and
 #: OPTIONS follow GET. Allowed roles come from ``app.auth.permissions.POLICY``.
 ROUTES: dict[str, dict[str, Action | str | None]] = {
     "auth.login": {"GET": PUBLIC, "POST": PUBLIC},
     "ops.healthz": {"GET": PUBLIC},
+    "ops.readyz": {"GET": PUBLIC},
+    "ops.metrics": {"GET": METRICS_TOKEN},
     "auth.home": {"GET": LOGGED_IN},
     "auth.logout": {"POST": LOGGED_IN},
     "auth.change_password": {"GET": LOGGED_IN, "POST": LOGGED_IN},
@@ -41,6 +47,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "api.feed_today": {"GET": Action.use_feed},
     "api.complete_task": {"POST": Action.use_feed},
     "api.record_interactions": {"POST": Action.use_feed},
+    "api.openapi": {"GET": PUBLIC},
     "content.index": {"GET": Action.read_content},
     "content.show": {"GET": Action.read_content},
     "content.preview": {"GET": Action.read_content},
@@ -54,6 +61,9 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "content.retire": {"POST": Action.retire_content},
     "broadcasts.plans": {"GET": Action.read_plans, "POST": Action.manage_plans},
     "broadcasts.toggle_plan": {"POST": Action.manage_plans},
+    "broadcasts.rerun": {"POST": Action.manage_plans},
+    "broadcasts.archive_plan": {"POST": Action.manage_plans},
+    "broadcasts.plan_calendar": {"GET": Action.read_plans},
     "broadcasts.tracking": {"GET": Action.read_tracking},
     "metrics.scorecard": {"GET": Action.read_scorecard},
     "metrics.scorecard_csv": {"GET": Action.read_scorecard},
@@ -75,6 +85,9 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "customers.imports": {"GET": Action.import_customers, "POST": Action.import_customers},
     "customers.import_preview": {"GET": Action.import_customers},
     "customers.import_confirm": {"POST": Action.import_customers},
+    "connector.withdraw_post": {"POST": Action.withdraw_posts},
+    "connector.callback_verify": {"GET": WECOM_SIGNED},
+    "connector.callback_event": {"POST": WECOM_SIGNED},
 }
 
 
@@ -106,7 +119,8 @@ def _url(app, rule, world) -> str:
               "plan_id": world.plan.id, "task_id": world.task.id,
               "run_date": CHART_DAY.isoformat(), "spec_name": "gold",
               "user_id": world.users[Role.frontline].id,
-              "branch_id": world.users[Role.frontline].branch_id}
+              "branch_id": world.users[Role.frontline].branch_id,
+              "post_id": world.task.post_id, "run_id": 1}
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: add sample values for {sorted(unknown)} in _url()"
     return app.url_map.bind("localhost").build(
@@ -141,14 +155,14 @@ def test_every_route_is_classified(app):
 def test_only_login_and_health_are_public():
     public = {endpoint for endpoint, methods in ROUTES.items()
               if any(policy is PUBLIC for policy in methods.values())}
-    assert public == {"auth.login", "ops.healthz"}
+    assert public == {"auth.login", "ops.healthz", "ops.readyz", "api.openapi"}
 
 
 def test_admin_is_everywhere_except_review_which_only_reviewers_do():
     """Separation of duties: an admin is not a reviewer; nobody else approves either."""
     for endpoint, methods in ROUTES.items():
         for policy in methods.values():
-            if policy is PUBLIC:
+            if policy is PUBLIC or policy in (WECOM_SIGNED, METRICS_TOKEN):
                 continue
             assert (Role.admin in _allowed(policy)) is (policy is not Action.review_content), (
                 endpoint)
@@ -161,7 +175,11 @@ def test_anonymous_gets_login_redirect_or_401(app, client, world):
         response = _request(client, method, _url(app, rule, world))
         policy = ROUTES[rule.endpoint][method]
         if policy is PUBLIC:
-            ok = response.status_code == 200
+            ok = response.status_code in ((200, 503) if rule.endpoint == "ops.readyz" else (200,))
+        elif policy == METRICS_TOKEN:
+            ok = response.status_code == 404
+        elif policy == WECOM_SIGNED:
+            ok = response.status_code in (403, 404)  # unsigned: refused, or not configured
         elif _is_api(rule):
             ok = response.status_code == 401 and response.is_json
         else:
@@ -200,7 +218,7 @@ def test_role_matrix(app, client, world, sign_in, role):
     problems = []
     for rule, method in _cases(app):
         policy = ROUTES[rule.endpoint][method]
-        if policy is PUBLIC:
+        if policy is PUBLIC or policy in (WECOM_SIGNED, METRICS_TOKEN):
             continue
         allowed = _allowed(policy)
         headers = None

@@ -1,0 +1,202 @@
+"""The connector's tables: push outbox, reminders, withdrawals, contacts, measured results.
+
+Contact events, measured task results, measured customer outcomes, staff behaviour per day.
+
+Every row that comes from WeCom is keyed by WeCom's own ids in a unique constraint, so a
+repeated pull or a duplicate callback never duplicates a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import utcnow
+from app.core.db import UtcDateTime
+from app.core.extensions import db
+
+
+def _enum(cls):
+    return Enum(cls, native_enum=False, length=16, create_constraint=True)
+
+
+class PushAction(enum.Enum):
+    """What an outbox row asks WeCom to do for one task."""
+
+    mass_message = "mass_message"  # add_msg_template 群发
+    moments_post = "moments_post"  # add_moment_task 朋友圈
+    cancel = "cancel"  # cancel_groupmsg_send (withdrawn post)
+
+
+class PushState(enum.Enum):
+    """pending → sent (WeCom accepted) → confirmed (staff sent / job done) or failed."""
+
+    pending = "pending"
+    sent = "sent"
+    confirmed = "confirmed"
+    failed = "failed"
+
+
+class WeComPush(db.Model):
+    """One outbox row per task and action.
+
+    ``msgid`` (群发), ``jobid`` and ``moment_id`` (朋友圈) are WeCom's ids; ``attempted_at``
+    is set before each call, and ``is_uncertain`` after a call that got no answer (WeCom
+    may have accepted it): such a row is reconciled against WeCom before any new call.
+    ``failed_customers`` counts the task's customers in WeCom's ``fail_list``.
+    """
+
+    __tablename__ = "wecom_pushes"
+    __table_args__ = (
+        UniqueConstraint("task_id", "action"),
+        Index("ix_wecom_pushes_state", "state"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
+    action: Mapped[PushAction] = mapped_column(_enum(PushAction))
+    state: Mapped[PushState] = mapped_column(_enum(PushState), default=PushState.pending)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    is_uncertain: Mapped[bool] = mapped_column(default=False)
+    msgid: Mapped[str | None] = mapped_column(String(128), index=True)
+    jobid: Mapped[str | None] = mapped_column(String(64), index=True)
+    moment_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    failed_customers: Mapped[int] = mapped_column(Integer, default=0)
+    attempted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    task = relationship("Task")
+
+
+class WeComReminder(db.Model):
+    """A reminder 催办 sent through ``remind_groupmsg_send`` for one mass message."""
+
+    __tablename__ = "wecom_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    push_id: Mapped[int] = mapped_column(ForeignKey("wecom_pushes.id"), index=True)
+    msgid: Mapped[str] = mapped_column(String(128), index=True)
+    reminded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    push: Mapped[WeComPush] = relationship()
+
+
+class PostWithdrawal(db.Model):
+    """Why and by whom a published post was withdrawn (the post becomes ``cancelled``)."""
+
+    __tablename__ = "post_withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), unique=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    withdrawn_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    withdrawn_by = relationship("User")
+
+
+class WeComContactEvent(db.Model):
+    """A ``change_external_contact`` callback as received, once per delivery key.
+
+    ``event_key`` is a SHA-256 of ChangeType, UserID, ExternalUserID and CreateTime (WeCom
+    retries the same event up to 3 times). ``staff_id`` is resolved through
+    ``users.wecom_userid`` (``None`` for an unknown member); ``applied_at`` is set when the
+    event has been applied to the customer layer's contacts.
+    """
+
+    __tablename__ = "wecom_contact_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(64), unique=True)
+    change_type: Mapped[str] = mapped_column(String(32))
+    wecom_userid: Mapped[str] = mapped_column(String(64))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    external_userid: Mapped[str] = mapped_column(String(64), index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[str | None] = mapped_column(String(64))  # State, Source or FailReason
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    applied_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+
+class WeComTaskResult(db.Model):
+    """What WeCom measured for one task: when the staff member sent it and to how many.
+
+    ``sent_at`` is WeCom's send time (mass message) or the pull time a Moments post was
+    first seen published; ``delivered`` counts customers who received (群发, status 1) or
+    could see it (朋友圈).
+    """
+
+    __tablename__ = "wecom_task_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), unique=True)
+    sent_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    pulled_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class OutcomeKind(enum.Enum):
+    """A measured customer outcome: like 点赞, comment 评论, delete 删除好友."""
+
+    like = "like"
+    comment = "comment"
+    delete = "delete"
+
+
+class WeComOutcome(db.Model):
+    """One customer outcome measured by WeCom, per pseudonymous ``external_userid``.
+
+    ``wecom_key`` (unique) is built from WeCom's ids (moment id, member, customer, kind,
+    time), so pulling the same day again stores nothing new. ``source`` is always
+    ``wecom``: reported events stay in ``interaction_events``.
+    """
+
+    __tablename__ = "wecom_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wecom_key: Mapped[str] = mapped_column(String(64), unique=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    external_userid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[OutcomeKind] = mapped_column(_enum(OutcomeKind))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    source: Mapped[str] = mapped_column(String(16), default="wecom")
+
+
+class WeComStaffDay(db.Model):
+    """A staff member's WeCom contact statistics for one Asia/Shanghai day (behaviour data).
+
+    ``reply_rate`` (0..1) and ``avg_reply_minutes`` are ``None`` on days without chats.
+    """
+
+    __tablename__ = "wecom_staff_days"
+    __table_args__ = (
+        UniqueConstraint("staff_id", "stat_date"),
+        CheckConstraint("reply_rate >= 0 AND reply_rate <= 1", name="reply_rate_fraction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    stat_date: Mapped[dt.date] = mapped_column(Date)
+    new_contacts: Mapped[int] = mapped_column(Integer, default=0)
+    chats: Mapped[int] = mapped_column(Integer, default=0)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    reply_rate: Mapped[float | None] = mapped_column(Float)
+    avg_reply_minutes: Mapped[int | None] = mapped_column(Integer)
+    negative_feedback: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,248 @@
+"""Push published posts to WeCom: 群发 tasks (add_msg_template) and 朋友圈 tasks (add_moment_task).
+
+``push(client, run_date)`` enqueues the date's tasks, then sends each pending outbox row
+in its own unit of work (see ``app.connector.outbox``). A row whose last call got no
+answer is first looked up in WeCom (``reconcile``): if WeCom had accepted it, its ids are
+adopted and nothing new is created, so a retried push never makes a second WeCom task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from app.broadcasts.models import PostStatus
+from app.connector import outbox, reconcile
+from app.connector.models import PushAction, PushState, WeComPush
+from app.core.extensions import db
+from app.market.charts import chart_image
+from app.wecom import api
+from app.wecom.client import WeComClient
+from app.wecom.errors import (
+    NotReadyYet,
+    RateLimited,
+    TaskCancelled,
+    TokenRejected,
+    WeComError,
+    WeComTransportError,
+)
+from app.wecom.media import with_media
+
+logger = logging.getLogger(__name__)
+#: Errors after which the same row may be tried again later.
+RETRYABLE = (RateLimited, NotReadyYet, TokenRejected)
+#: Polls of ``get_moment_task_result`` right after creating a Moments task.
+MOMENT_POLLS = 5
+MOMENT_POLL_SECONDS = 2.0
+
+
+def push(client: WeComClient, run_date: dt.date, commit: Callable[[], None]) -> dict:
+    """Enqueue and send the pushes of ``run_date``; poll open Moments jobs.
+
+    :param commit: ends a unit of work (``db.session.commit``); called around each call.
+    :returns: ``{"date", "enqueued", "sent", "adopted", "failed", "pending", "moments_done"}``.
+    """
+    counts: Counter = Counter(enqueued=outbox.enqueue_pushes(run_date))
+    commit()
+    try:
+        for push_id in outbox.pending_ids(PushAction.mass_message, run_date):
+            counts[_send_one(client, push_id, _send_mass_message, commit)] += 1
+        for group in _moment_groups(outbox.pending_ids(PushAction.moments_post, run_date)):
+            counts[_send_one(client, group, _send_moment, commit)] += 1
+        counts["moments_done"] = poll_moment_jobs(client, commit)
+        counts["cancelled"] = send_cancels(client, commit)
+    except WeComUnreachable as error:
+        logger.warning("wecom push stopped: %s", error)
+        counts["unreachable"] = 1
+    return {"date": run_date.isoformat(), **{k: counts.get(k, 0) for k in (
+        "enqueued", "sent", "adopted", "failed", "pending", "moments_done", "cancelled",
+        "unreachable")}}
+
+
+class WeComUnreachable(Exception):
+    """WeCom could not be reached at all: the run stops; nothing was sent or counted."""
+
+
+def _send_one(client: WeComClient, push_ids, send, commit) -> str:
+    """One attempt for one row (or one Moments group): claim, reconcile, send, record."""
+    ids = push_ids if isinstance(push_ids, list) else [push_ids]
+    rows = [db.session.get(WeComPush, i) for i in ids]
+    was_uncertain = any(row.is_uncertain for row in rows)
+    previous = {row.id: (row.attempted_at, row.is_uncertain) for row in rows}
+    since = min((row.attempted_at for row in rows if row.attempted_at), default=None)
+    won = outbox.claim(ids, client.now())
+    commit()
+    if not won:
+        return "pending"
+    rows = [db.session.get(WeComPush, i) for i in won]
+    try:
+        if was_uncertain and since and reconcile.adopt(client, rows, since):
+            return _finish(commit, "adopted")
+        if any(row.task.post.status is not PostStatus.published for row in rows):
+            for row in rows:
+                outbox.mark_failed(row, "post withdrawn before it was pushed")
+            return _finish(commit, "failed")
+        send(client, rows)
+        return _finish(commit, "sent")
+    except WeComTransportError as error:
+        if not error.may_have_arrived:
+            for row in rows:  # never reached WeCom: the attempt does not count
+                row.attempted_at, row.is_uncertain = previous[row.id]
+                row.attempts -= 1
+                row.last_error = f"WeCom unreachable: {error.errmsg}"
+            commit()
+            raise WeComUnreachable(error.errmsg) from error
+        return _retry(rows, commit, f"no answer from WeCom: {error.errmsg}", uncertain=True)
+    except RETRYABLE as error:
+        return _retry(rows, commit, f"errcode {error.code}", uncertain=was_uncertain)
+    except (WeComError, ValueError) as error:
+        for row in rows:
+            outbox.mark_failed(row, str(error))
+        return _finish(commit, "failed")
+
+
+def _finish(commit, outcome: str) -> str:
+    commit()
+    return outcome
+
+
+def _retry(rows, commit, message: str, *, uncertain: bool) -> str:
+    for row in rows:
+        outbox.mark_retry(row, message, uncertain=uncertain)
+    commit()
+    return "failed" if rows[0].state is PushState.failed else "pending"
+
+
+def _chart(row: WeComPush) -> tuple[bytes, str] | None:
+    chart = row.task.post.chart_image
+    if chart is None:
+        return None
+    png, _sha256 = chart_image(chart.run_date, chart.spec_name)
+    return png, f"{chart.spec_name}.png"
+
+
+def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
+    (row,) = rows
+    sender, text = row.task.staff.wecom_userid, row.task.text
+    if not sender:
+        raise ValueError("staff member has no WeCom userid (users.wecom_userid)")
+    if len(text.encode()) > api.TEXT_MAX_BYTES:
+        raise ValueError(f"text exceeds {api.TEXT_MAX_BYTES} bytes")
+    chart = _chart(row)
+
+    def create(media_id):
+        return api.add_msg_template(client, sender=sender, text=text, image_media_id=media_id)
+
+    result = (with_media(client, chart[0], chart[1], attachment=False, use=create) if chart
+              else create(None))
+    outbox.mark_sent(row, client.now(), msgid=result["msgid"])
+    row.failed_customers = len(result["fail_list"])
+
+
+def _moment_groups(push_ids: list[int]) -> list[list[int]]:
+    """Pending Moments rows grouped by post and text: one WeCom task per group."""
+    if not push_ids:
+        return []
+    groups: dict[tuple, list[int]] = {}
+    for row in db.session.scalars(select(WeComPush).where(WeComPush.id.in_(push_ids))):
+        groups.setdefault((row.task.post_id, row.task.text), []).append(row.id)
+    return list(groups.values())
+
+
+def _send_moment(client: WeComClient, rows: list[WeComPush]) -> None:
+    for row in rows:
+        if not row.task.staff.wecom_userid:
+            outbox.mark_failed(row, "staff member has no WeCom userid (users.wecom_userid)")
+    rows = [row for row in rows if row.task.staff.wecom_userid]
+    if not rows:
+        return
+    text = rows[0].task.text
+    if len(text) > api.MOMENT_TEXT_MAX_CHARS:
+        raise ValueError(f"text exceeds {api.MOMENT_TEXT_MAX_CHARS} characters")
+    chart = _chart(rows[0])
+    senders = [row.task.staff.wecom_userid for row in rows]
+
+    def create(media_id):
+        return api.add_moment_task(client, senders=senders, text=text,
+                                   image_media_ids=[media_id] if media_id else [])
+
+    jobid = (with_media(client, chart[0], chart[1], attachment=True, use=create) if chart
+             else create(None))
+    for row in rows:
+        outbox.mark_sent(row, client.now(), jobid=jobid)
+
+
+def poll_moment_jobs(client: WeComClient, commit: Callable[[], None]) -> int:
+    """Poll ``get_moment_task_result`` for sent rows without a moment id; record the result.
+
+    Polls each job up to ``MOMENT_POLLS`` times, waiting ``MOMENT_POLL_SECONDS`` (the
+    client's ``sleep``) between polls. A sender WeCom lists as invalid fails its row.
+
+    :returns: number of jobs finished in this call.
+    """
+    open_rows = list(db.session.scalars(select(WeComPush).where(
+        WeComPush.action == PushAction.moments_post, WeComPush.state == PushState.sent,
+        WeComPush.jobid.is_not(None), WeComPush.moment_id.is_(None))))
+    jobs: dict[str, list[WeComPush]] = {}
+    for row in open_rows:
+        jobs.setdefault(row.jobid, []).append(row)
+    done = 0
+    for jobid, rows in jobs.items():
+        for poll in range(MOMENT_POLLS):
+            if poll:
+                client.sleep(MOMENT_POLL_SECONDS)
+            state = api.get_moment_task_result(client, jobid)
+            if state["status"] == 3:
+                _record_moment(rows, state["result"])
+                done += 1
+                break
+        commit()
+    return done
+
+
+def _record_moment(rows: list[WeComPush], result: dict) -> None:
+    invalid = set((result.get("invalid_sender_list") or {}).get("user_list") or [])
+    for row in rows:
+        if result.get("errcode"):
+            outbox.mark_failed(row, f"moment job errcode {result.get('errcode')}")
+        elif row.task.staff.wecom_userid in invalid:
+            outbox.mark_failed(row, "WeCom lists the sender as invalid")
+        else:
+            row.moment_id = result.get("moment_id")
+
+
+def send_cancels(client: WeComClient, commit: Callable[[], None]) -> int:
+    """Send ``cancel_groupmsg_send`` for withdrawn posts' mass messages (pending cancel rows).
+
+    A cancel waits while its mass message's push is unresolved (no answer yet); one with
+    nothing in WeCom, or already cancelled there (41093), is confirmed as is.
+
+    :returns: cancels confirmed in this call.
+    """
+    done = 0
+    for cancel in db.session.scalars(select(WeComPush).where(
+            WeComPush.action == PushAction.cancel, WeComPush.state == PushState.pending)).all():
+        original = db.session.scalar(select(WeComPush).where(
+            WeComPush.task_id == cancel.task_id, WeComPush.action == PushAction.mass_message))
+        if original is not None and original.msgid is None and original.is_uncertain:
+            continue  # resolved by the mass message's own reconcile first
+        try:
+            if original is not None and original.msgid:
+                api.cancel_groupmsg_send(client, original.msgid)
+        except TaskCancelled:
+            pass
+        except WeComError as error:
+            cancel.attempts += 1
+            outbox.mark_retry(cancel, f"errcode {error.code}", uncertain=False)
+            commit()
+            continue
+        cancel.attempts += 1
+        cancel.state, cancel.sent_at, cancel.msgid = (PushState.confirmed, client.now(),
+                                                      original.msgid if original else None)
+        done += 1
+        commit()
+    return done

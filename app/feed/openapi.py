@@ -1,0 +1,144 @@
+"""OpenAPI 3.1 description of ``/api/v1``, served at ``/api/v1/openapi.json``.
+
+Written by hand beside the views it describes (``app.feed.api``) and kept in step by
+tests: every ``/api/v1`` rule must appear here with its methods
+(``tests/feed/test_openapi.py``), and schemathesis calls the live app with cases generated
+from this document and checks every answer against it (``tests/feed/test_api_schema.py``).
+Enumerations come from the models, limits from the validators, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from app.broadcasts.models import TaskStatus
+from app.content.models import Channel
+from app.core.http import MAX_ID
+from app.feed.services import MAX_REACH_COUNT
+from app.interactions.models import InteractionKind
+from app.interactions.schemas import EVENT_ID_MAX_CHARS, MAX_QUANTITY
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+_INSTANT = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict:
+    text = {400: "请求体不是有效的 JSON 或嵌套过深", 401: "缺少或无效的 API 令牌",
+            403: "该账号无权使用前台 API", 404: "任务不存在或不属于本人",
+            409: "状态冲突", 413: "请求内容过大", 422: "字段校验失败", 429: "请求过于频繁"}
+    return {str(status): _json(_ERROR, text[status]) for status in statuses}
+
+
+TASK = {
+    "type": "object",
+    "required": ["id", "post_id", "run_date", "sop", "channel", "text", "chart_url", "status",
+                 "due_at", "completed_at", "reach_count", "overdue"],
+    "properties": {
+        "id": _ID, "post_id": _ID,
+        "run_date": {"type": "string", "format": "date"},
+        "sop": {"type": "string", "description": "SOP plan name"},
+        "channel": {"enum": [c.value for c in Channel]},
+        "text": {"type": "string", "description": "post text to copy into WeCom"},
+        "chart_url": {"type": ["string", "null"], "description": "path of the chart PNG"},
+        "status": {"enum": [s.value for s in TaskStatus]},
+        "due_at": {"type": "string", "format": "date-time"},
+        "completed_at": _INSTANT,
+        "reach_count": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_REACH_COUNT},
+        "overdue": {"type": "boolean"},
+    },
+}
+
+EVENT = {
+    "type": "object",
+    "required": ["event_id", "task_id", "kind"],
+    "additionalProperties": False,
+    "properties": {
+        "event_id": {"type": "string", "minLength": 1, "maxLength": EVENT_ID_MAX_CHARS,
+                     "description": "client-chosen id: a retry with the same id is a duplicate"},
+        "task_id": _ID,
+        "kind": {"enum": [k.value for k in InteractionKind]},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY, "default": 1},
+        "occurred_at": {"type": "string", "format": "date-time",
+                        "description": "ISO 8601 with offset; default: time of receipt"},
+        "amount_cny": {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$",
+                       "description": "conversion 转化 only: amount in yuan"},
+    },
+}
+
+RESULT = {
+    "type": "object", "required": ["event_id", "status"],
+    "properties": {
+        "event_id": {},
+        "status": {"enum": ["created", "duplicate", "conflict", "error"]},
+        "errors": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 document of ``/api/v1`` (a fresh dict each call).
+
+    :returns: JSON-serialisable mapping: info, servers (relative), bearer security,
+        paths ``/feed/today``, ``/tasks/{task_id}/complete``, ``/interactions``.
+    """
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Zhongtai 中台 front-office API", "version": "1",
+                 "description": "前台 API：今日任务、标记完成、登记客户互动。"
+                                "Bearer token from 账号 → API 令牌 or `flask users token`."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "string"},
+                    "errors": {"type": "object"}}},
+                "Task": TASK, "Event": EVENT, "EventResult": RESULT,
+            },
+        },
+        "paths": {
+            "/feed/today": {"get": {
+                "operationId": "feedToday",
+                "summary": "今日任务: the caller's tasks for the business date and overdue ones",
+                "responses": {"200": _json({"type": "object", "required": ["date", "tasks"],
+                                            "properties": {
+                                                "date": {"type": "string", "format": "date"},
+                                                "tasks": {"type": "array", "items": {
+                                                    "$ref": "#/components/schemas/Task"}}}},
+                                           "today's tasks"),
+                              **_errors(401, 403, 429)}}},
+            "/tasks/{task_id}/complete": {"post": {
+                "operationId": "completeTask",
+                "summary": "Mark the caller's task done (idempotent); optional reach count",
+                "parameters": [{"name": "task_id", "in": "path", "required": True,
+                                "schema": _ID}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": ["object", "null"], "additionalProperties": False,
+                    "properties": {"reach_count": {
+                        "type": ["integer", "null"], "minimum": 0, "maximum": MAX_REACH_COUNT,
+                        "description": "customers sent to; null or absent: not reported"}}}}}},
+                "responses": {"200": _json({"$ref": "#/components/schemas/Task"}, "the task"),
+                              **_errors(400, 401, 403, 404, 409, 413, 422, 429)}}},
+            "/interactions": {"post": {
+                "operationId": "recordInteractions",
+                "summary": "Record a batch of customer interactions; one result per event",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["events"], "properties": {
+                        "events": {"type": "array",
+                                   "items": {"$ref": "#/components/schemas/Event"}}}}}}},
+                "responses": {
+                    "200": _json({"type": "object", "required": [
+                        "results", "created", "duplicates", "conflicts", "errors"],
+                        "properties": {
+                            "results": {"type": "array",
+                                        "items": {"$ref": "#/components/schemas/EventResult"}},
+                            **{k: {"type": "integer", "minimum": 0} for k in (
+                                "created", "duplicates", "conflicts", "errors")}}},
+                        "per-event results"),
+                    **_errors(400, 401, 403, 413, 422, 429)}}},
+        },
+    }
