@@ -121,6 +121,8 @@ class Config:
         self.ADDS_VERIFICATION_GRACE_DAYS = _env_int("ADDS_VERIFICATION_GRACE_DAYS", 7)
         self.ADDS_OUT_OF_PROVINCE_QUOTA_RATE = _env_float("ADDS_OUT_OF_PROVINCE_QUOTA_RATE", 0.2)
         self.ADDS_RULES = _env("ADDS_RULES", "verified,customer,own,first,province")
+        #: Valid adds each RM is asked for per calendar month (the add quota 添加任务).
+        self.ADDS_MONTHLY_TARGET = _env_int("ADDS_MONTHLY_TARGET", 50)
         #: Gaming flags (evidence for managers, README "Gaming flags"): the bank's own WeCom
         #: corp names (comma-separated; a contact from them is a colleague), the burst that
         #: suggests bought followers (this many adds within the window, this share of them

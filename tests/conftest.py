@@ -59,7 +59,13 @@ def pytest_configure(config):
 
 
 def _reset_schema() -> None:
-    """Drop every table (ours, Alembic's, APScheduler's) so ``upgrade`` starts clean."""
+    """Drop every table so ``upgrade`` starts clean, including tables that no model knows
+    any more (left by an older checkout's run on the same PostgreSQL database)."""
+    if _db.engine.dialect.name == "postgresql":
+        with _db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        return
     _db.drop_all()
     with _db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))

@@ -26,7 +26,8 @@ def test_production_refuses_sqlite(monkeypatch):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "scheduler": {
+        "last_tick_at": None, "overdue_runs": 0}}
 
 
 def test_home_requires_login(client):

@@ -1,8 +1,16 @@
 """SOP plan form (Flask-WTF, CSRF-protected)."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField, SubmitField, TimeField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.core.forms import ChineseMeta
@@ -19,6 +27,11 @@ class SopPlanForm(FlaskForm):
     send_time = TimeField("发送时间（北京时间）", validators=[DataRequired()])
     calendar = SelectField("运行日历", choices=[
         SelectChoice(code, label) for code, label in CALENDAR_LABELS.items()])
+    schedule = StringField("发送规则（可选，填写后代替日历与发送时间，例如 weekly:MON,THU@08:30）",
+                           validators=[Optional(), Length(max=120)])
+    start_date = DateField("开始日期（可选）", validators=[Optional()])
+    end_date = DateField("结束日期（可选）", validators=[Optional()])
+    max_runs = IntegerField("运行次数上限（可选）", validators=[Optional(), NumberRange(min=1)])
     submit = SubmitField("创建计划")
 
 

@@ -49,6 +49,11 @@ class SopPlan(db.Model):
     """
 
     __tablename__ = "sop_plans"
+    __table_args__ = (
+        CheckConstraint("max_runs IS NULL OR max_runs > 0", name="max_runs_positive"),
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+                        name="end_not_before_start"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -60,6 +65,12 @@ class SopPlan(db.Model):
     #: Schedule expression (``app.broadcasts.schedules``) in ``timezone``: the plan's
     #: occurrences. Plans made from a calendar and a send time get the matching expression.
     schedule: Mapped[str] = mapped_column(String(120), default=_default_schedule)
+    #: Lifecycle: occurrences only from ``start_date`` to ``end_date`` (dates in
+    #: ``timezone``, both optional), at most ``max_runs`` of them; archived plans never run.
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    max_runs: Mapped[int | None] = mapped_column(Integer)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

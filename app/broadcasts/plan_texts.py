@@ -151,19 +151,8 @@ def render_plan_texts(body: str, product: str, context: dict, staff: list[StaffR
     if prints_staff_fields_only(body):
         [text] = _render(body, [{**context, "staff": dict(MARKERS)}])
         segments = segments_of(text)
-        limit = current_app.config["RENDER_MAX_OUTPUT_CHARS"]
-        longest = {"name": max(map(len, (row.name for row in staff))),
-                   "branch": max(map(len, (row.branch for row in staff)))}
-        if composed_length_bound(segments, longest) <= limit or all(
-                len(compose(segments, row.fields())) <= limit for row in staff):
-            _refuse_blocking(blocking(check_text(compose(segments, SAMPLE_STAFF), product)))
-            values = {row.name for row in staff} if "name" in segments[1::2] else set()
-            if "branch" in segments[1::2]:
-                values |= {row.branch for row in staff}
-            rule_ids = checker.blocking_rule_ids(values, product)
-            if rule_ids:
-                raise PlanSkipped(
-                    f"合规检查未通过：{'、'.join(rule_ids)}（客户经理姓名或机构名称）", rule_ids)
+        if _fits_output_limit(segments, staff):  # else the per-staff render reports it
+            _check_once(segments, product, staff, checker)
             return PlanTexts(staff, segments=segments)
     bodies = _render(body, [{**context, "staff": row.fields()} for row in staff])
     checked: dict[str, list] = {}
@@ -172,6 +161,27 @@ def render_plan_texts(body: str, product: str, context: dict, staff: list[StaffR
             checked[text] = blocking(check_text(text, product))
             _refuse_blocking(checked[text])
     return PlanTexts(staff, bodies=bodies)
+
+
+def _fits_output_limit(segments: list[str], staff: list[StaffRow]) -> bool:
+    limit = current_app.config["RENDER_MAX_OUTPUT_CHARS"]
+    longest = {"name": max(map(len, (row.name for row in staff))),
+               "branch": max(map(len, (row.branch for row in staff)))}
+    return composed_length_bound(segments, longest) <= limit or all(
+        len(compose(segments, row.fields())) <= limit for row in staff)
+
+
+def _check_once(segments, product: str, staff: list[StaffRow], checker: ValueChecker) -> None:
+    """The plan text once (sample signature), then each substituted value once per run."""
+    _refuse_blocking(blocking(check_text(compose(segments, SAMPLE_STAFF), product)))
+    fields = set(segments[1::2])
+    values = {row.name for row in staff} if "name" in fields else set()
+    if "branch" in fields:
+        values |= {row.branch for row in staff}
+    rule_ids = checker.blocking_rule_ids(values, product)
+    if rule_ids:
+        raise PlanSkipped(f"合规检查未通过：{'、'.join(rule_ids)}（客户经理姓名或机构名称）",
+                          rule_ids)
 
 
 def base_context(run_date, market, chart_urls) -> dict:

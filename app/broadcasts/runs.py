@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from app.auth.permissions import Action, require
-from app.broadcasts.models import PlanRun, RunStatus, SchedulerTick, SopPlan
+from app.broadcasts.models import RUN_STATUS_LABELS, PlanRun, RunStatus, SchedulerTick, SopPlan
 from app.broadcasts.run_day import RunDayResult
 from app.broadcasts.schedules import ScheduleError, occurrences, parse_schedule
-from app.broadcasts.services import plan_branch_ids
+from app.broadcasts.services import list_plans, plan_branch_ids
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.extensions import db
@@ -59,7 +61,8 @@ def create_occurrences(now: dt.datetime) -> int:
     since = min(tick.ticked_at if tick else now, now - grace())
     start, end = max(since, now - LOOKBACK), now + LOOKAHEAD
     rows = []
-    for plan in db.session.scalars(select(SopPlan).where(SopPlan.is_active.is_(True))):
+    for plan in db.session.scalars(select(SopPlan).where(SopPlan.is_active.is_(True),
+                                                         SopPlan.archived_at.is_(None))):
         try:
             found = occurrences(parse_schedule(plan.schedule), plan.timezone,
                                 max(start, plan.created_at), end)
@@ -67,6 +70,7 @@ def create_occurrences(now: dt.datetime) -> int:
             logger.error("plan_id=%s has an invalid schedule %r: %s", plan.id, plan.schedule,
                          error)
             continue
+        found = _within_lifecycle(plan, found)
         rows += [{"sop_plan_id": plan.id, "scheduled_at": at.astimezone(dt.UTC),
                   "run_date": at.date(), "due_at": at.astimezone(dt.UTC), "status": "pending",
                   "rule_ids": [], "attempts": 0, "created_at": now} for at in found]
@@ -74,9 +78,22 @@ def create_occurrences(now: dt.datetime) -> int:
     return len(rows)
 
 
+def _within_lifecycle(plan: SopPlan, found: list[dt.datetime]) -> list[dt.datetime]:
+    """The occurrences between the plan's start and end dates, and within ``max_runs``."""
+    found = [o for o in found if (plan.start_date is None or o.date() >= plan.start_date)
+             and (plan.end_date is None or o.date() <= plan.end_date)]
+    if plan.max_runs is None:
+        return found
+    existing = set(db.session.scalars(select(PlanRun.scheduled_at).where(
+        PlanRun.sop_plan_id == plan.id, PlanRun.status != RunStatus.cancelled)))
+    left = plan.max_runs - len(existing)
+    return [o for o in found if o.astimezone(dt.UTC) not in existing][:max(left, 0)]
+
+
 def cancel_inactive(now: dt.datetime) -> int:
-    """Cancel the pending runs of paused plans. :returns: runs cancelled."""
-    inactive = select(SopPlan.id).where(SopPlan.is_active.is_(False))
+    """Cancel the pending runs of paused or archived plans. :returns: runs cancelled."""
+    inactive = select(SopPlan.id).where(SopPlan.is_active.is_(False)
+                                        | SopPlan.archived_at.is_not(None))
     return _finish_where(now, RunStatus.cancelled, "plan_inactive", "计划已暂停",
                          PlanRun.status == RunStatus.pending, PlanRun.sop_plan_id.in_(inactive))
 
@@ -203,3 +220,67 @@ def runs_on_date(viewer: User, run_date: dt.date) -> list[PlanRun]:
     if branch_ids is not None:
         query = query.where(SopPlan.branch_id.in_(branch_ids))
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One occurrence on the plan calendar: a run row (past or created) or a coming one."""
+
+    plan_name: str
+    branch_name: str
+    scheduled_at: dt.datetime
+    status: RunStatus | None  # ``None``: coming, not created as a run yet
+    reason: str | None = None
+
+    @property
+    def status_label(self) -> str:
+        """Chinese status; 计划中 for a coming occurrence."""
+        return RUN_STATUS_LABELS[self.status] if self.status else "计划中"
+
+
+def plan_calendar(viewer: User, first: dt.date, days: int,
+                  today: dt.date) -> dict[dt.date, list[CalendarEntry]]:
+    """Which plan goes to whom on which day: runs (with status) and coming occurrences.
+
+    :param first: first date (Asia/Shanghai business dates are used as plan-zone dates).
+    :param days: number of days shown.
+    :param today: the business date; occurrences without a run row are shown from it on.
+    :returns: date → entries ordered by time, for every date of the range (empty lists too).
+    :raises PermissionDenied: unless ``viewer`` may read plans.
+    """
+    require(viewer, Action.read_plans)
+    last = first + dt.timedelta(days=days - 1)
+    calendar: dict[dt.date, list[CalendarEntry]] = {
+        first + dt.timedelta(days=n): [] for n in range(days)}
+    plans = list_plans(viewer)
+    seen = set()
+    for run in db.session.scalars(select(PlanRun).where(
+            PlanRun.sop_plan_id.in_([p.id for p in plans]),
+            PlanRun.run_date.between(first, last))):
+        seen.add((run.sop_plan_id, run.scheduled_at))
+        calendar[run.run_date].append(CalendarEntry(
+            run.sop_plan.name, run.sop_plan.branch.name, run.scheduled_at, run.status,
+            run.reason))
+    for plan in plans:
+        if not plan.is_active or plan.archived_at is not None:
+            continue
+        zone = ZoneInfo(plan.timezone)
+        start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+        try:
+            found = occurrences(parse_schedule(plan.schedule), plan.timezone, start, end)
+        except ScheduleError:
+            continue
+        for at in found:
+            if (plan.id, at.astimezone(dt.UTC)) not in seen and at.date() in calendar \
+                    and at.date() >= today and _in_dates(plan, at.date()):
+                calendar[at.date()].append(CalendarEntry(plan.name, plan.branch.name,
+                                                         at.astimezone(dt.UTC), None))
+    for entries in calendar.values():
+        entries.sort(key=lambda entry: entry.scheduled_at)
+    return calendar
+
+
+def _in_dates(plan: SopPlan, day: dt.date) -> bool:
+    return (plan.start_date is None or day >= plan.start_date) and (
+        plan.end_date is None or day <= plan.end_date)

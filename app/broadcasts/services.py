@@ -11,7 +11,9 @@ from sqlalchemy import case, func, select
 from app.auth.permissions import Action, require, scope
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
+from app.broadcasts.schedules import ScheduleError, parse_schedule, schedule_for
 from app.content.models import ContentTemplate, TemplateStatus
+from app.core.clock import utcnow
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
 from app.org.models import Branch, User
@@ -51,11 +53,17 @@ def list_plans(viewer: User) -> list[SopPlan]:
 
 
 def create_plan(editor: User, name: str, template_id: int, branch_id: int,
-                send_time: dt.time, calendar: str, timezone: str = "Asia/Shanghai") -> SopPlan:
+                send_time: dt.time, calendar: str, timezone: str = "Asia/Shanghai",
+                schedule: str | None = None, start_date: dt.date | None = None,
+                end_date: dt.date | None = None, max_runs: int | None = None) -> SopPlan:
     """Create an active SOP plan sending an approved template to a branch subtree.
 
     :param send_time: wall-clock time in ``timezone``.
     :param calendar: a code from ``CALENDAR_LABELS`` (``XSHG``, ``weekdays`` …).
+    :param schedule: a schedule expression (``app.broadcasts.schedules``) that replaces
+        ``calendar`` and ``send_time``; default: their expression.
+    :param start_date: first date (in ``timezone``) of the plan's occurrences, optional.
+    :param end_date: last date, optional. :param max_runs: at most this many runs, optional.
     :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
     :raises ValidationFailed: unknown calendar/timezone, template not approved, unknown branch,
         or an active plan with the same template, branch and send time (key ``plan``).
@@ -75,6 +83,15 @@ def create_plan(editor: User, name: str, template_id: int, branch_id: int,
         errors["branch_id"] = "机构不存在"
     if not name.strip():
         errors["name"] = "请填写计划名称"
+    if schedule:
+        try:
+            parse_schedule(schedule)
+        except ScheduleError as error:
+            errors["schedule"] = str(error)
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = "结束日期不能早于开始日期"
+    if max_runs is not None and max_runs < 1:
+        errors["max_runs"] = "运行次数上限至少为 1"
     duplicate = _active_duplicate(template_id, branch_id, send_time)
     if duplicate is not None:
         errors["plan"] = (f"已有运行中的计划「{duplicate.name}」使用同一模板、同一下发范围和"
@@ -83,6 +100,8 @@ def create_plan(editor: User, name: str, template_id: int, branch_id: int,
         raise ValidationFailed("SOP 计划无效", errors)
     plan = SopPlan(name=name.strip(), template_id=template_id, branch_id=branch_id,
                    send_time=send_time, calendar=calendar, timezone=timezone,
+                   schedule=schedule.strip() if schedule else schedule_for(calendar, send_time),
+                   start_date=start_date, end_date=end_date, max_runs=max_runs,
                    created_by_id=editor.id)
     db.session.add(plan)
     db.session.flush()
@@ -103,6 +122,22 @@ def active_plan_count(template_id: int) -> int:
         SopPlan.template_id == template_id, SopPlan.is_active.is_(True))) or 0
 
 
+def archive_plan(editor: User, plan_id: int) -> SopPlan:
+    """Archive a plan: it stops (its pending runs are cancelled at the next tick) and is kept.
+
+    :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
+    :raises NotFound: unknown plan.
+    """
+    require(editor, Action.manage_plans)
+    plan = db.session.get(SopPlan, plan_id)
+    if plan is None:
+        raise NotFound("SOP 计划不存在")
+    plan.is_active = False
+    plan.archived_at = plan.archived_at or utcnow()
+    db.session.flush()
+    return plan
+
+
 def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:
     """Pause or resume a plan (the scheduler picks it up at its next sync).
 
@@ -113,6 +148,8 @@ def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:
     plan = db.session.get(SopPlan, plan_id)
     if plan is None:
         raise NotFound("SOP 计划不存在")
+    if plan.archived_at is not None and is_active:
+        raise ValidationFailed("已归档的计划不能再启用", {"plan": "已归档的计划不能再启用"})
     plan.is_active = is_active
     db.session.flush()
     return plan

@@ -60,7 +60,9 @@ def plans_page():
     if form is not None and form.validate_on_submit():
         try:
             plan = plans.create_plan(current_user, form.name.data, form.template_id.data,
-                                     form.branch_id.data, form.send_time.data, form.calendar.data)
+                                     form.branch_id.data, form.send_time.data, form.calendar.data,
+                                     schedule=form.schedule.data, start_date=form.start_date.data,
+                                     end_date=form.end_date.data, max_runs=form.max_runs.data)
         except ValidationFailed as error:
             discard_changes()
             for message in (error.errors or {}).values():
@@ -84,6 +86,26 @@ def toggle_plan(plan_id: int):
         updated = plans.toggle_plan(current_user, plan_id)
         flash(f"「{updated.name}」已{'启用' if updated.is_active else '暂停'}", "success")
     return redirect(url_for("broadcasts.plans"))
+
+
+@bp.route("/plans/<int:plan_id>/archive", methods=["POST"])
+@permission_required(Action.manage_plans)
+def archive_plan(plan_id: int):
+    """Archive a plan: it stops and stays listed as 已归档."""
+    form = ToggleForm()
+    if form.validate_on_submit():
+        archived = plans.archive_plan(current_user, plan_id)
+        flash(f"「{archived.name}」已归档，待运行的计划运行将被取消", "success")
+    return redirect(url_for("broadcasts.plans"))
+
+
+@bp.route("/plans/calendar")
+@permission_required(Action.read_plans)
+def plan_calendar():
+    """计划日历: the past week's runs with their status and the coming three weeks."""
+    today = business_today()
+    days = runs.plan_calendar(current_user, today - dt.timedelta(days=7), 28, today)
+    return render_template("broadcasts/calendar.html", days=days, today=today)
 
 
 @bp.route("/tracking")

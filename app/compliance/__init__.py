@@ -17,12 +17,14 @@ from app.compliance.checker import blocking, check_text
 from app.compliance.findings import Finding, Severity, most_severe
 from app.compliance.freshness import stale_series
 from app.compliance.kinds import CHANNEL_LIMITS, CHANNELS, CONTENT_KINDS, over_limit, rule_scope
+from app.compliance.legend import citation_legend
 from app.compliance.rules import KINDS, PRODUCTS, RULES_PATH, Rule, RuleSet, load_rules
 from app.compliance.sent import check_sent, text_sha256
 
 __all__ = [
     "CHANNELS", "CHANNEL_LIMITS", "CONTENT_KINDS", "KINDS", "PRODUCTS", "RULES_PATH",
     "ChartFacts", "Finding", "Rule", "RuleSet", "Severity", "blocking", "chart_findings",
+    "citation_legend",
     "check_sent", "check_text", "load_rules", "most_severe", "over_limit", "rule_scope",
     "stale_series", "text_sha256",
 ]

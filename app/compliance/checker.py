@@ -20,8 +20,11 @@ Which rules apply (``product``):
 - A rule's ``severity_by_product`` (INV-07: block for funds) applies only to that product; with
   ``None``/``general`` the rule's base severity is used.
 
-Forbid patterns are matched on both the light and the compact text and merged per rule; the
-context guards (allow, skip, skip_before, NEG, EDU) are in :mod:`app.compliance.guards`.
+Forbid patterns are found by one Aho–Corasick pass over the compact text (plus a light-text
+pass for the patterns that contain separators), :mod:`app.compliance.phrase_index`, and merged
+per rule; the context guards (allow, skip, skip_before, NEG, EDU) are in
+:mod:`app.compliance.guards`. ``content_kind`` narrows the scope (:mod:`app.compliance.kinds`),
+``channel`` adds the WeCom text limit and ``charts`` the DATA-02 image checks.
 Pinyin, mixed-script, homophone and initialism variants (:mod:`app.compliance.pinyin_layer`) are
 reported against the rule of the term they spell.
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("content", __name__, url_prefix="/content")
 
-from app.content import views  # noqa: E402,F401
+from app.content import api, views  # noqa: E402,F401

@@ -28,7 +28,8 @@ class NewTemplateForm(FlaskForm):
     ])
     title = StringField("标题", validators=[DataRequired(), Length(max=120)])
     content_kind = SelectField("内容类别（决定适用的合规规则）", choices=[
-        SelectChoice(k.value, label) for k, label in CONTENT_KIND_LABELS.items()],
+        SelectChoice("", "按产品类别判断（综合资讯为市场点评，其他为产品推介）")] + [
+        SelectChoice(k.value, label) for k, label in CONTENT_KIND_LABELS.items()], default="",
         description="产品推介按所选产品类别的全部规则审核；市场点评、服务通知、节日问候按通用规则审核，"
                     "若含产品推介内容将被阻断。")
     product = SelectField("产品类别", choices=[

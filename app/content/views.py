@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 
 from app.auth.decorators import permission_required
 from app.auth.permissions import Action, can
+from app.compliance import citation_legend
 from app.content import bp, queries, services
 from app.content.forms import ActionForm, BodyForm, NewTemplateForm, PreviewForm, ReviewForm
 from app.content.models import (
@@ -31,6 +32,12 @@ from app.content.presenters import (
 )
 from app.core.errors import Conflict, PermissionDenied, ValidationFailed
 from app.core.unit_of_work import discard_changes
+
+
+@bp.context_processor
+def inject_legend():
+    """The legend of citation codes (editor page)."""
+    return {"citation_legend": citation_legend()}
 
 
 @bp.app_context_processor

@@ -108,14 +108,18 @@ def staff_coverage(on: dt.date, staff_clause: Callable) -> list[CoverageRow]:
     book = book_at(end, staff_clause)
     pairs = covered_pairs(end, staff_clause)
     covered = case((pairs.c.staff_id.is_not(None), 1), else_=0)
-    rows = db.session.execute(
-        select(User.id, User.username, User.display_name, Segment.code,
-               func.count().label("customers"), func.sum(covered).label("covered"))
+    totals = (
+        select(book.c.rm_id, book.c.segment_id, func.count().label("customers"),
+               func.sum(covered).label("covered"))
         .select_from(book)
         .outerjoin(pairs, and_(pairs.c.customer_ref == book.c.customer_ref,
                                pairs.c.staff_id == book.c.rm_id))
-        .join(User, User.id == book.c.rm_id).join(Segment, Segment.id == book.c.segment_id)
-        .group_by(User.id, User.username, User.display_name, Segment.code, Segment.position)
+        .group_by(book.c.rm_id, book.c.segment_id)
+    ).subquery("totals")  # grouped on integers first; names are joined to the few result rows
+    rows = db.session.execute(
+        select(User.id, User.username, User.display_name, Segment.code, totals.c.customers,
+               totals.c.covered)
+        .join(totals, totals.c.rm_id == User.id).join(Segment, Segment.id == totals.c.segment_id)
         .order_by(User.username, Segment.position))
     return [CoverageRow(r.username, r.code, int(r.customers), int(r.covered or 0),
                         r.display_name, r.id) for r in rows]

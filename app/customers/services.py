@@ -28,7 +28,12 @@ from app.customers.coverage import (
 )
 from app.customers.flags import flag_adds
 from app.customers.models import Segment
-from app.customers.targets import Progress, progress
+from app.customers.targets import (
+    Progress,
+    latest_snapshot_date,
+    progress,
+    snapshot_coverage,
+)
 from app.org.models import Branch, BranchLevel, User
 from app.org.services import in_subtree
 
@@ -66,6 +71,7 @@ class CoverageOverview:
 
     branch: Branch | None
     on: dt.date
+    as_of: dt.date | None  # the snapshot date the figures come from; None = computed live
     totals: list[CoverageRow]
     cells: list[CoverageRow]
     branches: list[Branch]
@@ -87,19 +93,25 @@ def subtree_branches(branch: Branch | None, viewer_scope: DataScope) -> list[Bra
     return list(db.session.scalars(statement))
 
 
-def coverage_overview(viewer: User, branch_id: int | None, on: dt.date) -> CoverageOverview:
+def coverage_overview(viewer: User, branch_id: int | None, on: dt.date,
+                      live: bool = False) -> CoverageOverview:
     """Coverage and valid adds (month to date) of a branch subtree at the end of ``on``.
+
+    Coverage comes from the latest daily snapshot on or before ``on`` (日终数据, as banks
+    report it: a few rows per RM), or is computed from the raw rows when ``live`` or when
+    there is no snapshot yet.
 
     :raises PermissionDenied: the viewer may not read coverage, or not that branch.
     :raises NotFound: no such branch.
     """
     branch = branch_in_scope(viewer, Action.read_coverage, branch_id)
     clause = (DataScope(branch_path=branch.path) if branch else scope(viewer)).staff_clause
-    rows = staff_coverage(on, clause)
+    as_of = None if live else latest_snapshot_date(on)
+    rows = snapshot_coverage(as_of, clause) if as_of else staff_coverage(on, clause)
     branches = subtree_branches(branch, scope(viewer))
     heat = [b for b in branches if b.level is BranchLevel.sub_branch] or branches[:1]
     return CoverageOverview(
-        branch=branch, on=on, totals=segment_totals(rows),
+        branch=branch, on=on, as_of=as_of, totals=segment_totals(rows),
         cells=branch_coverage(rows, heat), branches=heat, staff=progress(on, rows),
         adds=staff_summary(month_start(on), on, clause), segments=segment_names())
 

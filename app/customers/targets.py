@@ -13,6 +13,7 @@ from app.core.extensions import db
 from app.core.upserts import upsert_rows
 from app.customers.coverage import CoverageRow, staff_coverage
 from app.customers.models import CoverageSnapshot, CoverageTarget, Segment
+from app.org.models import User
 
 
 def take_snapshot(on: dt.date) -> int:
@@ -28,6 +29,28 @@ def take_snapshot(on: dt.date) -> int:
     upsert_rows(CoverageSnapshot.__table__, rows, ("snapshot_date", "staff_id", "segment_id"),
                 ("customers", "covered"))
     return len(rows)
+
+
+def latest_snapshot_date(on: dt.date) -> dt.date | None:
+    """The latest date ≤ ``on`` with a coverage snapshot, ``None`` when there is none."""
+    return db.session.scalar(select(func.max(CoverageSnapshot.snapshot_date))
+                             .where(CoverageSnapshot.snapshot_date <= on))
+
+
+def snapshot_coverage(on: dt.date, staff_clause: Callable) -> list[CoverageRow]:
+    """Coverage per RM and segment as stored by :func:`take_snapshot` for ``on``.
+
+    Same rows as ``staff_coverage`` computed at the end of that day, read from
+    ``coverage_snapshots`` (a few rows per RM instead of the whole book).
+    """
+    s = CoverageSnapshot
+    rows = db.session.execute(
+        select(User.id, User.username, User.display_name, Segment.code, s.customers, s.covered)
+        .join(User, User.id == s.staff_id).join(Segment, Segment.id == s.segment_id)
+        .where(s.snapshot_date == on, s.customers > 0, staff_clause(s.staff_id))
+        .order_by(User.username, Segment.position))
+    return [CoverageRow(r.username, r.code, r.customers, r.covered, r.display_name, r.id)
+            for r in rows]
 
 
 def coverage_trend(start: dt.date, end: dt.date, staff_clause: Callable) -> list[dict]:

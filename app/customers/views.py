@@ -42,9 +42,10 @@ def _filters() -> tuple[CoverageFilterForm, int | None, object]:
 def coverage():
     """Coverage by segment of a branch subtree: table, heat map, RM progress, valid adds."""
     form, branch_id, on = _filters()
-    overview = customers.coverage_overview(current_user, branch_id, on)
-    args = {k: v for k, v in request.args.items() if k in ("branch_id", "on") and v}
-    return render_template("customers/coverage.html", form=form, overview=overview,
+    live = request.args.get("live") == "1"
+    overview = customers.coverage_overview(current_user, branch_id, on, live)
+    args = {k: v for k, v in request.args.items() if k in ("branch_id", "on", "live") and v}
+    return render_template("customers/coverage.html", form=form, overview=overview, args=args,
                            heatmap_url=url_for("customers.coverage_heatmap", **args),
                            labels=LABELS)
 
@@ -54,8 +55,9 @@ def coverage():
 def coverage_heatmap():
     """Sub-branch × segment coverage heat map as PNG (same filters as the page)."""
     _, branch_id, on = _filters()
-    overview = customers.coverage_overview(current_user, branch_id, on)
-    png = coverage_heatmap_png(f"{overview.branch_name} 覆盖率（{on:%Y-%m-%d}）",
+    overview = customers.coverage_overview(current_user, branch_id, on,
+                                           request.args.get("live") == "1")
+    png = coverage_heatmap_png(f"{overview.branch_name} 覆盖率（{overview.as_of or on:%Y-%m-%d}）",
                                [(b.code, b.name) for b in overview.branches],
                                overview.segments, overview.cells)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})

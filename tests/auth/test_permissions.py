@@ -35,6 +35,9 @@ EXPECTED = {
     Action.manage_branches: {A},
     Action.read_audit: {M, A},
     Action.export_audit: {M, A},
+    Action.read_coverage: {E, R, M, A},
+    Action.use_customer_book: {F, A},
+    Action.import_customers: {A},
 }
 
 

@@ -71,3 +71,18 @@ def test_healthz_reports_the_last_tick_and_overdue_runs(db, client):
     assert body["scheduler"]["last_tick_at"] == NOW.isoformat()
     # the runs of the next two days are pending and not due yet in 2025; now is later
     assert body["scheduler"]["overdue_runs"] > 0
+
+
+def test_the_calendar_shows_past_run_statuses_and_coming_occurrences(db, client, login_as,
+                                                                    app, monkeypatch):
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
+    run, editor = _skipped_run(db)
+    weekly = SopPlanFactory(name="周二早报", template=run.sop_plan.template,
+                            branch=run.sop_plan.branch, calendar="daily",
+                            schedule="weekly:TUE@09:15", end_date=dt.date(2025, 5, 6),
+                            created_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    login_as(editor)
+    page = client.get("/plans/calendar").get_data(as_text=True)
+    assert "计划日历" in page and "已跳过" in page and "缺少数据 market.NOPE" in page
+    assert page.count(weekly.name) == 2  # Tuesdays 04-29 and 05-06, then the end date
+    assert "2025-04-29" in page and "计划中" in page

@@ -137,3 +137,47 @@ def test_run_days(calendar, day, expected):
 def test_unknown_calendar_is_an_error():
     with pytest.raises(ValueError):
         runs_on("NOPE", dt.date(2025, 4, 25))
+
+
+def test_runs_stay_within_the_plans_dates_and_run_count(hourly):
+    hourly.schedule = "weekly:FRI,MON@08:00"
+    hourly.start_date = dt.date(2025, 4, 25)
+    hourly.end_date = dt.date(2025, 5, 9)
+    hourly.max_runs = 3
+    _db.session.flush()
+    for day in range(19):  # a tick at noon every day from 04-24 to 05-12
+        jobs.tick("a", dt.datetime(2025, 4, 24, 12, 0, tzinfo=UTC) + dt.timedelta(days=day))
+    assert [r.run_date.isoformat() for r in _runs()] == ["2025-04-25", "2025-04-28",
+                                                         "2025-05-02"]  # 3 runs, then none
+
+
+def test_an_archived_plan_stops_and_cannot_be_resumed(hourly):
+    from app.broadcasts.services import archive_plan, set_plan_active
+    from app.core.errors import ValidationFailed
+
+    jobs.tick("a", dt.datetime(2025, 4, 24, 23, 30, tzinfo=UTC))
+    editor = UserFactory(role="editor")
+    archive_plan(editor, hourly.id)
+    counts = jobs.tick("a", dt.datetime(2025, 4, 25, 0, 0, 5, tzinfo=UTC))
+    assert counts["claimed"] == 0 and counts["cancelled"] == 48
+    with pytest.raises(ValidationFailed):
+        set_plan_active(editor, hourly.id, True)
+
+
+def test_an_editor_plans_with_a_schedule_expression_and_an_end_date(db, client, login_as):
+    from app.broadcasts.models import SopPlan
+
+    editor = login_as("editor")
+    template = approved_template(BRIEF)
+    response = client.post("/plans", data={
+        "name": "周报", "template_id": template.id, "branch_id": editor.branch_id,
+        "send_time": "08:30", "calendar": "XSHG", "schedule": "weekly:MON,THU@09:00",
+        "end_date": "2025-06-30", "max_runs": ""})
+    assert response.status_code == 302
+    plan = _db.session.scalars(select(SopPlan).where(SopPlan.name == "周报")).one()
+    assert plan.schedule == "weekly:MON,THU@09:00" and plan.end_date == dt.date(2025, 6, 30)
+    bad = client.post("/plans", data={
+        "name": "坏", "template_id": template.id, "branch_id": editor.branch_id,
+        "send_time": "08:30", "calendar": "XSHG", "schedule": "weekly:XYZ@09:00"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "未知的星期 XYZ" in bad

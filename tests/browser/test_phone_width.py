@@ -23,3 +23,13 @@ def test_favicon_is_linked_and_served(login):
     href = page.get_attribute("link[rel=icon]", "href")
     response = page.request.get(href)
     assert response.status == 200 and "svg" in response.headers["content-type"]
+
+
+def test_my_customers_fits_a_phone_and_lists_follow_ups(login):
+    page = login("rm001", viewport=PHONE)
+    page.locator("header nav a", has_text="我的客户").click()
+    page.wait_for_url("**/customers/mine")
+    assert page.locator("#my-coverage tbody tr").count() >= 1
+    assert page.locator("#follow-up tbody tr").count() >= 1
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"/customers/mine is {width}px wide"

@@ -1,8 +1,10 @@
 from app.content import services
 from app.content.presenters import body_diff, comparison_base
 
-V1 = "定投是一种纪律性的投资方式。\n基金有风险，投资须谨慎。"
-V2 = "定投是一种长期、纪律性的投资方式。\n基金有风险，投资须谨慎。\n—— {{ staff.name }}"
+# FD-09: the manager's "不保证" statement, so that neither version carries a warning
+FD09 = "\n基金管理人不保证基金一定盈利，也不保证最低收益。"
+V1 = "定投是一种纪律性的投资方式。\n基金有风险，投资须谨慎。" + FD09
+V2 = "定投是一种长期、纪律性的投资方式。\n基金有风险，投资须谨慎。" + FD09 + "\n—— {{ staff.name }}"
 
 
 def test_body_diff_marks_added_removed_and_unchanged_lines():

@@ -12,7 +12,8 @@ from app.org.models import Role
 from tests.factories import UserFactory
 from tests.market.helpers import csv_rows, published_days
 
-SAFE = "定投是一种纪律性的投资方式。基金有风险，投资须谨慎。\n—— {{ staff.name }}"
+SAFE = ("定投是一种纪律性的投资方式。基金有风险，投资须谨慎。"
+        "基金管理人不保证基金一定盈利，也不保证最低收益。\n—— {{ staff.name }}")
 UNSAFE = "本基金保本保息。投资有风险，投资须谨慎。"
 
 ROUTES = [

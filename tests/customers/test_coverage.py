@@ -174,3 +174,25 @@ def test_targets_and_progress_per_rm(bank):
 
     with pytest.raises(ValidationFailed):
         set_target("gold", dt.date(2025, 4, 1), dt.date(2025, 6, 30), 0.5)
+
+
+def test_snapshot_rows_equal_the_live_rows_and_feed_the_page(bank, db):
+    from app.customers.services import coverage_overview
+    from app.customers.targets import snapshot_coverage
+
+    for i in range(6):
+        customer = factories.CustomerFactory(rm=[bank.rm_a, bank.rm_c][i % 2],
+                                             segment=factories.segment("vip"))
+        if i < 3:
+            verified_add(customer.rm, at(1), customer=customer)
+    live = staff_coverage(ON, _everyone)
+    take_snapshot(ON)
+    assert [vars(r) for r in snapshot_coverage(ON, _everyone)] == [vars(r) for r in live]
+    manager = factories.UserFactory(role="manager", branch=bank.branch)
+    later = dt.date(2025, 4, 27)
+    verified_add(bank.rm_c, at(26), customer=factories.CustomerFactory(rm=bank.rm_c))
+    from_snapshot = coverage_overview(manager, None, later)
+    assert from_snapshot.as_of == ON
+    assert sum(r.customers for r in from_snapshot.totals) == 6
+    fresh = coverage_overview(manager, None, later, live=True)
+    assert fresh.as_of is None and sum(r.customers for r in fresh.totals) == 7

@@ -62,6 +62,8 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "broadcasts.plans": {"GET": Action.read_plans, "POST": Action.manage_plans},
     "broadcasts.toggle_plan": {"POST": Action.manage_plans},
     "broadcasts.rerun": {"POST": Action.manage_plans},
+    "broadcasts.archive_plan": {"POST": Action.manage_plans},
+    "broadcasts.plan_calendar": {"GET": Action.read_plans},
     "broadcasts.tracking": {"GET": Action.read_tracking},
     "metrics.scorecard": {"GET": Action.read_scorecard},
     "metrics.scorecard_csv": {"GET": Action.read_scorecard},
@@ -74,6 +76,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "admin.branches": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "audit.index": {"GET": Action.read_audit},
+    "content.live_check": {"POST": Action.write_content},
     "audit.export": {"GET": Action.export_audit},
     "customers.coverage": {"GET": Action.read_coverage},
     "customers.coverage_heatmap": {"GET": Action.read_coverage},
@@ -117,7 +120,7 @@ def _url(app, rule, world) -> str:
               "run_date": CHART_DAY.isoformat(), "spec_name": "gold",
               "user_id": world.users[Role.frontline].id,
               "branch_id": world.users[Role.frontline].branch_id,
-              "post_id": world.task.post_id}
+              "post_id": world.task.post_id, "run_id": 1}
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: add sample values for {sorted(unknown)} in _url()"
     return app.url_map.bind("localhost").build(
