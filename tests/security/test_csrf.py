@@ -73,7 +73,7 @@ def test_form_routes_are_the_expected_ones(csrf_app):
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
         "admin.edit_branch", "customers.imports", "customers.import_confirm",
-        "connector.withdraw_post"}
+        "connector.withdraw_post", "content.live_check"}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
