@@ -45,7 +45,8 @@ def pytest_configure(config):
         return
     server = make_url(url)
     name = f"{server.database}_{worker}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    # the server's maintenance database: the named one need not exist
+    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
