@@ -47,14 +47,15 @@ BUILD = [
     " is_active_account, is_demo, created_at, session_version, must_change_password)"
     " SELECT 1 + u, 'rm' || u, 'RM' || u, 'x', 'frontline', 101 + (u - 1) % 100, true, false,"
     " now(), 0, false FROM generate_series(1, 2000) u",
-    "INSERT INTO content_templates (id, slug, title, product, channel, status, author_id,"
-    " created_at, updated_at) SELECT t, 't' || t, '模板' || t, 'fund', 'moments_post',"
-    " 'approved', 1, now(), now() FROM generate_series(1, 3) t",
+    "INSERT INTO content_templates (id, slug, title, product, content_kind, channel, status,"
+    " author_id, created_at, updated_at) SELECT t, 't' || t, '模板' || t, 'fund',"
+    " 'product_promotion', 'moments_post', 'approved', 1, now(), now()"
+    " FROM generate_series(1, 3) t",
     "INSERT INTO template_versions (id, template_id, number, body, body_sha256, author_id,"
     " created_at) SELECT t, t, 1, 'x', repeat('0', 64), 1, now() FROM generate_series(1, 3) t",
     "INSERT INTO sop_plans (id, name, template_id, branch_id, send_time, timezone, calendar,"
-    " is_active, created_by_id, created_at) SELECT p, 'SOP' || p, p, 1, '09:00',"
-    " 'Asia/Shanghai', 'XSHG', true, 1, now() FROM generate_series(1, 3) p",
+    " schedule, is_active, created_by_id, created_at) SELECT p, 'SOP' || p, p, 1, '09:00',"
+    " 'Asia/Shanghai', 'XSHG', 'trading-days@09:00', true, 1, now() FROM generate_series(1, 3) p",
     "INSERT INTO posts (sop_plan_id, run_date, template_version_id, market_as_of, scheduled_at,"
     " status, created_at) SELECT p, CAST(:last AS date) - d, p, '{}', now(), 'published', now()"
     " FROM generate_series(1, 3) p, generate_series(0, :days - 1) d",
