@@ -1,45 +1,10 @@
-import datetime as dt
+"""The demo commands, and production's refusal of demo accounts."""
 
 import pytest
-from sqlalchemy import func, select
 
-from app.broadcasts.models import Post, Task
-from app.content.models import ContentTemplate, TemplateStatus
 from app.core.extensions import db as _db
-from app.demo.seed import demo_usernames, seed
-from app.interactions.models import InteractionEvent
-from app.org.models import Role, User
 from app.org.services import refuse_demo_accounts
 from tests.factories import UserFactory
-
-
-def _counts():
-    return tuple(_db.session.scalar(select(func.count()).select_from(m))
-                 for m in (User, ContentTemplate, Post, Task, InteractionEvent))
-
-
-def test_seed_builds_the_demo_bank_once(db):
-    first = seed("pw", dt.date(2025, 4, 25), days=2)
-    assert first.created
-    assert first.users == len(demo_usernames()) == 41
-    assert first.templates >= 6 and first.plans == 3
-    assert first.posts == 6 and first.tasks == 6 * 36
-    assert first.events > 0
-    roles = dict(_db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
-    assert roles[Role.frontline] == 36
-    approved = _db.session.scalar(select(func.count()).select_from(ContentTemplate)
-                                  .where(ContentTemplate.status == TemplateStatus.approved))
-    assert approved >= 6
-    before = _counts()
-    assert seed("pw", dt.date(2025, 4, 25), days=2).created is False
-    assert _counts() == before
-
-
-def test_seed_leaves_todays_tasks_open_for_the_first_sub_branch(db):
-    seed("pw", dt.date(2025, 4, 25), days=1)
-    rm001 = _db.session.scalar(select(User).where(User.username == "rm001"))
-    statuses = _db.session.scalars(select(Task.status).where(Task.staff_id == rm001.id)).all()
-    assert statuses and all(s.value == "assigned" for s in statuses)
 
 
 def test_seed_command_and_logins(runner):
@@ -65,18 +30,3 @@ def test_seed_command_refused_when_demo_accounts_are_not_allowed(app, runner, mo
     result = runner.invoke(args=["demo", "seed"])
     assert result.exit_code == 1
     assert "not allowed" in result.output
-
-
-def test_seeded_posts_quote_only_closes_published_before_they_are_sent(db):
-    from app.market.instruments import get_series
-    from tests.market.helpers import published_days
-
-    seed("pw", dt.date(2025, 4, 25), days=2)
-    posts = _db.session.scalars(select(Post)).all()
-    assert {post.run_date for post in posts} == {dt.date(2025, 4, 24), dt.date(2025, 4, 25)}
-    for post in posts:
-        assert post.market_as_of, post.id
-        for code, as_of in post.market_as_of.items():
-            published = get_series(code).published_at(dt.date.fromisoformat(as_of))
-            assert published <= post.scheduled_at, (post.run_date, code, as_of)
-            assert as_of == published_days(code, post.run_date)[-1].isoformat()
