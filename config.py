@@ -123,6 +123,9 @@ class Config:
         self.ADDS_RULES = _env("ADDS_RULES", "verified,customer,own,first,province")
         #: Valid adds each RM is asked for per calendar month (the add quota 添加任务).
         self.ADDS_MONTHLY_TARGET = _env_int("ADDS_MONTHLY_TARGET", 50)
+        #: Local time (``TIMEZONE``, HH:MM) of the scheduler's nightly coverage snapshot of
+        #: the day before (and of the catch-up when ``flask scheduler run`` starts).
+        self.COVERAGE_SNAPSHOT_TIME = _env("COVERAGE_SNAPSHOT_TIME", "00:30")
         #: Gaming flags (evidence for managers, README "Gaming flags"): the bank's own WeCom
         #: corp names (comma-separated; a contact from them is a colleague), the burst that
         #: suggests bought followers (this many adds within the window, this share of them

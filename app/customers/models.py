@@ -200,3 +200,34 @@ class CoverageTarget(db.Model):
     target_rate: Mapped[float]
 
     segment: Mapped[Segment] = relationship()
+
+
+class AddsSnapshot(db.Model):
+    """Valid adds 有效添加 of one staff member, month to date, at the end of one day.
+
+    ``snapshot_date`` D holds the adds from the first of D's month to D (Asia/Shanghai add
+    dates) as judged when the snapshot was taken, with one count per invalid reason code
+    (``app.customers.validity.REASONS``). Written with :class:`CoverageSnapshot`.
+    """
+
+    __tablename__ = "adds_snapshots"
+    __table_args__ = (
+        UniqueConstraint("snapshot_date", "staff_id"),
+        Index("ix_adds_snapshots_staff_id_snapshot_date", "staff_id", "snapshot_date"),
+        CheckConstraint("valid_adds >= 0 AND valid_adds <= adds", name="valid_within_adds"),
+        CheckConstraint("not_verified >= 0 AND not_customer >= 0 AND no_account >= 0 AND "
+                        "not_own_customer >= 0 AND not_first_add >= 0 AND out_of_province >= 0",
+                        name="reason_counts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_date: Mapped[dt.date] = mapped_column(Date)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    adds: Mapped[int]
+    valid_adds: Mapped[int]
+    not_verified: Mapped[int] = mapped_column(default=0)
+    not_customer: Mapped[int] = mapped_column(default=0)
+    no_account: Mapped[int] = mapped_column(default=0)
+    not_own_customer: Mapped[int] = mapped_column(default=0)
+    not_first_add: Mapped[int] = mapped_column(default=0)
+    out_of_province: Mapped[int] = mapped_column(default=0)

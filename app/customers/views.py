@@ -16,7 +16,7 @@ from app.core.http import body_limit
 from app.core.provinces import province_name
 from app.customers import bp, uploads
 from app.customers import services as customers
-from app.customers.charts import coverage_heatmap_png
+from app.customers.charts import coverage_heatmap_png, coverage_trend_png
 from app.customers.flags import FLAG_LABELS
 from app.customers.forms import CoverageFilterForm, ImportConfirmForm, ImportUploadForm
 from app.customers.validity import REASON_LABELS
@@ -47,6 +47,7 @@ def coverage():
     args = {k: v for k, v in request.args.items() if k in ("branch_id", "on", "live") and v}
     return render_template("customers/coverage.html", form=form, overview=overview, args=args,
                            heatmap_url=url_for("customers.coverage_heatmap", **args),
+                           trend_url=url_for("customers.coverage_trend", **args),
                            labels=LABELS)
 
 
@@ -60,7 +61,20 @@ def coverage_heatmap():
     png = coverage_heatmap_png(f"{overview.branch_name} 覆盖率（{overview.as_of or on:%Y-%m-%d}）",
                                [(b.code, b.name) for b in overview.branches],
                                overview.segments, overview.cells)
-    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})
+    return _png(png)
+
+
+def _png(data: bytes) -> Response:
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.route("/coverage/trend.png")
+@permission_required(Action.read_coverage)
+def coverage_trend():
+    """Coverage rate per segment of the subtree over the last days (daily snapshots), PNG."""
+    _, branch_id, on = _filters()
+    trend = customers.subtree_trend(current_user, branch_id, on)
+    return _png(coverage_trend_png(trend.title, trend.points, trend.segments))
 
 
 @bp.route("/staff/<int:user_id>")
@@ -79,6 +93,14 @@ def mine():
     """我的客户 (phone): my coverage, customers to follow up, my adds this month and why."""
     page = customers.my_book(current_user, business_today())
     return render_template("customers/mine.html", page=page, labels=LABELS)
+
+
+@bp.route("/mine/trend.png")
+@permission_required(Action.use_customer_book)
+def my_trend():
+    """My coverage rate per segment over the last days (daily snapshots), PNG."""
+    trend = customers.my_trend(current_user, business_today())
+    return _png(coverage_trend_png(trend.title, trend.points, trend.segments))
 
 
 @bp.route("/imports", methods=["GET", "POST"])

@@ -3,6 +3,7 @@ subtree), the heat map, the drill-down with evidence, and the import upload flow
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -66,6 +67,20 @@ def test_branch_manager_drills_down_to_a_flagged_add_with_evidence(bank, book, c
     assert "wmCROSS" in staff and "跨行互加" in staff and "某某农商银行" in staff
     assert "未在宽限期内完成实名认证" in staff
     chart = client.get(f"/customers/coverage/heatmap.png?branch_id={bank.branch.id}")
+    assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
+    assert "/customers/coverage/trend.png" in page
+    trend = client.get(f"/customers/coverage/trend.png?branch_id={bank.branch.id}")
+    assert trend.status_code == 200 and trend.data.startswith(b"\x89PNG")
+    assert client.get(f"/customers/coverage/trend.png?branch_id={bank.hq.id}").status_code == 403
+
+
+def test_rm_sees_the_trend_of_their_coverage(bank, book, client, login_as):
+    from app.customers.snapshots import take_snapshot
+
+    take_snapshot(dt.date(2025, 4, 24))
+    login_as(bank.rm_a)
+    assert "/customers/mine/trend.png" in client.get("/customers/mine").get_data(as_text=True)
+    chart = client.get("/customers/mine/trend.png")
     assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
 
 

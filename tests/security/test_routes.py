@@ -80,6 +80,8 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "audit.export": {"GET": Action.export_audit},
     "customers.coverage": {"GET": Action.read_coverage},
     "customers.coverage_heatmap": {"GET": Action.read_coverage},
+    "customers.coverage_trend": {"GET": Action.read_coverage},
+    "customers.my_trend": {"GET": Action.use_customer_book},
     "customers.staff": {"GET": Action.read_coverage},
     "customers.mine": {"GET": Action.use_customer_book},
     "customers.imports": {"GET": Action.import_customers, "POST": Action.import_customers},
