@@ -36,6 +36,7 @@ from app.customers.models import (  # noqa: F401
     CoverageTarget,
     Customer,
     CustomerOwnership,
+    ImportJob,
     Segment,
     Verification,
     WecomContact,

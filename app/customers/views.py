@@ -110,33 +110,32 @@ def imports():
     """Upload a customers, contacts or verifications file; then preview it."""
     form = ImportUploadForm()
     if form.validate_on_submit():
-        upload_id = uploads.save_upload(form.kind.data, form.file.data.filename or "upload",
-                                    form.file.data.stream, current_user.id)
-        return redirect(url_for("customers.import_preview", upload_id=upload_id))
+        job_id = uploads.save_upload(form.kind.data, form.file.data.filename or "upload",
+                                     form.file.data.stream, current_user.id)
+        return redirect(url_for("customers.import_preview", job_id=job_id))
     status = 422 if form.is_submitted() else 200
-    return render_template("customers/imports.html", form=form), status
+    return render_template("customers/imports.html", form=form,
+                           jobs=uploads.jobs_of(current_user.id)), status
 
 
-@bp.route("/imports/preview")
+@bp.route("/imports/<int:job_id>")
 @permission_required(Action.import_customers)
-def import_preview():
+def import_preview(job_id: int):
     """The upload's first rows and errors, the confirm button, then progress and result."""
-    upload_id = request.args.get("upload_id", "")
-    if not upload_id:
-        return redirect(url_for("customers.imports"))
-    state, preview, unreadable = uploads.preview(upload_id)
-    return render_template("customers/import_preview.html", state=state, preview=preview,
-                           unreadable=unreadable, form=ImportConfirmForm(upload_id=upload_id),
-                           upload_id=upload_id)
+    job, preview, unreadable = uploads.preview(job_id)
+    return render_template("customers/import_preview.html", job=job, preview=preview,
+                           unreadable=unreadable, form=ImportConfirmForm(job_id=job_id))
 
 
 @bp.route("/imports/confirm", methods=["POST"])
 @permission_required(Action.import_customers)
 def import_confirm():
-    """Start the import of a previewed upload (once) and show its progress."""
+    """Queue the import of a previewed upload (once) and show its progress."""
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("customers.imports"))
-    uploads.start_import(form.upload_id.data)
-    logger.info("import confirmed upload_id=%s user_id=%s", form.upload_id.data, current_user.id)
-    return redirect(url_for("customers.import_preview", upload_id=form.upload_id.data))
+    job_id = int(form.job_id.data)
+    queued = uploads.confirm(job_id)
+    logger.info("import confirmed job_id=%s user_id=%s queued=%s", job_id, current_user.id,
+                queued)
+    return redirect(url_for("customers.import_preview", job_id=job_id))

@@ -126,3 +126,19 @@ def plan_scans(plan: dict) -> list[tuple[str, str]]:
     for child in plan.get("Plans", []):
         found += plan_scans(child)
     return found
+
+
+def run_worker(app, queue_name: str) -> None:
+    """Process every message of ``queue_name`` with a real Dramatiq worker, then stop it."""
+    import dramatiq
+
+    broker = app.extensions["task_queue"].broker
+    with app.app_context():
+        app.extensions["task_queue"].declare_all()
+    worker = dramatiq.Worker(broker, queues={queue_name}, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        broker.join(queue_name, timeout=60_000)
+        worker.join()
+    finally:
+        worker.stop()
