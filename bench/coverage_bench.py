@@ -6,16 +6,23 @@ postgresql+psycopg://postgres@127.0.0.1:5432/bench_customers [--sizes 100000,300
 
 Bank: 1 head office, 10 branches 分行, 100 sub-branches 支行, 2,000 RMs. Each customer has an
 owner (5 % reassigned once, so two ownership rows); 60 % are followed by their RM on WeCom
-(10 % of those deleted since) and 80 % of those contacts verified; plus 20 % more contacts
-of other staff. Rows are loaded with COPY, then ``ANALYZE``.
+(added at random from 1 January to the report date, so a fifth this month; 10 % deleted 3
+days later) and 80 % of those contacts verified 3 hours after the add; plus 20 % more
+contacts of other staff. Rows are loaded with COPY, then ``ANALYZE``.
 
-At each size it times, best of 3, the live coverage report (``staff_coverage`` +
-``branch_coverage``: ``flask coverage report`` and the page with ``live=1``) for the whole
-bank, one branch 分行 and one sub-branch 支行, beside a floor measured in the same run:
-``SELECT count(*) FROM customers``; then the nightly snapshot of the whole bank
-(``flask coverage snapshot``) and the manager's page as it reads it (the latest snapshot:
-``snapshot_coverage`` + ``branch_coverage``) for the same 分行 and 支行. Target: a branch page
-under 300 ms.
+At each size, best of 3, beside a floor measured in the same run (``SELECT count(*) FROM
+customers``):
+
+- the live report (``staff_coverage`` + ``branch_coverage``: ``flask coverage report`` and
+  the page with ``live=1``) for the whole bank, one 分行 and one 支行;
+- the nightly snapshot of the whole bank (``take_snapshot``: coverage and month-to-date adds),
+  then copied to the 29 days before for the trend;
+- the manager's coverage page as the view builds it (``coverage_overview``: totals, heat-map
+  cells, RM progress, month-to-date adds, all from the latest snapshot) for an admin (whole
+  bank), the 分行 B3's manager, and that manager's 支行 B3S4. Target: a branch page under
+  300 ms;
+- the trend chart (``coverage_trend`` over 30 days of snapshots + the matplotlib PNG) for the
+  whole bank and the 分行.
 """
 
 from __future__ import annotations
