@@ -111,8 +111,6 @@ class Config:
         #: bounded by it) and the most per-row errors listed in one result.
         self.IMPORT_BATCH_ROWS = _env_int("IMPORT_BATCH_ROWS", 2000)
         self.IMPORT_MAX_ERRORS = _env_int("IMPORT_MAX_ERRORS", 1000)
-        #: Web imports run in a background thread of the web process (tests run them inline).
-        self.IMPORT_IN_BACKGROUND = True
         #: Valid adds 有效添加 (README "Valid adds"): an add counts only if verified within
         #: this many days after it, and per RM and calendar month at most this fraction of
         #: the adds passing the other rules may come from another province (floor, earliest
@@ -123,6 +121,9 @@ class Config:
         self.ADDS_RULES = _env("ADDS_RULES", "verified,customer,own,first,province")
         #: Valid adds each RM is asked for per calendar month (the add quota 添加任务).
         self.ADDS_MONTHLY_TARGET = _env_int("ADDS_MONTHLY_TARGET", 50)
+        #: Local time (``TIMEZONE``, HH:MM) of the scheduler's nightly coverage snapshot of
+        #: the day before (and of the catch-up when ``flask scheduler run`` starts).
+        self.COVERAGE_SNAPSHOT_TIME = _env("COVERAGE_SNAPSHOT_TIME", "00:30")
         #: Gaming flags (evidence for managers, README "Gaming flags"): the bank's own WeCom
         #: corp names (comma-separated; a contact from them is a colleague), the burst that
         #: suggests bought followers (this many adds within the window, this share of them
@@ -205,7 +206,8 @@ class Config:
         self.TASK_QUEUE_URL = _env("TASK_QUEUE_URL", "")
         #: Dramatiq queue-name prefix: tests and several deployments can share one Redis.
         self.TASK_QUEUE_NAMESPACE = _env("TASK_QUEUE_NAMESPACE", "zhongtai")
-        #: Files (chart images, generated reports): ``file`` under ``STORAGE_DIR`` (default
+        #: Files (chart images, generated reports, uploaded import files): ``file`` under
+        #: ``STORAGE_DIR`` (default
         #: the instance folder) or ``s3`` in ``STORAGE_S3_BUCKET``.
         self.STORAGE_BACKEND = _env("STORAGE_BACKEND", "file")
         self.STORAGE_DIR = _env("STORAGE_DIR")
@@ -238,7 +240,6 @@ class TestConfig(Config):
         self.TESTING = True
         self.SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
         self.MARKET_DATA_PROVIDER = "snapshot"
-        self.IMPORT_IN_BACKGROUND = False
         self.RATELIMIT_ENABLED = False
         self.SERVER_NAME = None
 

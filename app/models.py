@@ -31,10 +31,12 @@ from app.content.models import (  # noqa: F401
 )
 from app.core.leases import Lease  # noqa: F401
 from app.customers.models import (  # noqa: F401
+    AddsSnapshot,
     CoverageSnapshot,
     CoverageTarget,
     Customer,
     CustomerOwnership,
+    ImportJob,
     Segment,
     Verification,
     WecomContact,

@@ -6,16 +6,23 @@ postgresql+psycopg://postgres@127.0.0.1:5432/bench_customers [--sizes 100000,300
 
 Bank: 1 head office, 10 branches 分行, 100 sub-branches 支行, 2,000 RMs. Each customer has an
 owner (5 % reassigned once, so two ownership rows); 60 % are followed by their RM on WeCom
-(10 % of those deleted since) and 80 % of those contacts verified; plus 20 % more contacts
-of other staff. Rows are loaded with COPY, then ``ANALYZE``.
+(added at random from 1 January to the report date, so a fifth this month; 10 % deleted 3
+days later) and 80 % of those contacts verified 3 hours after the add; plus 20 % more
+contacts of other staff. Rows are loaded with COPY, then ``ANALYZE``.
 
-At each size it times, best of 3, the live coverage report (``staff_coverage`` +
-``branch_coverage``: ``flask coverage report`` and the page with ``live=1``) for the whole
-bank, one branch 分行 and one sub-branch 支行, beside a floor measured in the same run:
-``SELECT count(*) FROM customers``; then the nightly snapshot of the whole bank
-(``flask coverage snapshot``) and the manager's page as it reads it (the latest snapshot:
-``snapshot_coverage`` + ``branch_coverage``) for the same 分行 and 支行. Target: a branch page
-under 300 ms.
+At each size, best of 3, beside a floor measured in the same run (``SELECT count(*) FROM
+customers``):
+
+- the live report (``staff_coverage`` + ``branch_coverage``: ``flask coverage report`` and
+  the page with ``live=1``) for the whole bank, one 分行 and one 支行;
+- the nightly snapshot of the whole bank (``take_snapshot``: coverage and month-to-date adds),
+  then copied to the 29 days before for the trend;
+- the manager's coverage page as the view builds it (``coverage_overview``: totals, heat-map
+  cells, RM progress, month-to-date adds, all from the latest snapshot) for an admin (whole
+  bank), the 分行 B3's manager, and that manager's 支行 B3S4. Target: a branch page under
+  300 ms;
+- the trend chart (``coverage_trend`` over 30 days of snapshots + the matplotlib PNG) for the
+  whole bank and the 分行.
 """
 
 from __future__ import annotations
@@ -35,14 +42,19 @@ from sqlalchemy import func, select, text, true  # noqa: E402
 from app import create_app  # noqa: E402
 from app.auth.permissions import DataScope  # noqa: E402
 from app.core.extensions import db  # noqa: E402
-from app.customers.coverage import branch_coverage, staff_coverage  # noqa: E402
+from app.customers.charts import coverage_trend_png  # noqa: E402
+from app.customers.coverage import branch_coverage, segment_names, staff_coverage  # noqa: E402
 from app.customers.models import Customer  # noqa: E402
-from app.customers.targets import snapshot_coverage, take_snapshot  # noqa: E402
-from app.org.models import Branch  # noqa: E402
+from app.customers.services import coverage_overview  # noqa: E402
+from app.customers.snapshots import coverage_trend, take_snapshot  # noqa: E402
+from app.org.models import Branch, User  # noqa: E402
 from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402
 
 ON = dt.date(2025, 4, 25)
+START = dt.datetime(2025, 1, 1)  # contacts are added from here to ON (a fifth this month)
+SPAN_MINUTES = 114 * 24 * 60
+TREND_DAYS = 30
 RMS, BRANCHES, SUBS_PER_BRANCH = 2000, 10, 10
 
 
@@ -98,13 +110,15 @@ def add_customers(first: int, last: int, rng: random.Random) -> None:
         else:
             owners.append((n, rm, None, None))
         if rng.random() < 0.6:
-            removed = "2025-04-20 00:00:00+00" if rng.random() < 0.1 else None
-            contacts.append((rm, f"wm{n:010d}", "2025-02-01 02:00:00+00", 1, 1, None, removed))
+            added = START + dt.timedelta(minutes=rng.randrange(SPAN_MINUTES))
+            removed = f"{added + dt.timedelta(days=3)}+00" if rng.random() < 0.1 else None
+            contacts.append((rm, f"wm{n:010d}", f"{added}+00", 1, 1, None, removed))
             if rng.random() < 0.8:
-                checks.append((f"wm{n:010d}", f"C{n:09d}", "link", "2025-02-02 02:00:00+00", "33"))
+                checks.append((f"wm{n:010d}", f"C{n:09d}", "link",
+                                f"{added + dt.timedelta(hours=3)}+00", "33"))
         if rng.random() < 0.2:
-            contacts.append(((rm + 13) % RMS + 1, f"wx{n:010d}", "2025-02-03 02:00:00+00", 1, 1,
-                             None, None))
+            added = START + dt.timedelta(minutes=rng.randrange(SPAN_MINUTES))
+            contacts.append(((rm + 13) % RMS + 1, f"wx{n:010d}", f"{added}+00", 1, 1, None, None))
     _copy("customers", "id, customer_ref, rm_id, segment_id, has_account, province_code, "
           "aum_cny, updated_at", customers)
     _copy("customer_ownerships", "customer_id, rm_id, valid_from, valid_to", owners)
@@ -116,14 +130,58 @@ def add_customers(first: int, last: int, rng: random.Random) -> None:
     db.session.execute(text("ANALYZE"))
 
 
-def report(path: str | None, snapshot: bool = False) -> int:
+def report(path: str | None) -> int:
+    """The live report (``flask coverage report``): RM rows, then branch roll-up."""
     clause = DataScope(branch_path=path).staff_clause if path else (lambda column: true())
-    rows = snapshot_coverage(ON, clause) if snapshot else staff_coverage(ON, clause)
+    rows = staff_coverage(ON, clause)
     statement = select(Branch).order_by(Branch.path)
     if path:
         statement = statement.where(Branch.path.like(f"{path}%"))
     branch_coverage(rows, list(db.session.scalars(statement)))
     return sum(r.customers for r in rows)
+
+
+def snapshot_history() -> float:
+    """Take the day's snapshot (timed), then copy it to the ``TREND_DAYS`` days before."""
+    seconds, _ = best(lambda: (take_snapshot(ON), db.session.commit()), 1)
+    db.session.execute(text(
+        "INSERT INTO coverage_snapshots (snapshot_date, staff_id, segment_id, customers, covered)"
+        " SELECT snapshot_date - d, staff_id, segment_id, customers, covered * (60 - d) / 60"
+        " FROM coverage_snapshots, generate_series(1, :days - 1) d WHERE snapshot_date = :on"
+        " ON CONFLICT DO NOTHING"), {"days": TREND_DAYS, "on": ON})
+    db.session.commit()
+    db.session.execute(text("ANALYZE coverage_snapshots"))
+    return seconds
+
+
+def page(viewer_id: int, branch_id: int | None) -> int:
+    """The manager's coverage page as the view builds it (from the latest snapshot)."""
+    viewer = db.session.get(User, viewer_id)
+    overview = coverage_overview(viewer, branch_id, ON)
+    assert overview.as_of == ON
+    return sum(r.customers for r in overview.totals)
+
+
+def trend(path: str | None) -> int:
+    """The trend chart's data and PNG: ``TREND_DAYS`` days of snapshots of a subtree."""
+    clause = DataScope(branch_path=path).staff_clause if path else (lambda column: true())
+    points = coverage_trend(ON - dt.timedelta(days=TREND_DAYS - 1), ON, clause)
+    coverage_trend_png("趋势", points, segment_names())
+    return len({p["date"] for p in points})
+
+
+def viewers() -> tuple[int, int, int, int]:
+    """An admin (whole bank) and the 分行 B3 manager; the ids of B3 and its 支行 B3S4."""
+    branch = db.session.scalar(select(Branch).where(Branch.code == "B3"))
+    sub = db.session.scalar(select(Branch).where(Branch.code == "B3S4"))
+    for user_id, role, branch_id in ((RMS + 1, "admin", 1), (RMS + 2, "manager", branch.id)):
+        db.session.execute(text(
+            "INSERT INTO users (id, username, display_name, password_hash, role, branch_id,"
+            " is_active_account, is_demo, created_at, session_version, must_change_password)"
+            " VALUES (:id, :name, :name, 'x', :role, :branch, true, false, now(), 0, false)"),
+            {"id": user_id, "name": f"{role}{user_id}", "role": role, "branch": branch_id})
+    db.session.commit()
+    return RMS + 1, RMS + 2, branch.id, sub.id
 
 
 def main() -> None:
@@ -134,17 +192,19 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=args.database_url)
     rng = random.Random(7)
-    with app.app_context():
+    with app.test_request_context():
         db.drop_all()
         db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.session.commit()
         upgrade()
         build_bank()
         db.session.commit()
-        branch = db.session.scalar(select(Branch.path).where(Branch.code == "B3"))
-        sub = db.session.scalar(select(Branch.path).where(Branch.code == "B3S4"))
-        print("live report: customers   whole bank   分行 (1/10)   支行 (1/100)   floor count(*)"
-              "   | nightly snapshot (whole bank) | page from snapshot: 分行, 支行")
+        admin, manager, branch_id, sub_id = viewers()
+        branch = db.session.get(Branch, branch_id).path
+        sub = db.session.get(Branch, sub_id).path
+        print("customers | floor count(*) | live report: whole bank, 分行 (1/10), 支行 (1/100) "
+              "| nightly snapshot | page from snapshot: whole bank, 分行, 支行 "
+              f"| trend chart ({TREND_DAYS} days): whole bank, 分行")
         done = 1
         for size in sizes:
             add_customers(done, size + 1, rng)
@@ -153,16 +213,21 @@ def main() -> None:
                 select(func.count()).select_from(Customer)), 3)
             bank, total = best(lambda: report(None), 3)
             one_branch, in_branch = best(lambda: report(branch), 3)
-            one_sub, in_sub = best(lambda: report(sub), 3)
+            one_sub, _ = best(lambda: report(sub), 3)
             assert count == total == size
-            snap, _ = best(lambda: (take_snapshot(ON), db.session.commit()), 1)
-            snap_branch, from_snapshot = best(lambda: report(branch, snapshot=True), 3)
-            snap_sub, _ = best(lambda: report(sub, snapshot=True), 3)
-            assert from_snapshot == in_branch
-            print(f"{size:>21,}   {bank * 1000:8.0f} ms   {one_branch * 1000:7.0f} ms "
-                  f"({in_branch:,})   {one_sub * 1000:6.0f} ms ({in_sub:,})   "
-                  f"{floor * 1000:6.1f} ms   | {snap:6.1f} s | {snap_branch * 1000:5.1f} ms, "
-                  f"{snap_sub * 1000:5.1f} ms")
+            db.session.execute(text("DELETE FROM coverage_snapshots"))
+            snap = snapshot_history()
+            page_bank, _ = best(lambda: page(admin, None), 3)
+            page_branch, on_page = best(lambda: page(manager, None), 3)
+            page_sub, _ = best(lambda: page(manager, sub_id), 3)
+            assert on_page == in_branch
+            trend_bank, days = best(lambda: trend(None), 3)
+            trend_branch, _ = best(lambda: trend(branch), 3)
+            assert days == TREND_DAYS
+            ms = lambda seconds: f"{seconds * 1000:6.0f} ms"  # noqa: E731
+            print(f"{size:>9,} | {floor * 1000:8.1f} ms | {ms(bank)}, {ms(one_branch)}, "
+                  f"{ms(one_sub)} | {snap:5.1f} s | {ms(page_bank)}, {ms(page_branch)}, "
+                  f"{ms(page_sub)} | {ms(trend_bank)}, {ms(trend_branch)}")
         db.session.remove()
         db.engine.dispose()
 

@@ -22,13 +22,13 @@ from app.broadcasts.scheduler import (
     build_scheduler,
     heartbeat_job,
     heartbeat_seconds,
-    install_registered_jobs,
     single_instance_lock,
 )
 from app.broadcasts.schedules import ScheduleError, check_timezone, occurrences, parse_schedule
 from app.core import leases
 from app.core.clock import business_today
 from app.core.extensions import db
+from app.core.scheduling import install_registered_jobs
 
 logger = logging.getLogger(__name__)
 ops_cli = AppGroup("ops", help="Daily operations (the scheduler's job, by hand).")

@@ -45,26 +45,6 @@ TICK_JOB_ID = "tick"
 LOCK_JOB_ID = "scheduler-lock"
 
 
-_JOB_INSTALLERS = "scheduler.job_installers"
-
-
-def register_job_installer(app, installer) -> None:
-    """Let a higher package add its jobs when ``flask scheduler run`` starts.
-
-    :param installer: ``installer(scheduler, app)``, called once per scheduler start
-        (e.g. the WeCom connector's push and pull jobs).
-    """
-    installers = app.extensions.setdefault(_JOB_INSTALLERS, [])
-    if installer not in installers:
-        installers.append(installer)
-
-
-def install_registered_jobs(scheduler, app) -> None:
-    """Call every registered job installer (``register_job_installer``)."""
-    for installer in app.extensions.get(_JOB_INSTALLERS, []):
-        installer(scheduler, app)
-
-
 class SchedulerAlreadyRunning(RuntimeError):
     """Another scheduler process holds the lock for this database."""
 

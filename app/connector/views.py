@@ -14,12 +14,12 @@ from flask_login import current_user
 
 from app.auth.decorators import permission_required
 from app.auth.permissions import Action
-from app.broadcasts.scheduler import register_job_installer
 from app.connector import bp, contact_events, jobs, withdraw
 from app.connector.forms import WithdrawForm
 from app.core.clock import utcnow
 from app.core.errors import DomainError
 from app.core.extensions import csrf
+from app.core.scheduling import register_job_installer
 from app.core.unit_of_work import discard_changes
 from app.wecom.crypto import CallbackCrypto, CallbackRejected
 from app.wecom.setup import callback_crypto

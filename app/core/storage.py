@@ -150,14 +150,15 @@ class S3Storage:
 
 
 #: Storage areas: what each holds, and its folder (``file``) or key prefix (``s3``).
-AREAS = ("charts", "reports")
+AREAS = ("charts", "reports", "imports")
 
 
 def build_storage(config) -> dict[str, Storage]:
-    """One backend per area (``charts``, ``reports``) as ``STORAGE_BACKEND`` says.
+    """One backend per area (``charts``, ``reports``, ``imports``) as ``STORAGE_BACKEND`` says.
 
-    ``file``: charts under ``CHART_OUTPUT_DIR``, reports under ``STORAGE_DIR/reports``;
-    ``s3``: keys ``<STORAGE_S3_PREFIX>/charts/…`` and ``…/reports/…`` in one bucket.
+    ``file``: charts under ``CHART_OUTPUT_DIR``, reports and uploaded import files under
+    ``STORAGE_DIR/reports`` and ``STORAGE_DIR/imports``; ``s3``: keys
+    ``<STORAGE_S3_PREFIX>/charts/…``, ``…/reports/…`` and ``…/imports/…`` in one bucket.
 
     :param config: app config mapping, ``STORAGE_DIR`` and ``CHART_OUTPUT_DIR`` filled.
     :raises ValueError: unknown backend, or ``s3`` without ``STORAGE_S3_BUCKET``.
@@ -165,7 +166,8 @@ def build_storage(config) -> dict[str, Storage]:
     backend = config.get("STORAGE_BACKEND") or "file"
     if backend == "file":
         return {"charts": FileSystemStorage(config["CHART_OUTPUT_DIR"]),
-                "reports": FileSystemStorage(Path(config["STORAGE_DIR"]) / "reports")}
+                "reports": FileSystemStorage(Path(config["STORAGE_DIR"]) / "reports"),
+                "imports": FileSystemStorage(Path(config["STORAGE_DIR"]) / "imports")}
     if backend == "s3":
         if not config.get("STORAGE_S3_BUCKET"):
             raise ValueError("STORAGE_BACKEND=s3 needs STORAGE_S3_BUCKET")

@@ -73,22 +73,22 @@ def upsert_rows(table, rows: list[dict], keys: tuple[str, ...], update: tuple[st
         db.session.execute(stmt, rows[first : first + UPSERT_CHUNK_ROWS])
 
 
-def insert_many_skipping_conflicts(table, rows: list[dict], conflict_columns: list[str]) -> None:
+def insert_many_skipping_conflicts(table, rows: list[dict], conflict_columns: list[str]) -> int:
     """Bulk INSERT ``rows``, skipping rows that hit the unique key, without per-row ORM work.
 
     SQLite: one driver ``executemany`` of ``INSERT … ON CONFLICT (cols) DO NOTHING``.
     PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT
     (cols) DO NOTHING``. Each distinct value is converted once by its column type. Runs in
-    the session's transaction. Returns nothing: callers that need the number inserted count
-    before and after.
+    the session's transaction.
 
     :param table: a SQLAlchemy ``Table``.
     :param rows: dicts with the same keys, all columns of ``table`` the rows set.
     :param conflict_columns: the columns of the unique constraint.
+    :returns: the number of rows inserted (the driver's row count; skipped rows not counted).
     :raises NotImplementedError: on a database other than SQLite or PostgreSQL.
     """
     if not rows:
-        return
+        return 0
     connection = db.session.connection()
     dialect = connection.dialect
     if dialect.name not in ("sqlite", "postgresql"):
@@ -98,14 +98,13 @@ def insert_many_skipping_conflicts(table, rows: list[dict], conflict_columns: li
                         for name in columns), strict=True))
     quote = dialect.identifier_preparer.quote
     if dialect.name == "postgresql":
-        _copy_then_insert(connection, quote(table.name), [quote(c) for c in columns],
-                          [quote(c) for c in conflict_columns], params)
-        return
+        return _copy_then_insert(connection, quote(table.name), [quote(c) for c in columns],
+                                 [quote(c) for c in conflict_columns], params)
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
            f"VALUES ({', '.join([marker] * len(columns))}) "
            f"ON CONFLICT ({', '.join(quote(c) for c in conflict_columns)}) DO NOTHING")
-    connection.exec_driver_sql(sql, params)
+    return connection.exec_driver_sql(sql, params).rowcount
 
 
 def _bound_column(column_type, dialect, values: list) -> list:
@@ -128,7 +127,7 @@ def _bound_column(column_type, dialect, values: list) -> list:
 
 
 def _copy_then_insert(connection, table: str, columns: list[str], conflict: list[str],
-                      params: list[tuple]) -> None:
+                      params: list[tuple]) -> int:
     """PostgreSQL: COPY ``params`` into a temporary table, then INSERT … ON CONFLICT DO NOTHING."""
     names = ", ".join(columns)
     with connection.connection.dbapi_connection.cursor() as cursor:
@@ -139,4 +138,6 @@ def _copy_then_insert(connection, table: str, columns: list[str], conflict: list
                 copy.write_row(row)
         cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM bulk_rows "
                        f"ON CONFLICT ({', '.join(conflict)}) DO NOTHING")
+        inserted = cursor.rowcount
         cursor.execute("DROP TABLE bulk_rows")
+    return inserted

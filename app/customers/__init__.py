@@ -2,6 +2,15 @@
 
 from flask import Blueprint
 
+from app.core.scheduling import register_job_installer
+
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
-from app.customers import views  # noqa: E402,F401
+
+@bp.record_once
+def _install_scheduler_jobs(state) -> None:
+    """``flask scheduler run`` adds the nightly coverage snapshot."""
+    register_job_installer(state.app, jobs.install_jobs)
+
+
+from app.customers import jobs, views  # noqa: E402,F401

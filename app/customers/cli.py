@@ -18,7 +18,8 @@ from app.customers.coverage import branch_coverage, staff_coverage
 from app.customers.files import UnreadableFile
 from app.customers.flags import flag_adds
 from app.customers.imports import import_file
-from app.customers.targets import progress, set_target, take_snapshot
+from app.customers.snapshots import take_snapshot
+from app.customers.targets import progress, set_target
 from app.org.models import Branch, User
 from app.org.services import in_subtree
 
@@ -122,8 +123,11 @@ def _report_branches(code: str | None) -> list[Branch]:
 @click.option("--date", "on", required=True, type=_DATE, help="Date (Asia/Shanghai).")
 @command_unit_of_work
 def coverage_snapshot_command(on):
-    """Store the day's coverage per RM and segment (idempotent) for the trend charts."""
-    click.echo(json.dumps({"date": on.date().isoformat(), "rows": take_snapshot(on.date())}))
+    """Store the day's coverage per RM and segment and month-to-date adds (idempotent).
+
+    The scheduler takes yesterday's snapshot every night; this takes any date by hand.
+    """
+    click.echo(json.dumps(take_snapshot(on.date()).as_dict()))
 
 
 @coverage_cli.command("set-target")

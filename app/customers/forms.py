@@ -48,9 +48,9 @@ class ImportUploadForm(FlaskForm):
 
 
 class ImportConfirmForm(FlaskForm):
-    """Confirms the previewed upload identified by ``upload_id``."""
+    """Confirms the previewed upload, the import job ``job_id``."""
 
     class Meta(ChineseMeta):
         """Chinese messages; CSRF on."""
 
-    upload_id = HiddenField(validators=[DataRequired(), Regexp(r"^[0-9a-f]{32}$")])
+    job_id = HiddenField(validators=[DataRequired(), Regexp(r"^[1-9][0-9]{0,17}$")])

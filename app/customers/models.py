@@ -13,6 +13,8 @@ import enum
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     Enum,
@@ -200,3 +202,94 @@ class CoverageTarget(db.Model):
     target_rate: Mapped[float]
 
     segment: Mapped[Segment] = relationship()
+
+
+class AddsSnapshot(db.Model):
+    """Valid adds 有效添加 of one staff member, month to date, at the end of one day.
+
+    ``snapshot_date`` D holds the adds from the first of D's month to D (Asia/Shanghai add
+    dates) as judged when the snapshot was taken, with one count per invalid reason code
+    (``app.customers.validity.REASONS``). Written with :class:`CoverageSnapshot`.
+    """
+
+    __tablename__ = "adds_snapshots"
+    __table_args__ = (
+        UniqueConstraint("snapshot_date", "staff_id"),
+        Index("ix_adds_snapshots_staff_id_snapshot_date", "staff_id", "snapshot_date"),
+        CheckConstraint("valid_adds >= 0 AND valid_adds <= adds", name="valid_within_adds"),
+        CheckConstraint("not_verified >= 0 AND not_customer >= 0 AND no_account >= 0 AND "
+                        "not_own_customer >= 0 AND not_first_add >= 0 AND out_of_province >= 0",
+                        name="reason_counts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_date: Mapped[dt.date] = mapped_column(Date)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    adds: Mapped[int]
+    valid_adds: Mapped[int]
+    not_verified: Mapped[int] = mapped_column(default=0)
+    not_customer: Mapped[int] = mapped_column(default=0)
+    no_account: Mapped[int] = mapped_column(default=0)
+    not_own_customer: Mapped[int] = mapped_column(default=0)
+    not_first_add: Mapped[int] = mapped_column(default=0)
+    out_of_province: Mapped[int] = mapped_column(default=0)
+
+
+class ImportStatus(enum.Enum):
+    """Where a web import stands: uploaded (previewable), queued, running, done or failed."""
+
+    uploaded = "uploaded"
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class ImportJob(db.Model):
+    """A file uploaded in the web UI for import, and its run on the task queue.
+
+    The file lives in the ``imports`` storage area under ``storage_key``; status, progress
+    (``position`` of ``size`` in the file's unit: bytes for CSV, rows for XLSX), counts and
+    errors live here, so any web node shows any import and none keeps state of its own.
+    ``errors`` holds at most ``IMPORT_MAX_ERRORS`` entries ``{"line", "message"}``;
+    ``error_count`` counts them all. ``message`` says why a failed import failed.
+    """
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (
+        Index("ix_import_jobs_created_by_id", "created_by_id"),
+        CheckConstraint("kind IN ('customers', 'contacts', 'verifications')", name="kind_known"),
+        CheckConstraint("position >= 0 AND size >= 1", name="progress_in_range"),
+        CheckConstraint("imported >= 0 AND updated >= 0 AND unchanged >= 0 AND error_count >= 0",
+                        name="counts_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[ImportStatus] = mapped_column(
+        Enum(ImportStatus, native_enum=False, length=16, create_constraint=True),
+        default=ImportStatus.uploaded)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=1)
+    imported: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)
+    message: Mapped[str | None] = mapped_column(String(500))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def percent(self) -> float:
+        """Progress from 0 to 100."""
+        return 100 * min(self.position, self.size) / self.size
+
+    def result(self) -> dict:
+        """The import's JSON contract ``{"imported", "updated", "unchanged", "errors"}``."""
+        return {"imported": self.imported, "updated": self.updated,
+                "unchanged": self.unchanged, "errors": self.errors}

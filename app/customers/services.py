@@ -28,12 +28,13 @@ from app.customers.coverage import (
 )
 from app.customers.flags import flag_adds
 from app.customers.models import Segment
-from app.customers.targets import (
-    Progress,
+from app.customers.snapshots import (
+    coverage_trend,
     latest_snapshot_date,
-    progress,
+    snapshot_adds,
     snapshot_coverage,
 )
+from app.customers.targets import Progress, progress
 from app.org.models import Branch, BranchLevel, User
 from app.org.services import in_subtree
 
@@ -41,6 +42,8 @@ from app.org.services import in_subtree
 AUM_BANDS = [(Decimal(50_000), "5万以下"), (Decimal(500_000), "5万–50万"),
              (Decimal(6_000_000), "50万–600万")]
 FOLLOW_UP_LIMIT = 200
+#: Days shown by the coverage trend charts (manager's subtree, RM's phone page).
+TREND_DAYS = 30
 
 
 def aum_band(aum_cny: Decimal) -> str:
@@ -84,6 +87,11 @@ class CoverageOverview:
         """Name of the subtree root, 全行 for the whole bank."""
         return self.branch.name if self.branch else "全行"
 
+    @property
+    def adds_through(self) -> dt.date:
+        """Last day of the month-to-date adds shown: the snapshot date, or ``on`` live."""
+        return self.as_of or self.on
+
 
 def subtree_branches(branch: Branch | None, viewer_scope: DataScope) -> list[Branch]:
     """Branches inside ``viewer_scope`` (and ``branch``'s subtree when given), by path."""
@@ -97,9 +105,10 @@ def coverage_overview(viewer: User, branch_id: int | None, on: dt.date,
                       live: bool = False) -> CoverageOverview:
     """Coverage and valid adds (month to date) of a branch subtree at the end of ``on``.
 
-    Coverage comes from the latest daily snapshot on or before ``on`` (日终数据, as banks
-    report it: a few rows per RM), or is computed from the raw rows when ``live`` or when
-    there is no snapshot yet.
+    Coverage and the month-to-date valid adds come from the latest daily snapshot on or
+    before ``on`` (日终数据, as banks report it: a few rows per RM, so a branch page costs the
+    same at 100,000 or 10 million customers), or are computed from the raw rows when
+    ``live`` or when there is no snapshot yet. ``as_of`` says which.
 
     :raises PermissionDenied: the viewer may not read coverage, or not that branch.
     :raises NotFound: no such branch.
@@ -107,13 +116,52 @@ def coverage_overview(viewer: User, branch_id: int | None, on: dt.date,
     branch = branch_in_scope(viewer, Action.read_coverage, branch_id)
     clause = (DataScope(branch_path=branch.path) if branch else scope(viewer)).staff_clause
     as_of = None if live else latest_snapshot_date(on)
-    rows = snapshot_coverage(as_of, clause) if as_of else staff_coverage(on, clause)
+    if as_of:
+        rows, adds = snapshot_coverage(as_of, clause), snapshot_adds(as_of, clause)
+    else:
+        rows, adds = staff_coverage(on, clause), staff_summary(month_start(on), on, clause)
     branches = subtree_branches(branch, scope(viewer))
     heat = [b for b in branches if b.level is BranchLevel.sub_branch] or branches[:1]
     return CoverageOverview(
         branch=branch, on=on, as_of=as_of, totals=segment_totals(rows),
-        cells=branch_coverage(rows, heat), branches=heat, staff=progress(on, rows),
-        adds=staff_summary(month_start(on), on, clause), segments=segment_names())
+        cells=branch_coverage(rows, heat), branches=heat, staff=progress(as_of or on, rows),
+        adds=adds, segments=segment_names())
+
+
+@dataclass
+class CoverageTrend:
+    """Coverage rate per segment over the last days, from the daily snapshots."""
+
+    title: str
+    points: list[dict]  # ``app.customers.snapshots.coverage_trend`` rows
+    segments: dict[str, str]
+
+
+def subtree_trend(viewer: User, branch_id: int | None, on: dt.date,
+                  days: int = TREND_DAYS) -> CoverageTrend:
+    """Coverage per segment of a branch subtree for the ``days`` days ending ``on``.
+
+    :raises PermissionDenied: the viewer may not read coverage, or not that branch.
+    :raises NotFound: no such branch.
+    """
+    branch = branch_in_scope(viewer, Action.read_coverage, branch_id)
+    clause = (DataScope(branch_path=branch.path) if branch else scope(viewer)).staff_clause
+    name = branch.name if branch else "全行"
+    return CoverageTrend(f"{name} 覆盖率趋势（近 {days} 日）",
+                         coverage_trend(on - dt.timedelta(days=days - 1), on, clause),
+                         segment_names())
+
+
+def my_trend(viewer: User, on: dt.date, days: int = TREND_DAYS) -> CoverageTrend:
+    """An RM's own coverage per segment for the ``days`` days ending ``on``.
+
+    :raises PermissionDenied: the viewer's role has no customer book.
+    """
+    require(viewer, Action.use_customer_book)
+    return CoverageTrend(f"我的覆盖率趋势（近 {days} 日）",
+                         coverage_trend(on - dt.timedelta(days=days - 1), on,
+                                        lambda column: column == viewer.id),
+                         segment_names())
 
 
 @dataclass

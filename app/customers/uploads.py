@@ -1,146 +1,218 @@
-"""Imports from the web: an upload is stored, previewed, confirmed, then run with progress.
+"""Imports from the web: upload, preview, confirm, then a task-queue job with its progress.
 
-Each upload gets a random id (32 hex digits). Its file and a small JSON state file (kind, file name,
-uploader, status, progress, result) live in ``<instance>/imports/``; state files are
-replaced atomically, so any web worker can show the progress of an import that another
-process runs. The import runs in a background thread with its own app context and unit of
-work (``IMPORT_IN_BACKGROUND``; tests run it inline) through the same engine as the CLI.
+An upload stores the file in the ``imports`` storage area and creates an ``import_jobs``
+row (``uploaded``). The preview parses the file's first rows from storage. Confirming
+claims the row (``uploaded`` → ``queued``, a conditional UPDATE, so a second confirm does
+nothing) and queues :func:`run_import` on ``app.core.tasks`` (queue ``imports``): in-process
+by default (it runs inside the confirm request), on Dramatiq workers with
+``TASK_QUEUE_URL``. The worker claims ``queued`` → ``running``, imports through the same
+engine as the CLI in one unit of work and stores counts and errors with status ``done``;
+any failure rolls the import back and stores ``failed`` with the reason. Web nodes keep no
+state: the file is in storage, everything else in the database.
+
+Progress: a queue worker on PostgreSQL claims the job and writes ``position``/``size`` on a
+connection of its own, committed at once (about every 2 % of the file), so every web node
+sees them while the import transaction is still open. In-process, and on SQLite (one
+writer at a time), the row goes from ``queued`` to its result when the import commits.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import secrets
-import threading
+import tempfile
 from pathlib import Path
 
-from flask import Flask, current_app
+from sqlalchemy import select, update
 
 from app.audit.chain import record
+from app.core.clock import utcnow
 from app.core.errors import NotFound
-from app.core.unit_of_work import unit_of_work
+from app.core.extensions import db
+from app.core.storage import storage
+from app.core.tasks import enqueue, queue, task
 from app.customers.files import UnreadableFile
-from app.customers.imports import Preview, import_file, preview_file
+from app.customers.imports import ImportResult, Preview, import_file, preview_file
+from app.customers.models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
+PROGRESS_STEP = 0.02  # write progress about every 2 % of the file
+FAILED_MESSAGE = "导入失败，未写入任何数据"
 
 
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def save_upload(kind: str, filename: str, stream, user_id: int) -> int:
+    """Store an uploaded file (spooled by werkzeug) and create its import job.
 
-
-def _state_path(upload_id: str) -> Path:
-    if len(upload_id) != 32 or any(c not in "0123456789abcdef" for c in upload_id):
-        raise NotFound("导入任务不存在")
-    return _folder() / f"{upload_id}.json"
-
-
-def _write_state(upload_id: str, state: dict) -> None:
-    path = _state_path(upload_id)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def load_state(upload_id: str) -> dict:
-    """The state of upload ``upload_id``: kind, filename, status, position, size, result.
-
-    ``status`` is ``uploaded``, ``running``, ``done`` or ``failed``.
-
-    :raises NotFound: unknown upload_id.
+    :param kind: ``customers``, ``contacts`` or ``verifications``.
+    :returns: the new ``import_jobs`` id (status ``uploaded``); flushed, not committed.
     """
-    path = _state_path(upload_id)
-    if not path.is_file():
-        raise NotFound("导入任务不存在")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def save_upload(kind: str, filename: str, stream, user_id: int) -> str:
-    """Store an uploaded file (spooled by werkzeug) and return its new upload_id."""
-    upload_id = secrets.token_hex(16)
     suffix = ".xlsx" if filename.lower().endswith(".xlsx") else ".csv"
-    stored = _folder() / f"{upload_id}{suffix}"
-    with stored.open("wb") as handle:
-        while chunk := stream.read(1024 * 1024):
-            handle.write(chunk)
-    _write_state(upload_id, {"kind": kind, "filename": filename, "path": str(stored),
-                         "user_id": user_id, "status": "uploaded", "position": 0, "size": 1})
-    logger.info("import uploaded upload_id=%s kind=%s user_id=%s", upload_id, kind, user_id)
-    return upload_id
+    key = f"uploads/{utcnow():%Y-%m-%d}/{secrets.token_hex(16)}{suffix}"
+    content_type = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                    if suffix == ".xlsx" else "text/csv")
+    storage("imports").put(key, stream.read(), content_type)
+    job = ImportJob(kind=kind, filename=filename[:255], storage_key=key, created_by_id=user_id)
+    db.session.add(job)
+    db.session.flush()
+    logger.info("import uploaded job_id=%s kind=%s user_id=%s", job.id, kind, user_id)
+    return job.id
 
 
-def preview(upload_id: str) -> tuple[dict, Preview | None, str | None]:
-    """The state, a preview of the first rows (or ``None``) and an unreadable-file message."""
-    state = load_state(upload_id)
-    try:
-        return state, preview_file(state["kind"], state["path"]), None
-    except UnreadableFile as error:
-        return state, None, error.message
+def get_job(job_id: int) -> ImportJob:
+    """The import job ``job_id``.
 
-
-def start_import(upload_id: str) -> None:
-    """Run the import of an uploaded file once (a second confirm is ignored).
-
-    :raises NotFound: unknown upload_id.
+    :raises NotFound: no such job.
     """
-    state = load_state(upload_id)
-    if state["status"] != "uploaded":
-        return
-    _write_state(upload_id, {**state, "status": "running"})
-    app = current_app._get_current_object()
-    if app.config["IMPORT_IN_BACKGROUND"]:
-        threading.Thread(target=_run, args=(app, upload_id), daemon=True,
-                         name=f"import-{upload_id[:8]}").start()
-    else:  # inside the request, whose unit of work commits
-        _run_guarded(upload_id, in_request=True)
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise NotFound("导入任务不存在")
+    return job
 
 
-def _run(app: Flask, upload_id: str) -> None:
-    """Thread body: its own app context and unit of work (one commit when the import ends)."""
-    with app.app_context():
-        _run_guarded(upload_id, in_request=False)
+class _LocalCopy:
+    """The job's stored file as a temporary local file (``with``: its path), removed after."""
+
+    def __init__(self, job: ImportJob) -> None:
+        self.job = job
+
+    def __enter__(self) -> Path:
+        suffix = Path(self.job.storage_key).suffix
+        with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
+            handle.write(storage("imports").get(self.job.storage_key))
+        self.path = Path(handle.name)
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)
 
 
-def _run_guarded(upload_id: str, in_request: bool) -> None:
-    """Import, then record ``done`` (after the commit) or ``failed`` (nothing written)."""
-    state = load_state(upload_id)
+def preview(job_id: int) -> tuple[ImportJob, Preview | None, str | None]:
+    """The job, a preview of its file's first rows (or ``None``), an unreadable-file message.
+
+    :raises NotFound: no such job.
+    """
+    job = get_job(job_id)
+    if job.status is not ImportStatus.uploaded:
+        return job, None, None
+    with _LocalCopy(job) as path:
+        try:
+            return job, preview_file(job.kind, path), None
+        except UnreadableFile as error:
+            return job, None, error.message
+
+
+def confirm(job_id: int) -> bool:
+    """Queue the import of an uploaded file, once (a second confirm is ignored).
+
+    :returns: whether this call queued it.
+    :raises NotFound: no such job.
+    """
+    get_job(job_id)
+    claimed = db.session.execute(
+        update(ImportJob).where(ImportJob.id == job_id,
+                                ImportJob.status == ImportStatus.uploaded)
+        .values(status=ImportStatus.queued)).rowcount
+    if claimed:
+        enqueue(run_import, job_id)
+    return bool(claimed)
+
+
+@task(queue_name="imports", max_retries=0, time_limit_seconds=3600)
+def run_import(job_id: int) -> str:
+    """Task: import a queued job's file, storing progress, counts and errors on the job.
+
+    Runs in its own unit of work (in-process: the confirm request's). A message delivered
+    twice finds the job no longer ``queued`` and does nothing. An unreadable file or any
+    error rolls the import back and leaves the job ``failed`` with the reason.
+
+    :returns: the job's final status.
+    """
+    if not _claim(job_id):
+        logger.info("import job_id=%s not queued: skipped", job_id)
+        return "skipped"
+    job = get_job(job_id)
     try:
-        if in_request:
-            result = _import(upload_id, state)
-        else:
-            with unit_of_work():
-                result = _import(upload_id, state)
+        with db.session.begin_nested():
+            result = _import(job)
     except UnreadableFile as error:
-        _write_state(upload_id, {**state, "status": "failed", "error": error.message})
-        return
+        _fail(job_id, error.message)
+        return ImportStatus.failed.value
     except Exception:
-        logger.exception("import failed upload_id=%s", upload_id)
-        _write_state(upload_id, {**state, "status": "failed", "error": "导入失败，未写入任何数据"})
-        if in_request:
-            raise
-        return
-    _write_state(upload_id, {**state, "status": "done", "position": 1, "size": 1,
-                         "result": result.as_dict()})
+        logger.exception("import failed job_id=%s", job_id)
+        _fail(job_id, FAILED_MESSAGE)
+        return ImportStatus.failed.value
+    job.status, job.finished_at = ImportStatus.done, utcnow()
+    job.imported, job.updated, job.unchanged = result.imported, result.updated, result.unchanged
+    job.errors, job.error_count = result.errors, result.error_count
+    logger.info("import done job_id=%s", job_id)
+    return ImportStatus.done.value
 
 
-def _import(upload_id: str, state: dict):
-    last = {"written": 0}
-
-    def progress(position: int, size: int) -> None:
-        if position - last["written"] >= size / 50 or position >= size:
-            last["written"] = position
-            _write_state(upload_id, {**state, "status": "running", "position": position,
-                                 "size": max(size, 1)})
-
-    result = import_file(state["kind"], state["path"], progress=progress)
-    digest = hashlib.sha256(Path(state["path"]).read_bytes()).hexdigest()
-    record(state.get("user_id"), "import_completed", "import", None, content_sha256=digest,
-           after={"file": state.get("filename"), "kind": state["kind"],
+def _import(job: ImportJob) -> ImportResult:
+    with _LocalCopy(job) as path:
+        progress = _Progress(job.id)
+        result = import_file(job.kind, path, progress=progress)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    record(job.created_by_id, "import_completed", "import", job.id, content_sha256=digest,
+           after={"file": job.filename, "kind": job.kind,
                   "rows": result.imported + result.updated + result.unchanged,
                   "errors": result.error_count})
+    job.position, job.size = progress.position, progress.size
     return result
+
+
+def _fail(job_id: int, message: str) -> None:
+    """Mark the job failed in this unit of work (the import's savepoint is rolled back)."""
+    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+        status=ImportStatus.failed, message=message[:500], finished_at=utcnow()))
+
+
+def _writes_aside() -> bool:
+    """Whether status and progress are committed on a connection of their own.
+
+    Only a queue worker on PostgreSQL does: row locks let the import transaction and these
+    small commits run side by side. In-process the job runs inside the confirm request,
+    whose transaction already holds the job row; SQLite has one writer at a time.
+    """
+    return queue().broker is not None and db.engine.dialect.name == "postgresql"
+
+
+def _claim(job_id: int) -> bool:
+    """``queued`` → ``running`` with a conditional UPDATE; whether this run got the job."""
+    statement = (update(ImportJob)
+                 .where(ImportJob.id == job_id, ImportJob.status == ImportStatus.queued)
+                 .values(status=ImportStatus.running, started_at=utcnow()))
+    if _writes_aside():
+        with db.engine.begin() as connection:
+            return bool(connection.execute(statement).rowcount)
+    return bool(db.session.execute(statement).rowcount)
+
+
+class _Progress:
+    """``import_file``'s ``progress(position, size)``: the latest figures, shared when aside.
+
+    With :func:`_writes_aside` it commits them on its own connection about every 2 % of the
+    file; the final figures are stored with the result either way.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id, self.aside = job_id, _writes_aside()
+        self.position, self.size, self.written = 0, 1, -1.0
+
+    def __call__(self, position: int, size: int) -> None:
+        self.size = max(size, 1)
+        self.position = min(position, self.size)
+        if not self.aside or (self.position - self.written < self.size * PROGRESS_STEP
+                              and self.position < self.size):
+            return
+        self.written = self.position
+        with db.engine.begin() as connection:
+            connection.execute(update(ImportJob).where(ImportJob.id == self.job_id)
+                               .values(position=self.position, size=self.size))
+
+
+def jobs_of(user_id: int, limit: int = 10) -> list[ImportJob]:
+    """The latest import jobs uploaded by ``user_id``, newest first."""
+    return list(db.session.scalars(select(ImportJob).where(ImportJob.created_by_id == user_id)
+                                   .order_by(ImportJob.id.desc()).limit(limit)))

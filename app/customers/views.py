@@ -16,7 +16,7 @@ from app.core.http import body_limit
 from app.core.provinces import province_name
 from app.customers import bp, uploads
 from app.customers import services as customers
-from app.customers.charts import coverage_heatmap_png
+from app.customers.charts import coverage_heatmap_png, coverage_trend_png
 from app.customers.flags import FLAG_LABELS
 from app.customers.forms import CoverageFilterForm, ImportConfirmForm, ImportUploadForm
 from app.customers.validity import REASON_LABELS
@@ -47,6 +47,7 @@ def coverage():
     args = {k: v for k, v in request.args.items() if k in ("branch_id", "on", "live") and v}
     return render_template("customers/coverage.html", form=form, overview=overview, args=args,
                            heatmap_url=url_for("customers.coverage_heatmap", **args),
+                           trend_url=url_for("customers.coverage_trend", **args),
                            labels=LABELS)
 
 
@@ -60,7 +61,20 @@ def coverage_heatmap():
     png = coverage_heatmap_png(f"{overview.branch_name} 覆盖率（{overview.as_of or on:%Y-%m-%d}）",
                                [(b.code, b.name) for b in overview.branches],
                                overview.segments, overview.cells)
-    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})
+    return _png(png)
+
+
+def _png(data: bytes) -> Response:
+    return Response(data, mimetype="image/png", headers={"Cache-Control": "private, max-age=60"})
+
+
+@bp.route("/coverage/trend.png")
+@permission_required(Action.read_coverage)
+def coverage_trend():
+    """Coverage rate per segment of the subtree over the last days (daily snapshots), PNG."""
+    _, branch_id, on = _filters()
+    trend = customers.subtree_trend(current_user, branch_id, on)
+    return _png(coverage_trend_png(trend.title, trend.points, trend.segments))
 
 
 @bp.route("/staff/<int:user_id>")
@@ -81,6 +95,14 @@ def mine():
     return render_template("customers/mine.html", page=page, labels=LABELS)
 
 
+@bp.route("/mine/trend.png")
+@permission_required(Action.use_customer_book)
+def my_trend():
+    """My coverage rate per segment over the last days (daily snapshots), PNG."""
+    trend = customers.my_trend(current_user, business_today())
+    return _png(coverage_trend_png(trend.title, trend.points, trend.segments))
+
+
 @bp.route("/imports", methods=["GET", "POST"])
 @permission_required(Action.import_customers)
 @body_limit("MAX_IMPORT_BYTES")
@@ -88,33 +110,32 @@ def imports():
     """Upload a customers, contacts or verifications file; then preview it."""
     form = ImportUploadForm()
     if form.validate_on_submit():
-        upload_id = uploads.save_upload(form.kind.data, form.file.data.filename or "upload",
-                                    form.file.data.stream, current_user.id)
-        return redirect(url_for("customers.import_preview", upload_id=upload_id))
+        job_id = uploads.save_upload(form.kind.data, form.file.data.filename or "upload",
+                                     form.file.data.stream, current_user.id)
+        return redirect(url_for("customers.import_preview", job_id=job_id))
     status = 422 if form.is_submitted() else 200
-    return render_template("customers/imports.html", form=form), status
+    return render_template("customers/imports.html", form=form,
+                           jobs=uploads.jobs_of(current_user.id)), status
 
 
-@bp.route("/imports/preview")
+@bp.route("/imports/<int:job_id>")
 @permission_required(Action.import_customers)
-def import_preview():
+def import_preview(job_id: int):
     """The upload's first rows and errors, the confirm button, then progress and result."""
-    upload_id = request.args.get("upload_id", "")
-    if not upload_id:
-        return redirect(url_for("customers.imports"))
-    state, preview, unreadable = uploads.preview(upload_id)
-    return render_template("customers/import_preview.html", state=state, preview=preview,
-                           unreadable=unreadable, form=ImportConfirmForm(upload_id=upload_id),
-                           upload_id=upload_id)
+    job, preview, unreadable = uploads.preview(job_id)
+    return render_template("customers/import_preview.html", job=job, preview=preview,
+                           unreadable=unreadable, form=ImportConfirmForm(job_id=job_id))
 
 
 @bp.route("/imports/confirm", methods=["POST"])
 @permission_required(Action.import_customers)
 def import_confirm():
-    """Start the import of a previewed upload (once) and show its progress."""
+    """Queue the import of a previewed upload (once) and show its progress."""
     form = ImportConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("customers.imports"))
-    uploads.start_import(form.upload_id.data)
-    logger.info("import confirmed upload_id=%s user_id=%s", form.upload_id.data, current_user.id)
-    return redirect(url_for("customers.import_preview", upload_id=form.upload_id.data))
+    job_id = int(form.job_id.data)
+    queued = uploads.confirm(job_id)
+    logger.info("import confirmed job_id=%s user_id=%s queued=%s", job_id, current_user.id,
+                queued)
+    return redirect(url_for("customers.import_preview", job_id=job_id))

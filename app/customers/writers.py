@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select, update
 
 from app.core.extensions import db
-from app.core.upserts import insert_on_conflict, upsert_rows
+from app.core.upserts import insert_many_skipping_conflicts, insert_on_conflict, upsert_rows
 from app.customers.import_rows import header_key
 from app.customers.models import (
     Customer,
@@ -75,7 +75,10 @@ class ImportContext:
 
 
 def _resolve_staff(batch, ctx: ImportContext, name_field: str, id_field: str, label: str):
-    """Records whose username resolved, with ``id_field`` set; errors for the others."""
+    """Records whose username resolved, ``name_field`` replaced by ``id_field`` (in place).
+
+    :returns: the resolved ``(line, record)`` pairs; an error is recorded for the others.
+    """
     ids = ctx.user_ids({record[name_field] for _, record in batch})
     resolved = []
     for line, record in batch:
@@ -83,7 +86,9 @@ def _resolve_staff(batch, ctx: ImportContext, name_field: str, id_field: str, la
         if user_id is None:
             ctx.error(line, f"{label}不存在：{record[name_field]}")
             continue
-        resolved.append((line, {**record, id_field: user_id}))
+        record[id_field] = user_id
+        del record[name_field]
+        resolved.append((line, record))
     return resolved
 
 
@@ -159,10 +164,8 @@ def _write_keyed(rows: list[dict], table, key: tuple[str, ...], fields: tuple[st
             counts.unchanged += 1
         else:
             changed.append(row)
-    if new:
-        statement = (insert_on_conflict(table).on_conflict_do_nothing(index_elements=list(key))
-                     .returning(table.c.id))
-        counts.imported += len(db.session.execute(statement, new).all())
+    if new:  # driver-level bulk insert (COPY on PostgreSQL); rows another import added skip
+        counts.imported += insert_many_skipping_conflicts(table, new, list(key))
     if changed:
         upsert_rows(table, changed, key, fields)
         counts.updated += len(changed)
@@ -171,8 +174,7 @@ def _write_keyed(rows: list[dict], table, key: tuple[str, ...], fields: tuple[st
 
 def write_contacts(batch: list[tuple[int, dict]], ctx: ImportContext) -> Counts:
     """Upsert WeCom contacts keyed by (staff, external_userid, added_at)."""
-    rows = [{k: v for k, v in record.items() if k != "staff"}
-            for _, record in _resolve_staff(batch, ctx, "staff", "staff_id", "员工")]
+    rows = [record for _, record in _resolve_staff(batch, ctx, "staff", "staff_id", "员工")]
     c = WecomContact
     stored = {(r[0], r[1], r[2]): tuple(r[3:]) for r in db.session.execute(
         select(c.staff_id, c.external_userid, c.added_at,

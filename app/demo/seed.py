@@ -24,7 +24,8 @@ from app.content.library import install_library
 from app.content.models import ContentTemplate
 from app.core.extensions import db
 from app.customers.imports import import_file
-from app.customers.targets import set_target, take_snapshot
+from app.customers.snapshots import take_snapshot
+from app.customers.targets import set_target
 from app.demo.synthetic_adds import generate, write_population
 from app.interactions.models import InteractionEvent
 from app.market.services import refresh_market_data

@@ -48,6 +48,7 @@ def test_manager_drills_down_from_coverage_to_a_flagged_add(live_server, login):
     expect(rows.first).to_contain_text(f"{first.customers}")
     expect(rows.first).to_contain_text(f"{first.coverage_rate * 100:.1f}%")
     assert wait_image_loaded(page, page.locator("#coverage-heatmap")) > 0
+    assert wait_image_loaded(page, page.locator("#coverage-trend")) > 0  # 30 demo snapshots
     assert "宁波" not in page.locator("main").inner_text()
     screenshot(page, "manager-coverage")
 

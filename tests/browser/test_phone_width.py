@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.helpers import wait_image_loaded
+
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
@@ -31,5 +33,6 @@ def test_my_customers_fits_a_phone_and_lists_follow_ups(login):
     page.wait_for_url("**/customers/mine")
     assert page.locator("#my-coverage tbody tr").count() >= 1
     assert page.locator("#follow-up tbody tr").count() >= 1
+    assert wait_image_loaded(page, page.locator("#my-coverage-trend")) > 0
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"/customers/mine is {width}px wide"

@@ -18,7 +18,8 @@ from app.customers.models import (
     Verification,
     WecomContact,
 )
-from app.customers.targets import coverage_trend, progress, set_target, take_snapshot
+from app.customers.snapshots import coverage_trend, take_snapshot
+from app.customers.targets import progress, set_target
 from app.org.models import Branch
 from tests import factories
 from tests.customers.conftest import at, verified_add
@@ -178,7 +179,7 @@ def test_targets_and_progress_per_rm(bank):
 
 def test_snapshot_rows_equal_the_live_rows_and_feed_the_page(bank, db):
     from app.customers.services import coverage_overview
-    from app.customers.targets import snapshot_coverage
+    from app.customers.snapshots import snapshot_coverage
 
     for i in range(6):
         customer = factories.CustomerFactory(rm=[bank.rm_a, bank.rm_c][i % 2],

@@ -225,3 +225,19 @@ def test_record_contact_events_are_idempotent(db, rms):
                               .order_by(WecomContact.added_at)).all()
     assert [(r.added_at, r.removed_at) for r in rows] == [(at(1), at(3)), (at(5), None)]
     factories.UserFactory()  # the factories stay usable after Core inserts
+
+
+def test_a_row_another_import_wrote_meanwhile_is_skipped_not_counted(db, rms):
+    """The bulk insert skips a conflicting row (another import won the race) and says so."""
+    from app.customers.writers import _CONTACT_FIELDS, _write_keyed
+
+    existing = factories.WecomContactFactory(staff=rms.rm_a, added_at=at(2))
+    row = {"staff_id": rms.rm_a.id, "external_userid": existing.external_userid,
+           "added_at": existing.added_at, "add_way": 1, "contact_type": 1, "corp_name": None,
+           "removed_at": None}
+    fresh = {**row, "external_userid": "wmNEW"}
+    counts = _write_keyed([row, fresh], WecomContact.__table__,
+                          ("staff_id", "external_userid", "added_at"), _CONTACT_FIELDS, {})
+    assert (counts.imported, counts.updated, counts.unchanged) == (1, 0, 0)
+    assert db.session.scalar(select(WecomContact.id).where(
+        WecomContact.external_userid == "wmNEW")) is not None

@@ -3,12 +3,14 @@ subtree), the heat map, the drill-down with evidence, and the import upload flow
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from sqlalchemy import select
 
-from app.customers.models import Customer
+from app.core.storage import storage
+from app.customers.models import Customer, ImportJob, ImportStatus
 from app.org.models import Role
 from tests import factories
 from tests.customers.conftest import at, verified_add
@@ -67,6 +69,20 @@ def test_branch_manager_drills_down_to_a_flagged_add_with_evidence(bank, book, c
     assert "未在宽限期内完成实名认证" in staff
     chart = client.get(f"/customers/coverage/heatmap.png?branch_id={bank.branch.id}")
     assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
+    assert "/customers/coverage/trend.png" in page
+    trend = client.get(f"/customers/coverage/trend.png?branch_id={bank.branch.id}")
+    assert trend.status_code == 200 and trend.data.startswith(b"\x89PNG")
+    assert client.get(f"/customers/coverage/trend.png?branch_id={bank.hq.id}").status_code == 403
+
+
+def test_rm_sees_the_trend_of_their_coverage(bank, book, client, login_as):
+    from app.customers.snapshots import take_snapshot
+
+    take_snapshot(dt.date(2025, 4, 24))
+    login_as(bank.rm_a)
+    assert "/customers/mine/trend.png" in client.get("/customers/mine").get_data(as_text=True)
+    chart = client.get("/customers/mine/trend.png")
+    assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
 
 
 def test_admin_uploads_previews_confirms_and_sees_the_result(bank, client, login_as, db):
@@ -81,14 +97,38 @@ def test_admin_uploads_previews_confirms_and_sees_the_result(bank, client, login
     preview = client.get(preview_url).get_data(as_text=True)
     assert "UP-1" in preview and "确认导入" in preview
     assert db.session.scalar(select(Customer).where(Customer.customer_ref == "UP-1")) is None
-    upload_id = preview_url.rsplit("=", 1)[1]
-    done = client.post("/customers/imports/confirm", data={"upload_id": upload_id})
+    job_id = int(preview_url.rsplit("/", 1)[1])
+    job = db.session.get(ImportJob, job_id)
+    assert (job.status, job.kind, job.filename) == (ImportStatus.uploaded, "customers", "客户.csv")
+    assert storage("imports").get(job.storage_key) == content  # not a file of the web node
+    done = client.post("/customers/imports/confirm", data={"job_id": str(job_id)})
     assert done.status_code == 302
     result = client.get(preview_url).get_data(as_text=True)
     assert "导入完成" in result and "客户经理不存在：nobody" in result
     assert db.session.scalar(select(Customer).where(Customer.customer_ref == "UP-1")) is not None
-    again = client.post("/customers/imports/confirm", data={"upload_id": upload_id})
+    db.session.refresh(job)
+    assert (job.status, job.imported, job.error_count) == (ImportStatus.done, 1, 1)
+    assert job.errors == [{"line": 3, "message": "客户经理不存在：nobody"}]
+    again = client.post("/customers/imports/confirm", data={"job_id": str(job_id)})
     assert again.status_code == 302  # a second confirm runs nothing
+    db.session.refresh(job)
+    assert job.imported == 1
+    assert "客户.csv" in client.get("/customers/imports").get_data(as_text=True)
+
+
+def test_an_unreadable_upload_fails_and_writes_nothing(bank, client, login_as, db):
+    login_as("admin")
+    response = client.post("/customers/imports", data={
+        "kind": "contacts", "file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv")},
+        content_type="multipart/form-data")
+    preview_url = response.headers["Location"]
+    assert "文件无法读取" in client.get(preview_url).get_data(as_text=True)
+    job_id = preview_url.rsplit("/", 1)[1]
+    client.post("/customers/imports/confirm", data={"job_id": job_id})
+    job = db.session.get(ImportJob, int(job_id))
+    db.session.refresh(job)
+    assert job.status is ImportStatus.failed and "无法识别表头" in job.message
+    assert "无法识别表头" in client.get(preview_url).get_data(as_text=True)
 
 
 def test_upload_refuses_other_files_and_unknown_ids(bank, client, login_as, db):
@@ -99,8 +139,9 @@ def test_upload_refuses_other_files_and_unknown_ids(bank, client, login_as, db):
         "kind": "customers", "file": (io.BytesIO(b"MZ\x00"), "x.exe")},
         content_type="multipart/form-data")
     assert response.status_code == 422 and "只支持 CSV 或 XLSX" in response.get_data(as_text=True)
-    assert client.get("/customers/imports/preview?upload_id=" + "0" * 32).status_code == 404
-    assert client.get("/customers/imports/preview?upload_id=../../etc").status_code == 404
+    assert client.get("/customers/imports/999999").status_code == 404
+    assert client.get("/customers/imports/../../etc").status_code == 404
+    assert client.post("/customers/imports/confirm", data={"job_id": "../x"}).status_code == 302
 
 
 def test_scorecard_shows_valid_adds_coverage_and_verification_rate(bank, book, client, login_as):

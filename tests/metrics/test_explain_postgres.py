@@ -15,13 +15,11 @@ import datetime as dt
 import json
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import text
 
-from app import create_app
 from app.core.extensions import db as _db
 from app.metrics.queries import PARTS, Scope, scorecard_statement
-from config import TestConfig
+from tests.ops.conftest import plan_scans, scratch_app
 
 pytestmark = pytest.mark.timeout(900)
 LAST_DAY = dt.date(2025, 4, 25)
@@ -76,37 +74,9 @@ BUILD = [
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory):
     """An app on a scratch database holding the bank above, analysed."""
-    from tests.ops.conftest import create_database, drop_database, postgres_url
-
-    if postgres_url() is None:
-        pytest.skip("EXPLAIN checks need TEST_DATABASE_URL on PostgreSQL")
-    name = f"test_explain_{dt.datetime.now():%H%M%S%f}"
-    app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=create_database(name),
-                     CHART_OUTPUT_DIR=str(tmp_path_factory.mktemp("charts")))
-    try:
-        with app.app_context():
-            upgrade()
-            for statement in BUILD:
-                _db.session.execute(text(statement), {"last": LAST_DAY, "days": DAYS})
-            _db.session.commit()
-            with _db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.execute(text("ANALYZE"))
-            _db.session.remove()
+    with scratch_app("test_explain", BUILD, {"last": LAST_DAY, "days": DAYS},
+                     CHART_OUTPUT_DIR=str(tmp_path_factory.mktemp("charts"))) as app:
         yield app
-    finally:
-        with app.app_context():
-            _db.engine.dispose()
-        drop_database(name)
-
-
-def _scans(plan: dict) -> list[tuple[str, str]]:
-    """(node type, relation) of every scan node in an EXPLAIN (FORMAT JSON) plan."""
-    found = []
-    if "Relation Name" in plan:
-        found.append((plan["Node Type"], plan["Relation Name"]))
-    for child in plan.get("Plans", []):
-        found += _scans(child)
-    return found
 
 
 def _explain(app, scope: Scope, parts=PARTS) -> list[tuple[str, str]]:
@@ -117,7 +87,7 @@ def _explain(app, scope: Scope, parts=PARTS) -> list[tuple[str, str]]:
         with _db.engine.connect() as connection:
             raw = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}").scalar()
     plan = raw if isinstance(raw, list) else json.loads(raw)
-    return _scans(plan[0]["Plan"])
+    return plan_scans(plan[0]["Plan"])
 
 
 def test_the_bank_is_of_realistic_size(bank):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -85,3 +86,59 @@ def api_headers(db):
         return {"Authorization": f"Bearer {token}"}
 
     return _headers
+
+
+@contextmanager
+def scratch_app(prefix: str, build: list[str], params: dict, **config):
+    """An app on a new scratch database, migrated, filled by ``build`` (SQL) and ANALYZEd.
+
+    Skips the test without PostgreSQL; drops the database afterwards.
+    """
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.core.extensions import db
+    from config import TestConfig
+
+    if postgres_url() is None:
+        pytest.skip("EXPLAIN checks need TEST_DATABASE_URL on PostgreSQL")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=create_database(name), **config)
+    try:
+        with app.app_context():
+            upgrade()
+            for statement in build:
+                db.session.execute(text(statement), params)
+            db.session.commit()
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("ANALYZE"))
+            db.session.remove()
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop_database(name)
+
+
+def plan_scans(plan: dict) -> list[tuple[str, str]]:
+    """(node type, relation) of every scan node in an EXPLAIN (FORMAT JSON) plan."""
+    found = [(plan["Node Type"], plan["Relation Name"])] if "Relation Name" in plan else []
+    for child in plan.get("Plans", []):
+        found += plan_scans(child)
+    return found
+
+
+def run_worker(app, queue_name: str) -> None:
+    """Process every message of ``queue_name`` with a real Dramatiq worker, then stop it."""
+    import dramatiq
+
+    broker = app.extensions["task_queue"].broker
+    with app.app_context():
+        app.extensions["task_queue"].declare_all()
+    worker = dramatiq.Worker(broker, queues={queue_name}, worker_threads=1, worker_timeout=100)
+    worker.start()
+    try:
+        broker.join(queue_name, timeout=60_000)
+        worker.join()
+    finally:
+        worker.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import dramatiq
 import pytest
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from app.ops.reports import generate_scorecard_report, report_key, request_score
 from app.org.models import Role, User
 from config import TestConfig
 from tests import factories
+from tests.ops.conftest import run_worker
 
 REDIS = "redis://127.0.0.1:6379/15"
 DAY = dt.date(2025, 4, 25)
@@ -83,20 +83,6 @@ def queued_app(tmp_path):
         _db.engine.dispose()
 
 
-def _run_worker(app, queue_name: str) -> None:
-    """Process every message of ``queue_name`` with a real Dramatiq worker, then stop it."""
-    broker = app.extensions["task_queue"].broker
-    with app.app_context():
-        app.extensions["task_queue"].declare_all()
-    worker = dramatiq.Worker(broker, queues={queue_name}, worker_threads=1, worker_timeout=100)
-    worker.start()
-    try:
-        broker.join(queue_name, timeout=60_000)
-        worker.join()
-    finally:
-        worker.stop()
-
-
 def test_redis_message_is_sent_on_commit_and_run_by_a_worker(queued_app):
     app, manager_id = queued_app
     broker = app.extensions["task_queue"].broker
@@ -107,7 +93,7 @@ def test_redis_message_is_sent_on_commit_and_run_by_a_worker(queued_app):
         _db.session.commit()
         assert queue_depths(broker)[("reports", "ready")] == 1
         assert not storage("reports").exists(key)
-    _run_worker(app, "reports")
+    run_worker(app, "reports")
     with app.app_context():
         assert storage("reports").get(key).decode("utf-8-sig").startswith("考核看板")
         assert queue_depths(broker)[("reports", "ready")] == 0
@@ -130,7 +116,7 @@ def test_a_failing_task_ends_in_the_dead_letter_set(queued_app):
     before = TASK_RUNS.labels(always_fails.task_name, "failed")._value.get()
     with app.app_context():
         assert tasks.enqueue(always_fails, marker)  # no transaction: sent at once
-    _run_worker(app, "test-failing")
+    run_worker(app, "test-failing")
     assert ("fails", marker) in CALLS
     assert TASK_RUNS.labels(always_fails.task_name, "failed")._value.get() == before + 1
     with app.app_context():

@@ -11,6 +11,7 @@ from flask import g
 from app import create_app
 from app.auth.services import issue_api_token
 from app.content.models import TemplateStatus
+from app.customers.models import ImportJob, ImportStatus
 from app.market.models import ChartImage
 from app.org.models import BranchLevel, Role
 from config import TestConfig
@@ -62,7 +63,8 @@ def world(app, db, tmp_path):
 
     ``users[role]``, ``tokens[role]``; ``template`` (in review, written by another editor)
     with ``version`` 1; ``plan`` and today's ``post`` with a ``task`` of the front-line
-    user; a stub ``chart`` PNG for ``CHART_DAY``. Committed, so error rollbacks keep it.
+    user; a stub ``chart`` PNG for ``CHART_DAY``; a finished ``import_job``. Committed, so
+    error rollbacks keep it.
     """
     hq = BranchFactory(level=BranchLevel.hq, name="总行")
     users = {role: UserFactory(role=role, branch=hq) for role in Role}
@@ -74,10 +76,13 @@ def world(app, db, tmp_path):
     task = TaskFactory(post=post, staff=users[Role.frontline],
                        due_at=dt.datetime(2025, 4, 25, 2, 30, tzinfo=dt.UTC))
     chart = _stub_chart(app, db)
+    import_job = ImportJob(kind="customers", filename="x.csv", storage_key="uploads/x.csv",
+                           status=ImportStatus.done)
+    db.session.add(import_job)
     tokens = {role: issue_api_token(user) for role, user in users.items()}
     db.session.commit()
     return SimpleNamespace(users=users, tokens=tokens, template=template, version=version,
-                           plan=plan, post=post, task=task, chart=chart)
+                           plan=plan, post=post, task=task, chart=chart, import_job=import_job)
 
 
 def _stub_chart(app, db) -> ChartImage:

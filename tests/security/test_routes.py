@@ -80,6 +80,8 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "audit.export": {"GET": Action.export_audit},
     "customers.coverage": {"GET": Action.read_coverage},
     "customers.coverage_heatmap": {"GET": Action.read_coverage},
+    "customers.coverage_trend": {"GET": Action.read_coverage},
+    "customers.my_trend": {"GET": Action.use_customer_book},
     "customers.staff": {"GET": Action.read_coverage},
     "customers.mine": {"GET": Action.use_customer_book},
     "customers.imports": {"GET": Action.import_customers, "POST": Action.import_customers},
@@ -120,7 +122,8 @@ def _url(app, rule, world) -> str:
               "run_date": CHART_DAY.isoformat(), "spec_name": "gold",
               "user_id": world.users[Role.frontline].id,
               "branch_id": world.users[Role.frontline].branch_id,
-              "post_id": world.task.post_id, "run_id": 1}
+              "post_id": world.task.post_id, "run_id": 1,
+              "job_id": world.import_job.id}
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"{rule.rule}: add sample values for {sorted(unknown)} in _url()"
     return app.url_map.bind("localhost").build(
