@@ -200,6 +200,9 @@ class Config:
         self.DB_POOL_RECYCLE_SECONDS = _env_int("DB_POOL_RECYCLE_SECONDS", 1800)
         #: PostgreSQL ``statement_timeout`` of the app's connections, in milliseconds (0 = none).
         self.DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 0)
+        #: PostgreSQL ``random_page_cost`` of the app's connections (SSD or data in RAM:
+        #: index lookups cost about a sequential read); empty keeps the server's setting.
+        self.DB_RANDOM_PAGE_COST = _env("DB_RANDOM_PAGE_COST", "1.1")
         #: Background tasks: empty runs them in-process at enqueue time; ``redis://…``
         #: sends them to Dramatiq workers (``flask tasks worker``).
         self.TASK_QUEUE_URL = _env("TASK_QUEUE_URL", "")
