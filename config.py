@@ -180,6 +180,9 @@ class Config:
         self.WECOM_PULL_INTERVAL_SECONDS = _env_int("WECOM_PULL_INTERVAL_SECONDS", 300)
         #: A mass message not sent this many minutes after its due time gets a reminder 催办.
         self.WECOM_REMIND_AFTER_MINUTES = _env_int("WECOM_REMIND_AFTER_MINUTES", 30)
+        #: A push run also retries the pending or failed-for-now pushes of this many run
+        #: dates before the day pushed (0: that day only).
+        self.WECOM_PUSH_RETRY_DAYS = _env_int("WECOM_PUSH_RETRY_DAYS", 2)
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.ALLOW_DEMO_ACCOUNTS = True
         self.TESTING = False

@@ -32,6 +32,8 @@ def _commit() -> None:
 def push_day(run_date: str) -> dict:
     """Push ``run_date``'s posts, retry earlier days' rows, send cancels, remind overdue ones.
 
+    Earlier days: the ``WECOM_PUSH_RETRY_DAYS`` run dates before ``run_date`` (``push.push``).
+
     Queued every minute by the scheduler (hence no retries and a 2-minute message age: the
     next minute's message takes over).
 
@@ -39,7 +41,8 @@ def push_day(run_date: str) -> dict:
     :returns: ``push.push``'s summary plus ``"reminded"``.
     """
     client = wecom_client()
-    summary = push.push(client, dt.date.fromisoformat(run_date), _commit)
+    summary = push.push(client, dt.date.fromisoformat(run_date), _commit,
+                        current_app.config["WECOM_PUSH_RETRY_DAYS"])
     summary["reminded"] = reminders.remind_overdue(
         client, current_app.config["WECOM_REMIND_AFTER_MINUTES"], _commit)
     logger.info("wecom push %s: %s", run_date, summary)
