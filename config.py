@@ -181,6 +181,9 @@ class Config:
         self.WECOM_PULL_INTERVAL_SECONDS = _env_int("WECOM_PULL_INTERVAL_SECONDS", 300)
         #: A mass message not sent this many minutes after its due time gets a reminder 催办.
         self.WECOM_REMIND_AFTER_MINUTES = _env_int("WECOM_REMIND_AFTER_MINUTES", 30)
+        #: A push run also retries the pending or failed-for-now pushes of this many run
+        #: dates before the day pushed (0: that day only).
+        self.WECOM_PUSH_RETRY_DAYS = _env_int("WECOM_PUSH_RETRY_DAYS", 2)
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
         self.ALLOW_DEMO_ACCOUNTS = True
         self.TESTING = False
@@ -201,6 +204,9 @@ class Config:
         self.DB_POOL_RECYCLE_SECONDS = _env_int("DB_POOL_RECYCLE_SECONDS", 1800)
         #: PostgreSQL ``statement_timeout`` of the app's connections, in milliseconds (0 = none).
         self.DB_STATEMENT_TIMEOUT_MS = _env_int("DB_STATEMENT_TIMEOUT_MS", 0)
+        #: PostgreSQL ``random_page_cost`` of the app's connections (SSD or data in RAM:
+        #: index lookups cost about a sequential read); empty keeps the server's setting.
+        self.DB_RANDOM_PAGE_COST = _env("DB_RANDOM_PAGE_COST", "1.1")
         #: Background tasks: empty runs them in-process at enqueue time; ``redis://…``
         #: sends them to Dramatiq workers (``flask tasks worker``).
         self.TASK_QUEUE_URL = _env("TASK_QUEUE_URL", "")

@@ -21,6 +21,7 @@ from app.audit.models import AuditEvent
 from app.auth import throttle
 from app.auth.passwords import generate_password
 from app.auth.services import revoke_sessions, set_password
+from app.connector.contact_events import apply_pending
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.org import services as org
@@ -138,12 +139,16 @@ def create_user(actor: User, username: str, display_name: str, role: Role, branc
     db.session.add(user)
     db.session.flush()
     record(actor, "user_created", "user", user.id, None, user_snapshot(user))
+    _apply_contact_events(user)
     return user, generated
 
 
 def update_user(actor: User, user_id: int, display_name: str, role: Role, branch_id: int,
                 wecom_userid: str | None) -> User:
     """Change a user's display name, role, branch or WeCom userid.
+
+    Giving a user a WeCom userid applies the contact events WeCom sent for that member
+    before the link (``app.connector.contact_events.apply_pending``).
 
     :raises Conflict: an admin changing their own role (they could lock everyone out).
     :raises ValidationFailed: WeCom userid used by another user.
@@ -161,7 +166,17 @@ def update_user(actor: User, user_id: int, display_name: str, role: Role, branch
     after = user_snapshot(user)
     if after != before:
         record(actor, "user_updated", "user", user.id, before, after)
+    _apply_contact_events(user)
     return user
+
+
+def _apply_contact_events(user: User) -> None:
+    """WeCom contact events received before ``user`` had their WeCom userid: apply them now."""
+    if user.wecom_userid:
+        applied = apply_pending([user.wecom_userid])
+        if applied:
+            logger.info("user_id=%s linked to WeCom: %s earlier contact events applied",
+                        user.id, applied)
 
 
 def set_user_active(actor: User, user_id: int, active: bool) -> User:

@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.broadcasts import jobs
+from app.broadcasts import jobs, runs
 from app.broadcasts.models import SopPlan
 from app.broadcasts.scheduler import (
     LOCK_JOB_ID,
@@ -23,6 +23,7 @@ from app.broadcasts.scheduler import (
     heartbeat_job,
     heartbeat_seconds,
     single_instance_lock,
+    standby_lock,
 )
 from app.broadcasts.schedules import ScheduleError, check_timezone, occurrences, parse_schedule
 from app.core import leases
@@ -66,9 +67,14 @@ def run_day_command(run_date, sop_plan_ids):
 
 
 @scheduler_cli.command("run")
-def scheduler_run_command():
+@click.option("--standby", is_flag=True, help="If another scheduler holds the lock, wait "
+              "for it (hot standby) instead of exiting; take over when it is freed.")
+def scheduler_run_command(standby):
     """Run the scheduler in the foreground (one per database; exits if one is running).
 
+    With ``--standby`` it waits instead, polling every third of ``SCHEDULER_LEASE_SECONDS``,
+    and takes over when the leader stops or dies; runs the dead leader had claimed but not
+    finished are queued again (``runs.release_orphaned_claims``).
     Ticks every ``SCHEDULER_TICK_SECONDS`` (``app.broadcasts.jobs.tick``).
     Holds the database's scheduler lock while it runs and renews it every third of
     ``SCHEDULER_LEASE_SECONDS``; stops with exit status 1 if the lock is lost. SIGTERM and
@@ -77,8 +83,11 @@ def scheduler_run_command():
     app = current_app._get_current_object()
     scheduler = build_scheduler(app)
     jobs.bind_app(app, scheduler)
+    holding = (standby_lock(app, on_wait=lambda why: click.echo(f"standby: {why}"))
+               if standby else single_instance_lock(app))
     try:
-        with single_instance_lock(app) as lock:
+        with holding as lock:
+            jobs.release_orphans_job()
             scheduler.add_job(jobs.tick_job, "interval", args=[leases.new_holder_id()],
                               id=TICK_JOB_ID, replace_existing=True,
                               seconds=app.config["SCHEDULER_TICK_SECONDS"],
@@ -119,7 +128,7 @@ def scheduler_tick_command():
 
     Safe beside a running scheduler: runs are claimed with a conditional UPDATE.
     """
-    counts = jobs.tick(f"cli:{leases.new_holder_id()}")
+    counts = jobs.tick(f"{runs.CLI_HOLDER_PREFIX}{leases.new_holder_id()}")
     click.echo(json.dumps(counts))
 
 

@@ -149,3 +149,12 @@ def _run_claimed(run_date: dt.date, by_plan: dict[int, list[int]], now: dt.datet
 def tick_job(holder: str) -> dict[str, int]:
     """The scheduler's per-minute job: :func:`tick` in its own app context."""
     return tick(holder)
+
+
+@in_app_context
+def release_orphans_job() -> int:
+    """At scheduler start, under its lock: queue again the runs a dead scheduler left claimed.
+
+    :returns: the number of runs set back to pending (``runs.release_orphaned_claims``).
+    """
+    return runs.release_orphaned_claims(utcnow())

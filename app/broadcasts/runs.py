@@ -130,6 +130,34 @@ def claim_due(now: dt.datetime, holder: str) -> list[int]:
     return sorted(result.scalars())
 
 
+#: ``claimed_by`` prefix of ``flask scheduler tick`` (a run claimed by hand, never orphaned).
+CLI_HOLDER_PREFIX = "cli:"
+
+
+def release_orphaned_claims(now: dt.datetime) -> int:
+    """Set back to pending the runs an earlier scheduler process claimed and never finished.
+
+    Call only while holding the scheduler lock and before this process's first tick: every
+    scheduler holder that claimed them has then lost the lock, i.e. died or stopped (its
+    unit of work that publishes and finishes a run is one transaction, so nothing of such a
+    run was published). Runs claimed by ``flask scheduler tick`` are left alone. The next
+    tick claims them again (``attempts`` counts both claims); posts and tasks stay unique
+    by (plan, date) and (post, staff) in the schema.
+
+    :param now: aware instant (logged only).
+    :returns: the number of runs released.
+    """
+    released = db.session.execute(
+        update(PlanRun).where(PlanRun.status == RunStatus.claimed,
+                              PlanRun.claimed_by.not_like(f"{CLI_HOLDER_PREFIX}%"))
+        .values(status=RunStatus.pending, reason_code=None, reason=None)
+        .returning(PlanRun.id).execution_options(synchronize_session=False)).scalars().all()
+    if released:
+        logger.warning("released runs %s left claimed by a stopped scheduler at %s",
+                       sorted(released), now.isoformat())
+    return len(released)
+
+
 def claimed_by_date(run_ids: list[int]) -> dict[dt.date, dict[int, list[int]]]:
     """Claimed runs grouped by run date, then by plan: ``{date: {plan_id: [run ids]}}``."""
     grouped: dict[dt.date, dict[int, list[int]]] = {}

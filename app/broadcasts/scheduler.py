@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -191,6 +193,36 @@ def _lease_lock(app):
             _release(engine, holder)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def standby_lock(app, on_wait: Callable[[str], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep):
+    """Wait for the scheduler lock, then hold it for the ``with`` block (hot standby).
+
+    Tries :func:`single_instance_lock` every :func:`heartbeat_seconds` until it is free.
+    On PostgreSQL the server frees the advisory lock as soon as the leader's connection
+    ends, so a standby takes over within a third of ``SCHEDULER_LEASE_SECONDS`` of the
+    leader's death being noticed; on SQLite it waits for the dead leader's lease to expire,
+    so within ``SCHEDULER_LEASE_SECONDS`` of its last heartbeat plus one poll.
+
+    :param on_wait: called once, with the refusal message, when the lock is held elsewhere.
+    :param sleep: waits between two attempts (seconds); tests inject their own.
+    :returns: (as the ``with`` target) the lock, as :func:`single_instance_lock` does.
+    """
+    waited = False
+    while True:
+        try:
+            with single_instance_lock(app) as lock:
+                if waited:
+                    logger.info("scheduler lock taken over by this standby")
+                yield lock
+                return
+        except SchedulerAlreadyRunning as error:
+            if not waited and on_wait is not None:
+                on_wait(str(error))
+            waited = True
+        sleep(heartbeat_seconds(app))
 
 
 def _release(engine: Engine, holder: str) -> None:

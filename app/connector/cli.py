@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.connector import behavior, contacts_sync, pull, push, reminders
+from app.connector import contacts_sync, tasks
 from app.core.clock import business_today
 from app.core.extensions import db
 from app.core.unit_of_work import unit_of_work
@@ -41,13 +41,11 @@ def _echo(summary: dict) -> None:
 @click.option("--date", "run_date", type=DATE, help="Run date YYYY-MM-DD (default today).")
 def push_command(run_date):
     """Push a date's 群发 / 朋友圈 posts to WeCom, send cancels and reminders."""
-    client = _client()
+    _client()
     try:
         with unit_of_work():
             day = run_date.date() if run_date else business_today()
-            summary = push.push(client, day, db.session.commit)
-            summary["reminded"] = reminders.remind_overdue(
-                client, current_app.config["WECOM_REMIND_AFTER_MINUTES"], db.session.commit)
+            summary = tasks.push_day(day.isoformat())
     except WeComError as error:
         raise click.ClickException(str(error)) from error
     _echo(summary)
@@ -63,12 +61,10 @@ def pull_command(start, end, with_behavior):
     start, end = start.date(), end.date()
     if end < start:
         raise click.BadParameter("--to is before --from", param_hint="--to")
-    client = _client()
+    _client()
     try:
         with unit_of_work():
-            summary = pull.pull(client, start, end, db.session.commit)
-            if with_behavior:
-                summary.update(behavior.pull_behavior(client, start, end, db.session.commit))
+            summary = tasks.pull_days(start.isoformat(), end.isoformat(), with_behavior)
     except WeComError as error:
         raise click.ClickException(str(error)) from error
     _echo(summary)

@@ -7,6 +7,10 @@ layer's contacts (``app.customers.contacts``: valid adds and coverage). A custom
 deleting the staff member (``del_follow_user``) is a measured outcome (``delete``) of that
 member's latest task published up to that day. Storing is a few indexed statements: the
 callback answers well within WeCom's 5 s.
+
+An event of a member no user is linked to yet (no ``users.wecom_userid`` match) is kept
+whole and unapplied; :func:`apply_pending` applies it, in the order the events occurred,
+when an admin gives a user that WeCom userid or ``flask wecom sync-contacts`` runs.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.broadcasts.models import Post, PostStatus, Task
 from app.connector.models import OutcomeKind, WeComContactEvent, WeComOutcome
@@ -34,6 +38,8 @@ CHANGE_TYPES = frozenset({"add_external_contact", "edit_external_contact",
 #: A deletion counts against the member's latest task published this many days before.
 DELETE_ATTRIBUTION_DAYS = 7
 _DETAIL_FIELDS = ("State", "Source", "FailReason")
+#: Change types applied to the customer layer's contacts.
+APPLIED_TYPES = ("add_external_contact", "del_external_contact", "del_follow_user")
 
 
 def parse_xml(text: str | bytes) -> dict[str, str]:
@@ -70,35 +76,73 @@ def record_event(fields: dict[str, str], received_at: dt.datetime) -> bool:
                                     fields["CreateTime"])).encode()).hexdigest()
     staff_id = db.session.scalar(select(User.id).where(User.wecom_userid == userid))
     detail = next((fields[f] for f in _DETAIL_FIELDS if fields.get(f)), None)
+    add_way, contact_type = fields.get("AddWay", ""), fields.get("ContactType", "")
     stored = upsert_returning_ids(WeComContactEvent, [{
         "event_key": key, "change_type": change_type, "wecom_userid": userid[:64],
         "staff_id": staff_id, "external_userid": external_userid[:64],
         "occurred_at": occurred_at, "detail": detail[:64] if detail else None,
+        "add_way": int(add_way) if add_way.isdigit() else None,
+        "contact_type": int(contact_type) if contact_type.isdigit() else None,
+        "corp_name": (fields.get("CorpName") or "")[:128] or None,
         "received_at": received_at}], ["event_key"])
     if stored and staff_id is not None:
-        _apply(stored[0], change_type, staff_id, external_userid, occurred_at, fields)
-        if change_type == "del_follow_user":
-            _count_deletion(staff_id, external_userid, occurred_at, key)
+        _apply(db.session.get(WeComContactEvent, stored[0]), staff_id, received_at)
     logger.info("wecom contact event %s staff_id=%s new=%s", change_type, staff_id,
                 bool(stored))
     return bool(stored)
 
 
-def _apply(event_id: int, change_type: str, staff_id: int, external_userid: str,
-           occurred_at: dt.datetime, fields: dict[str, str]) -> None:
-    """Apply an add or a deletion to the customer layer's WeCom contacts (idempotent)."""
-    if change_type == "add_external_contact":
-        add_way = fields.get("AddWay", "")
-        record_contact_added(staff_id, external_userid, occurred_at,
-                             add_way=int(add_way) if add_way.isdigit() else None,
-                             contact_type=int(fields.get("ContactType") or 1),
-                             corp_name=fields.get("CorpName") or None)
-    elif change_type in ("del_external_contact", "del_follow_user"):
-        record_contact_removed(staff_id, external_userid, occurred_at)
+def apply_pending(wecom_userids: list[str] | None = None,
+                  now: dt.datetime | None = None) -> int:
+    """Apply the stored events of members that are now linked to a user, oldest first.
+
+    Events received while no user had their WeCom userid are resolved through
+    ``users.wecom_userid`` now: adds and deletions update the customer layer's contacts,
+    and a customer deleting the member counts as an outcome, exactly as if the user had
+    been linked when the callback came. Applying twice changes nothing.
+
+    :param wecom_userids: only these members (e.g. the userid an admin just set);
+        ``None`` for every linked member.
+    :param now: aware instant recorded as ``applied_at`` (default: now, UTC).
+    :returns: the number of events applied now.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    query = (select(WeComContactEvent, User.id)
+             .join(User, User.wecom_userid == WeComContactEvent.wecom_userid)
+             .where(WeComContactEvent.applied_at.is_(None),
+                    or_(WeComContactEvent.staff_id.is_(None),
+                        WeComContactEvent.change_type.in_(APPLIED_TYPES)))
+             .order_by(WeComContactEvent.occurred_at, WeComContactEvent.id))
+    if wecom_userids is not None:
+        query = query.where(WeComContactEvent.wecom_userid.in_(wecom_userids))
+    applied = 0
+    for event, staff_id in db.session.execute(query).all():
+        event.staff_id = staff_id
+        applied += _apply(event, staff_id, now)
+    db.session.flush()
+    if applied:
+        logger.info("wecom contact events applied late: %s", applied)
+    return applied
+
+
+def _apply(event: WeComContactEvent, staff_id: int, now: dt.datetime) -> bool:
+    """Apply an add or a deletion to the customer layer's WeCom contacts (idempotent).
+
+    :returns: whether the event is of a type that is applied (then ``applied_at`` is set).
+    """
+    if event.change_type == "add_external_contact":
+        record_contact_added(staff_id, event.external_userid, event.occurred_at,
+                             add_way=event.add_way, contact_type=event.contact_type or 1,
+                             corp_name=event.corp_name)
+    elif event.change_type in ("del_external_contact", "del_follow_user"):
+        record_contact_removed(staff_id, event.external_userid, event.occurred_at)
+        if event.change_type == "del_follow_user":
+            _count_deletion(staff_id, event.external_userid, event.occurred_at,
+                            event.event_key)
     else:
-        return
-    event = db.session.get(WeComContactEvent, event_id)
-    event.applied_at = event.received_at
+        return False
+    event.applied_at = now
+    return True
 
 
 def _count_deletion(staff_id: int, external_userid: str, occurred_at: dt.datetime,

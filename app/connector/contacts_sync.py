@@ -2,7 +2,9 @@
 
 Each (member, customer, add time) becomes an ``add_external_contact`` event with the same
 key a callback for that add would have, so a sync and the callbacks never double count.
-Only pseudonymous fields are kept: no names, avatars, remarks or phone numbers.
+Only pseudonymous fields are kept: no names, avatars, remarks or phone numbers. Stored
+events of members who have been linked to a user since they arrived are applied too
+(``contact_events.apply_pending``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select, update
 
-from app.connector.contact_events import record_event
+from app.connector.contact_events import apply_pending, record_event
 from app.core.extensions import db
 from app.org.models import Role, User
 from app.wecom import api
@@ -24,7 +26,8 @@ BATCH_USERS = 100  # batch/get_by_user takes at most 100 userids
 def sync_contacts(client: WeComClient, commit: Callable[[], None]) -> dict:
     """Store every customer of the members known to Zhongtai (``users.wecom_userid``).
 
-    :returns: ``{"members": n, "members_unknown": m, "contacts": seen, "contacts_new": k}``.
+    :returns: ``{"members": n, "members_unknown": m, "contacts": seen, "contacts_new": k,
+        "events_applied_late": a, "synced_at": ISO instant}``.
     """
     follow = set(api.get_follow_user_list(client))
     known = set(db.session.scalars(select(User.wecom_userid).where(
@@ -46,8 +49,11 @@ def sync_contacts(client: WeComClient, commit: Callable[[], None]) -> dict:
                     contact.get("type") or 1), "CorpName": str(contact.get("corp_name") or "")},
                 now)
         commit()
+    late = apply_pending(now=now)
+    commit()
     return {"members": len(userids), "members_unknown": len(follow - known), "contacts": seen,
-            "contacts_new": new, "synced_at": dt.datetime.isoformat(now)}
+            "contacts_new": new, "events_applied_late": late,
+            "synced_at": dt.datetime.isoformat(now)}
 
 
 def link_demo_staff() -> list[str]:

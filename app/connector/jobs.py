@@ -1,5 +1,8 @@
 """Scheduler jobs of the connector, installed into ``flask scheduler run`` when WeCom is on.
 
+They only queue the connector's tasks (``app.connector.tasks``, queue ``wecom``): the WeCom
+calls run on task workers when ``TASK_QUEUE_URL`` is set, in-process otherwise.
+
 - ``wecom-push`` every minute: enqueue and push today's posts (so pushes follow the daily
   run within a minute of its commit), poll Moments jobs, send cancels, remind overdue
   mass messages;
@@ -14,52 +17,36 @@ import datetime as dt
 import logging
 
 from apscheduler.triggers.cron import CronTrigger
-from flask import current_app
 
 from app.broadcasts.jobs import in_app_context
-from app.connector import behavior, pull, push, reminders
+from app.connector import tasks
 from app.core.clock import business_today
-from app.core.extensions import db
-from app.wecom.setup import wecom_client, wecom_enabled
+from app.core.tasks import enqueue
+from app.wecom.setup import wecom_enabled
 
 logger = logging.getLogger(__name__)
 NIGHTLY_DAYS = 7
 
 
-def _commit() -> None:
-    db.session.commit()
+@in_app_context
+def push_job() -> str | None:
+    """Queue today's push (``tasks.push_day``). :returns: the message id (``None`` in-process)."""
+    return enqueue(tasks.push_day, business_today().isoformat())
 
 
 @in_app_context
-def push_job() -> dict:
-    """Push today's posts, then remind overdue mass messages."""
-    client = wecom_client()
-    summary = push.push(client, business_today(), _commit)
-    summary["reminded"] = reminders.remind_overdue(
-        client, current_app.config["WECOM_REMIND_AFTER_MINUTES"], _commit)
-    logger.info("wecom push job: %s", summary)
-    return summary
+def pull_today_job() -> str | None:
+    """Queue the pull of today's mass-message and Moments results (``tasks.pull_days``)."""
+    today = business_today().isoformat()
+    return enqueue(tasks.pull_days, today, today, False)
 
 
 @in_app_context
-def pull_today_job() -> dict:
-    """Pull today's mass-message and Moments results."""
-    today = business_today()
-    summary = pull.pull(wecom_client(), today, today, _commit)
-    logger.info("wecom pull job: %s", summary)
-    return summary
-
-
-@in_app_context
-def pull_nightly_job() -> dict:
-    """Pull the previous days' results and staff behaviour."""
+def pull_nightly_job() -> str | None:
+    """Queue the pull of the previous days' results and staff behaviour."""
     today = business_today()
     start, end = today - dt.timedelta(days=NIGHTLY_DAYS), today - dt.timedelta(days=1)
-    client = wecom_client()
-    summary = pull.pull(client, start, end, _commit)
-    summary.update(behavior.pull_behavior(client, start, end, _commit))
-    logger.info("wecom nightly job: %s", summary)
-    return summary
+    return enqueue(tasks.pull_days, start.isoformat(), end.isoformat(), True)
 
 
 def install_jobs(scheduler, app) -> list[str]:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -58,6 +59,8 @@ class WeComPush(db.Model):
     is set before each call, and ``is_uncertain`` after a call that got no answer (WeCom
     may have accepted it): such a row is reconciled against WeCom before any new call.
     ``failed_customers`` counts the task's customers in WeCom's ``fail_list``.
+    ``next_attempt_at`` is set on a row that failed for a passing reason: from then on a
+    push run opens it again (``outbox.reopen_failed``); ``None`` on a final failure.
     """
 
     __tablename__ = "wecom_pushes"
@@ -80,6 +83,7 @@ class WeComPush(db.Model):
     failed_customers: Mapped[int] = mapped_column(Integer, default=0)
     attempted_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     task = relationship("Task")
@@ -118,10 +122,14 @@ class WeComContactEvent(db.Model):
     ``event_key`` is a SHA-256 of ChangeType, UserID, ExternalUserID and CreateTime (WeCom
     retries the same event up to 3 times). ``staff_id`` is resolved through
     ``users.wecom_userid`` (``None`` for an unknown member); ``applied_at`` is set when the
-    event has been applied to the customer layer's contacts.
+    event has been applied to the customer layer's contacts: at once for a known member,
+    else when a user gets that WeCom userid (``contact_events.apply_pending``). ``add_way``,
+    ``contact_type`` and ``corp_name`` are the add's fields that applying needs.
     """
 
     __tablename__ = "wecom_contact_events"
+    __table_args__ = (Index("ix_wecom_contact_events_wecom_userid_applied_at", "wecom_userid",
+                            "applied_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -131,6 +139,9 @@ class WeComContactEvent(db.Model):
     external_userid: Mapped[str] = mapped_column(String(64), index=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     detail: Mapped[str | None] = mapped_column(String(64))  # State, Source or FailReason
+    add_way: Mapped[int | None] = mapped_column(SmallInteger)
+    contact_type: Mapped[int | None] = mapped_column(SmallInteger)
+    corp_name: Mapped[str | None] = mapped_column(String(128))
     received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     applied_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
 

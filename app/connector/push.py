@@ -38,29 +38,57 @@ RETRYABLE = (RateLimited, NotReadyYet, TokenRejected)
 #: Polls of ``get_moment_task_result`` right after creating a Moments task.
 MOMENT_POLLS = 5
 MOMENT_POLL_SECONDS = 2.0
+#: Rows of earlier run dates sent per push run at most (per action), so retries never
+#: crowd out today's pushes or WeCom's per-corp limits (10 Moments tasks a minute).
+EARLIER_PER_RUN = 50
 
 
-def push(client: WeComClient, run_date: dt.date, commit: Callable[[], None]) -> dict:
-    """Enqueue and send the pushes of ``run_date``; poll open Moments jobs.
+def push(client: WeComClient, run_date: dt.date, commit: Callable[[], None],
+         retry_days: int = 0) -> dict:
+    """Enqueue and send the pushes of ``run_date`` and retry earlier days'; poll Moments jobs.
+
+    Today's rows go first; then, for the ``retry_days`` run dates before ``run_date``: rows
+    never enqueued (the push did not run that day) are enqueued, rows due another round are
+    reopened (``outbox.reopen_failed``; withdrawn posts are skipped), and up to
+    ``EARLIER_PER_RUN`` of their pending rows are sent. Rows of older run dates still
+    pending are given up.
 
     :param commit: ends a unit of work (``db.session.commit``); called around each call.
-    :returns: ``{"date", "enqueued", "sent", "adopted", "failed", "pending", "moments_done"}``.
+    :param retry_days: how many run dates before ``run_date`` are retried
+        (``WECOM_PUSH_RETRY_DAYS``; 0: that date only).
+    :returns: ``{"date", "enqueued", "reopened", "given_up", "sent", "adopted", "failed",
+        "pending", "moments_done", "cancelled", "unreachable"}``.
     """
-    counts: Counter = Counter(enqueued=outbox.enqueue_pushes(run_date))
+    first = run_date - dt.timedelta(days=retry_days)
+    counts: Counter = Counter(enqueued=sum(
+        outbox.enqueue_pushes(first + dt.timedelta(days=n)) for n in range(retry_days + 1)))
+    counts["reopened"] = outbox.reopen_failed(first, run_date, client.now())
+    counts["given_up"] = outbox.give_up_before(first)
     commit()
     try:
-        for push_id in outbox.pending_ids(PushAction.mass_message, run_date):
-            counts[_send_one(client, push_id, _send_mass_message, commit)] += 1
-        for group in _moment_groups(outbox.pending_ids(PushAction.moments_post, run_date)):
-            counts[_send_one(client, group, _send_moment, commit)] += 1
+        for first_day, last_day, limit in _windows(first, run_date):
+            for push_id in outbox.pending_ids(PushAction.mass_message, first_day, last_day,
+                                              limit):
+                counts[_send_one(client, push_id, _send_mass_message, commit)] += 1
+            moments = outbox.pending_ids(PushAction.moments_post, first_day, last_day, limit)
+            for group in _moment_groups(moments):
+                counts[_send_one(client, group, _send_moment, commit)] += 1
         counts["moments_done"] = poll_moment_jobs(client, commit)
         counts["cancelled"] = send_cancels(client, commit)
     except WeComUnreachable as error:
         logger.warning("wecom push stopped: %s", error)
         counts["unreachable"] = 1
     return {"date": run_date.isoformat(), **{k: counts.get(k, 0) for k in (
-        "enqueued", "sent", "adopted", "failed", "pending", "moments_done", "cancelled",
-        "unreachable")}}
+        "enqueued", "reopened", "given_up", "sent", "adopted", "failed", "pending",
+        "moments_done", "cancelled", "unreachable")}}
+
+
+def _windows(first: dt.date, run_date: dt.date) -> list[tuple[dt.date, dt.date, int | None]]:
+    """(first, last run date, row limit) to send from: ``run_date`` in full, then earlier."""
+    windows = [(run_date, run_date, None)]
+    if first < run_date:
+        windows.append((first, run_date - dt.timedelta(days=1), EARLIER_PER_RUN))
+    return windows
 
 
 class WeComUnreachable(Exception):

@@ -5,8 +5,12 @@
   logs), the scheme (secure cookies, HSTS) and the host of URLs come from the proxy, and a
   client cannot forge them past the trusted hops.
 - PostgreSQL connections run with ``jit = off``: JIT compiled the scorecard query for 1.6 s
-  although it then ran in 60 ms. Each process keeps a pool of ``DB_POOL_SIZE`` connections
-  plus ``DB_MAX_OVERFLOW`` in bursts (docs/deployment.md "Connections" sizes them).
+  although it then ran in 60 ms. They also run with ``random_page_cost = 1.1``
+  (``DB_RANDOM_PAGE_COST``): with the server's default of 4, made for spinning disks, the
+  planner read the whole of ``tasks`` and ``interaction_events`` for one day of the whole
+  bank, or a month of a branch, and took 2 to 4 times longer than with the index lookups
+  (tests/metrics/test_explain_postgres.py). Each process keeps a pool of ``DB_POOL_SIZE``
+  connections plus ``DB_MAX_OVERFLOW`` in bursts (docs/deployment.md "Connections" sizes them).
 """
 
 from __future__ import annotations
@@ -29,11 +33,22 @@ def install_proxy_fix(app: Flask) -> None:
 
 
 def postgres_connect_options(config) -> str:
-    """The libpq ``options`` of the app's connections: ``-c jit=off`` (and a statement timeout).
+    """The libpq ``options`` of the app's connections: ``-c jit=off`` and the planner's costs.
 
-    :param config: app config; ``DB_STATEMENT_TIMEOUT_MS`` > 0 adds ``statement_timeout``.
+    :param config: app config; ``DB_RANDOM_PAGE_COST`` (non-empty: a number > 0) sets
+        ``random_page_cost``; ``DB_STATEMENT_TIMEOUT_MS`` > 0 adds ``statement_timeout``.
+    :raises ValueError: ``DB_RANDOM_PAGE_COST`` is not a positive number.
     """
     options = "-c jit=off"
+    page_cost = str(config.get("DB_RANDOM_PAGE_COST") or "").strip()
+    if page_cost:
+        try:
+            valid = float(page_cost) > 0
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValueError(f"DB_RANDOM_PAGE_COST must be a number > 0, not {page_cost!r}")
+        options += f" -c random_page_cost={float(page_cost)}"
     timeout = int(config.get("DB_STATEMENT_TIMEOUT_MS") or 0)
     if timeout > 0:
         options += f" -c statement_timeout={timeout}"

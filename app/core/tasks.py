@@ -57,6 +57,7 @@ class TaskSpec:
     queue_name: str
     max_retries: int
     time_limit_ms: int
+    max_age_ms: int | None = None
 
 
 #: Every task declared with :func:`task`, by name (filled at import of the feature modules).
@@ -64,22 +65,27 @@ REGISTRY: dict[str, TaskSpec] = {}
 
 
 def task(fn: Callable | None = None, *, queue_name: str = "default", max_retries: int = 3,
-         time_limit_seconds: int = 600):
+         time_limit_seconds: int = 600, max_age_seconds: int | None = None):
     """Declare a module-level function as a background task (decorator).
 
     :param queue_name: Dramatiq queue (workers may be started for some queues only).
     :param max_retries: retries after a failure, with exponential backoff.
     :param time_limit_seconds: the worker interrupts a run that takes longer.
+    :param max_age_seconds: broker mode: a message still waiting this long after it was
+        sent is dropped unrun (Dramatiq's ``AgeLimit``): for periodic work that the next
+        period queues again, so messages never pile up while workers are down.
     :returns: the function itself, unchanged (call it directly to run it inline).
     :raises ValueError: two tasks with the same ``module.function`` name.
     """
     if fn is None:
         return functools.partial(task, queue_name=queue_name, max_retries=max_retries,
-                                 time_limit_seconds=time_limit_seconds)
+                                 time_limit_seconds=time_limit_seconds,
+                                 max_age_seconds=max_age_seconds)
     name = f"{fn.__module__}.{fn.__qualname__}"
     if name in REGISTRY and REGISTRY[name].fn is not fn:
         raise ValueError(f"task {name} is declared twice")
-    REGISTRY[name] = TaskSpec(fn, name, queue_name, max_retries, time_limit_seconds * 1000)
+    REGISTRY[name] = TaskSpec(fn, name, queue_name, max_retries, time_limit_seconds * 1000,
+                              max_age_seconds * 1000 if max_age_seconds else None)
     fn.task_name = name
     return fn
 
@@ -98,10 +104,13 @@ class TaskQueue:
         """
         if name not in self.actors:
             spec = REGISTRY[name]
+            options = {"max_retries": spec.max_retries, "time_limit": spec.time_limit_ms}
+            if spec.max_age_ms:
+                options["max_age"] = spec.max_age_ms
             self.actors[name] = dramatiq.Actor(
                 _in_unit_of_work(current_app._get_current_object(), spec.fn),
                 broker=self.broker, actor_name=name, queue_name=spec.queue_name, priority=0,
-                options={"max_retries": spec.max_retries, "time_limit": spec.time_limit_ms})
+                options=options)
         return self.actors[name]
 
     def declare_all(self) -> None:

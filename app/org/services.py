@@ -32,9 +32,20 @@ def in_subtree(path: str) -> ColumnElement[bool]:
     :returns: a boolean clause on ``Branch.path`` for ``.where()``.
     :raises ValueError: ``path`` is not of the form ``/<id>/…/`` (no LIKE wildcards).
     """
+    return Branch.path.like(subtree_pattern(path))
+
+
+def subtree_pattern(path: str) -> str:
+    """The LIKE pattern of the subtree under ``path`` (``/1/3/`` → ``/1/3/%``).
+
+    For statements built once with a bound parameter in place of :func:`in_subtree`'s
+    value (``Branch.path.like(bindparam(...))``).
+
+    :raises ValueError: ``path`` is not of the form ``/<id>/…/`` (no LIKE wildcards).
+    """
     if not _PATH.fullmatch(path):
         raise ValueError(f"not a branch path: {path!r}")
-    return Branch.path.like(f"{path}%")
+    return f"{path}%"
 
 
 

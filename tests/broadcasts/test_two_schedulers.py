@@ -27,12 +27,13 @@ pytestmark = pytest.mark.timeout(120)
 NOW = dt.datetime(2025, 4, 25, 0, 0, 30, tzinfo=dt.UTC)  # 08:00:30 Shanghai
 
 
-def _scratch_url(tmp_path) -> str:
+def scratch_url(tmp_path, suffix: str = "ticks") -> str:
+    """A fresh database of its own: a SQLite file, or ``<TEST_DATABASE_URL db>_<suffix>``."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base or not base.startswith("postgresql"):
-        return f"sqlite:///{tmp_path / 'ticks.sqlite3'}"
+        return f"sqlite:///{tmp_path / f'{suffix}.sqlite3'}"
     url = make_url(base)
-    name = f"{url.database}_ticks"
+    name = f"{url.database}_{suffix}"
     server = url.set(drivername="postgresql", database="postgres").render_as_string(False)
     with psycopg.connect(server, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -42,7 +43,7 @@ def _scratch_url(tmp_path) -> str:
 
 @pytest.fixture
 def shared_app(tmp_path):
-    app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=_scratch_url(tmp_path),
+    app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=scratch_url(tmp_path),
                      CHART_OUTPUT_DIR=str(tmp_path / "charts"))
     with app.app_context():
         _db.create_all()

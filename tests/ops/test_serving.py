@@ -65,15 +65,21 @@ def test_wsgi_entry_point_builds_the_app(monkeypatch, tmp_path):
     assert module["application"].config["ENV_NAME"] == "test"
 
 
-def test_connect_options_turn_jit_off():
+def test_connect_options_turn_jit_off_and_set_the_page_cost():
     assert postgres_connect_options({}) == "-c jit=off"
     assert postgres_connect_options({"DB_STATEMENT_TIMEOUT_MS": 5000}) == (
         "-c jit=off -c statement_timeout=5000")
+    assert postgres_connect_options({"DB_RANDOM_PAGE_COST": "1.1"}) == (
+        "-c jit=off -c random_page_cost=1.1")
+    for bad in ("0", "-1", "fast"):
+        with pytest.raises(ValueError, match="DB_RANDOM_PAGE_COST"):
+            postgres_connect_options({"DB_RANDOM_PAGE_COST": bad})
 
 
 @needs_postgres
 def test_app_connections_run_without_jit_and_with_the_sized_pool(app, db):
     assert _db.session.scalar(text("SHOW jit")) == "off"
+    assert _db.session.scalar(text("SHOW random_page_cost")) == "1.1"
     with app.app_context():
         pool = _db.engine.pool
         assert pool.size() == app.config["DB_POOL_SIZE"] == 5
