@@ -56,7 +56,7 @@ def install_jobs(scheduler, app) -> list[str]:
     """
     if not wecom_enabled(app):
         return []
-    common = {"jobstore": "volatile", "replace_existing": True, "coalesce": True,
+    common = {"replace_existing": True, "coalesce": True,
               "max_instances": 1}
     scheduler.add_job(push_job, "interval", seconds=60, id="wecom-push", **common)
     scheduler.add_job(pull_today_job, "interval", id="wecom-pull", **common,

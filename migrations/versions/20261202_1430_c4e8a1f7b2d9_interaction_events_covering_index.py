@@ -9,7 +9,7 @@ the new one renamed. SQLite keeps the plain index (no INCLUDE): nothing changes 
 Downgrading restores the plain index.
 
 Revision ID: c4e8a1f7b2d9
-Revises: 7b3e9c1d2f40
+Revises: e2b8f41c6a93
 Create Date: 2026-12-02 14:30:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c4e8a1f7b2d9'
-down_revision = '7b3e9c1d2f40'
+down_revision = 'e2b8f41c6a93'
 branch_labels = None
 depends_on = None
 
