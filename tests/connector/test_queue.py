@@ -25,7 +25,7 @@ from app.wecom.setup import use_client
 from config import TestConfig
 from tests import factories
 from tests.connector.conftest import DAY, DUE
-from tests.ops.test_tasks import REDIS, _run_worker
+from tests.ops.conftest import REDIS, run_worker
 
 STAFF = 2
 
@@ -76,7 +76,7 @@ def test_the_push_job_queues_and_a_worker_pushes_to_wecom(queued_app, fake):
         assert queue_depths(broker)[("wecom", "ready")] == 1
         assert _count(WeComPush) == 0  # nothing ran in the scheduler
     assert fake.count("externalcontact/add_msg_template") == 0
-    _run_worker(app, "wecom")
+    run_worker(app, "wecom")
     with app.app_context():
         assert queue_depths(broker)[("wecom", "ready")] == 0
         sent = _db.session.scalars(select(WeComPush)).all()
@@ -91,14 +91,14 @@ def test_the_pull_job_queues_and_a_worker_records_what_wecom_measured(queued_app
                                                                       clock):
     app = queued_app
     connector_jobs.push_job()
-    _run_worker(app, "wecom")
+    run_worker(app, "wecom")
     clock.advance(60)  # WeCom has dispatched the mass messages
     for msgid in list(fake.msgs):
         fake.staff_sends(msgid, at=DUE.timestamp() - 600)  # pressed send in WeCom
     assert connector_jobs.pull_today_job()
     with app.app_context():
         assert _count(Task, Task.status == TaskStatus.done) == 0
-    _run_worker(app, "wecom")
+    run_worker(app, "wecom")
     with app.app_context():
         assert _count(Task, Task.status == TaskStatus.done, Task.reach_count == 3) == STAFF
         assert _count(WeComPush, WeComPush.state == PushState.confirmed) == STAFF

@@ -24,9 +24,8 @@ from app.customers.models import Customer, ImportJob, ImportStatus
 from app.org.models import Role
 from config import TestConfig
 from tests import factories
-from tests.ops.conftest import postgres_url, run_worker, scratch_app
+from tests.ops.conftest import REDIS, postgres_url, run_worker, scratch_app
 
-REDIS = "redis://127.0.0.1:6379/15"
 ROWS = 3000  # more than one batch of IMPORT_BATCH_ROWS (1000 here)
 
 

@@ -128,6 +128,10 @@ def plan_scans(plan: dict) -> list[tuple[str, str]]:
     return found
 
 
+#: The real Redis of this machine and CI; database 15, keys namespaced per test.
+REDIS = "redis://127.0.0.1:6379/15"
+
+
 def run_worker(app, queue_name: str) -> None:
     """Process every message of ``queue_name`` with a real Dramatiq worker, then stop it."""
     import dramatiq

@@ -17,9 +17,8 @@ from app.ops.reports import generate_scorecard_report, report_key, request_score
 from app.org.models import Role, User
 from config import TestConfig
 from tests import factories
-from tests.ops.conftest import run_worker
+from tests.ops.conftest import REDIS, run_worker
 
-REDIS = "redis://127.0.0.1:6379/15"
 DAY = dt.date(2025, 4, 25)
 CALLS: list[tuple] = []
 
