@@ -3,12 +3,14 @@
 from app.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from app.auth.models import LoginThrottle  # noqa: F401
 from app.broadcasts.models import (  # noqa: F401
+    PlanAudience,
     PlanRun,
     Post,
     PostStatus,
     PostText,
     SchedulerTick,
     SopPlan,
+    SopPlanRevision,
     Task,
     TaskStatus,
 )

@@ -23,10 +23,12 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.broadcasts.schedules import schedule_for
+from app.content.models import Channel, ContentTemplate
 from app.content.sandbox import staff_fields
 from app.content.substitution import compose
 from app.core.clock import utcnow
@@ -40,17 +42,28 @@ def _default_schedule(context) -> str:
     return schedule_for(values["calendar"], values["send_time"])
 
 
+def _template_channel(context) -> str:
+    """Insert default of ``sop_plans.channel``: the channel of the plan's template."""
+    table = ContentTemplate.__table__
+    template_id = context.get_current_parameters()["template_id"]
+    return context.connection.scalar(select(table.c.channel).where(table.c.id == template_id))
+
+
 class SopPlan(db.Model):
     """A standing plan: render ``template`` on each trading day at ``send_time``.
 
     ``send_time`` is wall-clock time in ``timezone``; ``calendar`` is an
-    exchange-calendars code (``XSHG`` = Shanghai trading days); the plan targets
-    every active front-line user in the subtree of ``branch``.
+    exchange-calendars code (``XSHG`` = Shanghai trading days). The plan targets every
+    active front-line user in the union of its audience subtrees: ``branch`` (the first
+    audience branch) and the branches of its :class:`PlanAudience` rows
+    (``app.broadcasts.audience``). ``channel`` is the WeCom channel its posts go out on;
+    ``revision`` the number of its current :class:`SopPlanRevision` (an edit adds one).
     """
 
     __tablename__ = "sop_plans"
     __table_args__ = (
         CheckConstraint("max_runs IS NULL OR max_runs > 0", name="max_runs_positive"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="end_not_before_start"),
     )
@@ -72,11 +85,68 @@ class SopPlan(db.Model):
     max_runs: Mapped[int | None] = mapped_column(Integer)
     archived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     is_active: Mapped[bool] = mapped_column(default=True)
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, native_enum=False, length=16, create_constraint=True),
+        default=_template_channel)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     template = relationship("ContentTemplate")
     branch = relationship("Branch")
+    revisions: Mapped[list[SopPlanRevision]] = relationship(
+        order_by="SopPlanRevision.number.desc()", viewonly=True)
+
+
+class PlanAudience(db.Model):
+    """One entry of a plan's audience: a branch subtree, or (群发 only) a customer segment.
+
+    Exactly one of ``branch_id`` / ``segment_id`` is set. ``position`` orders the entries
+    as the editor chose them (position 0 is the plan's first branch, ``sop_plans.branch_id``).
+    """
+
+    __tablename__ = "plan_audience"
+    __table_args__ = (
+        UniqueConstraint("sop_plan_id", "branch_id"),
+        UniqueConstraint("sop_plan_id", "segment_id"),
+        CheckConstraint("(branch_id IS NULL) <> (segment_id IS NULL)",
+                        name="branch_or_segment"),
+        CheckConstraint("position >= 0", name="position_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sop_plan_id: Mapped[int] = mapped_column(ForeignKey("sop_plans.id"), index=True)
+    branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"), index=True)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    branch = relationship("Branch")
+    segment = relationship("Segment")
+
+
+class SopPlanRevision(db.Model):
+    """One revision of a plan: its planning fields as they were from ``created_at`` on.
+
+    ``fields`` (JSON): ``name``, ``template_id``, ``template_title``, ``schedule``,
+    ``timezone``, ``start_date``/``end_date`` (ISO dates or null), ``max_runs``,
+    ``channel``, ``branch_ids``, ``branch_names``, ``segment_codes``; ``changed`` lists the
+    keys that differ from the revision before (empty for revision 1). Runs and posts keep
+    the number of the revision they ran with (``plan_runs.revision``, ``posts.revision``).
+    """
+
+    __tablename__ = "sop_plan_revisions"
+    __table_args__ = (UniqueConstraint("sop_plan_id", "number"),
+                      CheckConstraint("number >= 1", name="number_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sop_plan_id: Mapped[int] = mapped_column(ForeignKey("sop_plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    fields: Mapped[dict] = mapped_column(JSON)
+    changed: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    created_by = relationship("User")
 
 
 class RunStatus(enum.Enum):
@@ -118,6 +188,7 @@ class PlanRun(db.Model):
         UniqueConstraint("sop_plan_id", "scheduled_at"),
         Index("ix_plan_runs_status_due_at", "status", "due_at"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,6 +208,8 @@ class PlanRun(db.Model):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    #: The plan revision this run follows (pending runs move to a new revision on an edit).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     sop_plan: Mapped[SopPlan] = relationship()
@@ -168,7 +241,8 @@ class Post(db.Model):
     """The content of one SOP plan on one run date (one row per plan and date)."""
 
     __tablename__ = "posts"
-    __table_args__ = (UniqueConstraint("sop_plan_id", "run_date"),)
+    __table_args__ = (UniqueConstraint("sop_plan_id", "run_date"),
+                      CheckConstraint("revision >= 1", name="revision_positive"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sop_plan_id: Mapped[int] = mapped_column(ForeignKey("sop_plans.id"))
@@ -181,6 +255,8 @@ class Post(db.Model):
         Enum(PostStatus, native_enum=False, length=16, create_constraint=True),
         default=PostStatus.published,
     )
+    #: The plan revision the post was published with.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     sop_plan: Mapped[SopPlan] = relationship()
