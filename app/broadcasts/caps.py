@@ -45,6 +45,8 @@ class CapPlan:
     is_promotional: bool
     branch_paths: tuple[str, ...]
     segment_ids: frozenset[int] = field(default_factory=frozenset)
+    #: A plan being created sends from this date (the business date) on; stored and
+    #: edited plans count from the week's Monday (they may have sent since then).
     created_on: dt.date | None = None
 
 
@@ -76,7 +78,7 @@ def candidate_of(data: PlanInput, template: ContentTemplate, plan_id: int | None
     return CapPlan(plan_id, data.expression, data.timezone, data.start_date, data.end_date,
                    None if data.max_runs is None else max(data.max_runs - done, 0),
                    is_promotional(template.content_kind), tuple(paths),
-                   frozenset(data.segment_ids), business_today())
+                   frozenset(data.segment_ids), None if plan_id else business_today())
 
 
 def active_plans(exclude_id: int | None = None) -> list[CapPlan]:
@@ -93,7 +95,7 @@ def active_plans(exclude_id: int | None = None) -> list[CapPlan]:
                     None if plan.max_runs is None else max(plan.max_runs - done.get(plan.id, 0),
                                                            0),
                     True, tuple(audience[plan.id].branch_paths),
-                    frozenset(audience[plan.id].segment_ids), plan.created_at.date())
+                    frozenset(audience[plan.id].segment_ids))
             for plan in rows]
 
 

@@ -90,10 +90,11 @@ def check_plan(data: PlanInput, plan_id: int | None = None) -> tuple[dict[str, s
         seasonal = seasonal_error(template, schedule, data.start_date, data.end_date)
         if seasonal:
             errors["schedule"] = seasonal
-    duplicate = _active_duplicate(data, plan_id)
+    send_time = schedule.time if schedule is not None and schedule.time else data.send_time
+    duplicate = _active_duplicate(data, send_time, plan_id)
     if duplicate is not None:
         errors["plan"] = (f"已有运行中的计划「{duplicate.name}」使用同一模板、同一下发范围和"
-                          f"同一发送时间 {data.send_time:%H:%M}，不能重复创建")
+                          f"同一发送时间 {send_time:%H:%M}，不能重复创建")
     return errors, template
 
 
@@ -124,13 +125,14 @@ def seasonal_error(template: ContentTemplate, schedule: Schedule, start: dt.date
             f"单次发送，或把开始日期和结束日期都设在有效期内")
 
 
-def _active_duplicate(data: PlanInput, plan_id: int | None) -> SopPlan | None:
+def _active_duplicate(data: PlanInput, send_time: dt.time,
+                      plan_id: int | None) -> SopPlan | None:
     """Another active plan sending the same template to the same first branch at that time."""
     if not data.branch_ids:
         return None
     query = select(SopPlan).where(
         SopPlan.template_id == data.template_id, SopPlan.branch_id == data.branch_ids[0],
-        SopPlan.send_time == data.send_time, SopPlan.is_active.is_(True))
+        SopPlan.send_time == send_time, SopPlan.is_active.is_(True))
     if plan_id is not None:
         query = query.where(SopPlan.id != plan_id)
     return db.session.scalars(query.limit(1)).first()
