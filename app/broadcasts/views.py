@@ -71,15 +71,16 @@ def _form_values(plan: SopPlan) -> SimpleNamespace:
         name=plan.name, template_id=plan.template_id, channel=plan.channel.value,
         branch_ids=audience.branch_ids, segment_ids=audience.segment_ids,
         send_time=plan.send_time, calendar=plan.calendar, schedule=plan.schedule,
-        timezone="" if plan.timezone == DEFAULT_TIMEZONE else plan.timezone, start_date=plan.start_date, end_date=plan.end_date,
-        max_runs=plan.max_runs)
+        timezone="" if plan.timezone == DEFAULT_TIMEZONE else plan.timezone,
+        start_date=plan.start_date, end_date=plan.end_date, max_runs=plan.max_runs)
 
 
 def _input(form: SopPlanForm) -> PlanInput:
     return PlanInput(
         name=form.name.data, template_id=form.template_id.data,
         branch_ids=list(form.branch_ids.data or []), send_time=form.send_time.data,
-        calendar=form.calendar.data, timezone=(form.timezone.data or "").strip() or DEFAULT_TIMEZONE,
+        calendar=form.calendar.data,
+        timezone=(form.timezone.data or "").strip() or DEFAULT_TIMEZONE,
         schedule=form.schedule.data, start_date=form.start_date.data,
         end_date=form.end_date.data, max_runs=form.max_runs.data,
         channel=Channel(form.channel.data) if form.channel.data else None,

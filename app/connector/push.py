@@ -148,8 +148,11 @@ def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
 
 
 def _recipients(row: WeComPush) -> list[str] | None:
-    """The customer filter of a 群发 row: ``None`` (all the sender's customers) unless the
-    plan targets customer segments, then those contacts (``app.connector.segments``)."""
+    """The customer filter of a 群发 row (``external_userid`` list, or ``None``).
+
+    ``None`` sends to all the sender's customers; a plan with customer segments sends only
+    to the sender's contacts in them (``app.connector.segments``).
+    """
     segment_ids = segments.plan_segment_ids(row.task.post.sop_plan_id)
     if not segment_ids:
         return None
