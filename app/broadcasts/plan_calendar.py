@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from app.auth.permissions import Action, require
 from app.broadcasts.audience import audiences
 from app.broadcasts.models import RUN_STATUS_LABELS, PlanRun, RunStatus, SopPlan
-from app.broadcasts.schedules import ScheduleError, occurrences, parse_schedule
+from app.broadcasts.schedules import ScheduleError, parse_schedule
 from app.broadcasts.services import list_plans
+from app.broadcasts.welcome import plan_occurrences
 from app.content.models import CHANNEL_LABELS
 from app.core.extensions import db
 from app.org.models import User
@@ -93,7 +94,7 @@ def _coming(plan: SopPlan, first: dt.date, last: dt.date, today: dt.date) -> lis
     start = dt.datetime.combine(max(first, today), dt.time.min, tzinfo=zone)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     try:
-        found = occurrences(parse_schedule(plan.schedule), plan.timezone, start, end)
+        found = plan_occurrences(parse_schedule(plan.schedule), plan.timezone, start, end)
     except ScheduleError:
         return []
     return [at for at in found if (plan.start_date is None or at.date() >= plan.start_date)

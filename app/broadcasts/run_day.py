@@ -33,6 +33,7 @@ from app.broadcasts.schedules import (
     parse_schedule,
     schedule_for,
 )
+from app.broadcasts.welcome import is_welcome, staff_to_welcome
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
 from app.core.clock import utcnow
@@ -264,7 +265,8 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
         failure (budget breaches included) or a blocking compliance finding.
     """
-    if not occurrences_on(plan.schedule, plan.timezone, day.date):
+    welcome = is_welcome(plan.schedule)
+    if not welcome and not occurrences_on(plan.schedule, plan.timezone, day.date):
         label = CALENDAR_LABELS.get(plan.calendar) if plan.schedule == schedule_for(
             plan.calendar, plan.send_time) else plan.schedule
         raise PlanSkipped(f"非运行日（{label}）", code="not_run_day")
@@ -280,6 +282,11 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     staff = staff_of[paths]
     if not staff:
         raise PlanSkipped("计划范围内没有在岗的客户经理", code="no_staff")
+    if welcome:
+        staff = staff_to_welcome(plan.schedule, plan.timezone, day.date, staff)
+        if not staff:
+            raise PlanSkipped("计划范围内没有人在对应日期添加客户，无需发送欢迎语",
+                              code="no_new_contacts")
     if template.chart_spec and template.chart_spec not in day.chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）", code="chart_missing")

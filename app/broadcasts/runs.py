@@ -19,8 +19,9 @@ from app.auth.permissions import Action, require
 from app.broadcasts.audience import plans_reaching
 from app.broadcasts.models import PlanRun, RunStatus, SchedulerTick, SopPlan
 from app.broadcasts.run_day import RunDayResult
-from app.broadcasts.schedules import ScheduleError, occurrences, parse_schedule
+from app.broadcasts.schedules import ScheduleError, parse_schedule
 from app.broadcasts.services import plan_branch_ids
+from app.broadcasts.welcome import plan_occurrences
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.extensions import db
@@ -51,7 +52,7 @@ def create_occurrences(now: dt.datetime) -> int:
 
     The window runs from the last tick (at most :data:`LOOKBACK` back, at least the grace
     back) to ``now`` + :data:`LOOKAHEAD`; never before the plan was created. ``after-add``
-    plans have no calendar occurrences.
+    plans get a run for their daily check (``app.broadcasts.welcome``).
 
     :param now: aware instant.
     :returns: the number of occurrences in the window (existing rows are kept as they are).
@@ -63,8 +64,8 @@ def create_occurrences(now: dt.datetime) -> int:
     for plan in db.session.scalars(select(SopPlan).where(SopPlan.is_active.is_(True),
                                                          SopPlan.archived_at.is_(None))):
         try:
-            found = occurrences(parse_schedule(plan.schedule), plan.timezone,
-                                max(start, plan.created_at), end)
+            found = plan_occurrences(parse_schedule(plan.schedule), plan.timezone,
+                                     max(start, plan.created_at), end)
         except ScheduleError as error:
             logger.error("plan_id=%s has an invalid schedule %r: %s", plan.id, plan.schedule,
                          error)

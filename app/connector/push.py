@@ -134,7 +134,8 @@ def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
         raise ValueError(f"text exceeds {api.TEXT_MAX_BYTES} bytes")
     recipients = _recipients(row)
     if recipients == []:
-        raise ValueError("no contact of the staff member in the plan's customer segments")
+        raise ValueError("no contact of the staff member matches the plan's customer filter "
+                         "(segments, or contacts to welcome)")
     chart = _chart(row)
 
     def create(media_id):
@@ -148,15 +149,12 @@ def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
 
 
 def _recipients(row: WeComPush) -> list[str] | None:
-    """The customer filter of a 群发 row (``external_userid`` list, or ``None``).
+    """The customer filter of a 群发 row (``external_userid`` list, or ``None`` = all).
 
-    ``None`` sends to all the sender's customers; a plan with customer segments sends only
-    to the sender's contacts in them (``app.connector.segments``).
+    Customer segments and welcome sequences narrow it (``app.connector.segments``).
     """
-    segment_ids = segments.plan_segment_ids(row.task.post.sop_plan_id)
-    if not segment_ids:
-        return None
-    return segments.segment_recipients(row.task.staff_id, segment_ids)
+    post = row.task.post
+    return segments.recipients(post.sop_plan, row.task.staff_id, post.run_date)
 
 
 def _moment_groups(push_ids: list[int]) -> list[list[int]]:

@@ -9,16 +9,32 @@ indexes on ``wecom_contacts (staff_id, …)``, ``verifications`` and ``customers
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from app.broadcasts.audience import audiences
+from app.broadcasts.models import SopPlan
+from app.broadcasts.welcome import contacts_to_welcome, is_welcome
 from app.core.extensions import db
 from app.customers.models import Customer, Verification, WecomContact
 
 
-def plan_segment_ids(plan_id: int) -> list[int]:
-    """Segment ids of the plan's audience (``[]``: every customer of the staff member)."""
-    return audiences([plan_id])[plan_id].segment_ids
+def recipients(plan: SopPlan, staff_id: int, run_date: dt.date) -> list[str] | None:
+    """The customers one staff member's 群发 of ``plan`` on ``run_date`` goes to.
+
+    :returns: ``None`` = all the staff member's customers; else the ``external_userid``s of
+        the contacts in the plan's segments and, for an ``after-add`` welcome plan, only
+        those the staff member added on the welcomed date (``app.broadcasts.welcome``).
+    """
+    segment_ids = audiences([plan.id])[plan.id].segment_ids
+    chosen = None
+    if segment_ids:
+        chosen = segment_recipients(staff_id, segment_ids)
+    if is_welcome(plan.schedule):
+        added = contacts_to_welcome(plan.schedule, plan.timezone, run_date, staff_id)
+        chosen = added if chosen is None else sorted(set(added) & set(chosen))
+    return chosen
 
 
 def segment_recipients(staff_id: int, segment_ids: list[int]) -> list[str]:

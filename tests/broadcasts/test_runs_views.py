@@ -97,7 +97,8 @@ def test_the_calendar_says_which_post_goes_to_whom_and_which_revision_ran(db, cl
     monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
     run, editor = _skipped_run(db)
     hq = run.sop_plan.branch
-    east, west = BranchFactory(parent=hq, name="东区分行"), BranchFactory(parent=hq, name="西区分行")
+    east = BranchFactory(parent=hq, name="东区分行")
+    west = BranchFactory(parent=hq, name="西区分行")
     data = PlanInput("周二群发", run.sop_plan.template_id, [east.id, west.id], dt.time(9, 15),
                      schedule="weekly:TUE@09:15", end_date=dt.date(2025, 5, 6),
                      channel=Channel.mass_message)

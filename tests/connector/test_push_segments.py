@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from app.broadcasts.models import PlanAudience
@@ -54,7 +56,7 @@ def test_segment_plan_sends_to_the_senders_contacts_in_the_segments_only(connect
     sent = rows[with_vip.id]
     assert sorted(fake.msgs[sent.msgid]["sends"]) == sorted(ids[:2])
     assert rows[without.id].state is PushState.failed
-    assert "customer segments" in rows[without.id].last_error
+    assert "customer filter" in rows[without.id].last_error
 
 
 def test_a_plan_without_segments_sends_to_all_the_senders_customers(connected, fake, make_post):
@@ -71,3 +73,18 @@ def test_the_plans_channel_decides_the_push_not_the_templates(connected, fake, m
     push.push(connected, DAY, _commit)
     assert [r.action for r in _db.session.scalars(select(WeComPush))] == [
         PushAction.mass_message]
+
+
+def test_a_welcome_plan_sends_only_to_the_contacts_added_n_days_before(connected, fake,
+                                                                        make_post):
+    post, [task] = make_post(Channel.mass_message, staff_count=1, customers=0)
+    ids = fake.add_staff(task.staff.wecom_userid, customers=3)
+    post.sop_plan.schedule = "after-add:2@10:00"
+    welcomed = dt.datetime.combine(DAY - dt.timedelta(days=2), dt.time(15, 0), tzinfo=dt.UTC)
+    WecomContactFactory(staff=task.staff, external_userid=ids[0], added_at=welcomed)
+    WecomContactFactory(staff=task.staff, external_userid=ids[1],
+                        added_at=welcomed - dt.timedelta(days=1))
+    _db.session.commit()
+    push.push(connected, DAY, _commit)
+    [row] = _db.session.scalars(select(WeComPush)).all()
+    assert list(fake.msgs[row.msgid]["sends"]) == [ids[0]]
