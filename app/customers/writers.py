@@ -27,7 +27,8 @@ from app.customers.models import (
 )
 from app.org.models import User
 
-_CUSTOMER_FIELDS = ("rm_id", "segment_id", "has_account", "province_code", "aum_cny")
+_CUSTOMER_FIELDS = ("rm_id", "segment_id", "has_account", "province_code", "aum_cny",
+                    "marketing_opt_out")
 _CONTACT_FIELDS = ("add_way", "contact_type", "corp_name", "removed_at")
 _VERIFICATION_FIELDS = ("method", "ip_province_code")
 
@@ -109,6 +110,8 @@ def write_customers(batch: list[tuple[int, dict]], ctx: ImportContext) -> Counts
     counts, new, changed, moved = Counts(), [], [], []
     for row in rows:
         old = stored.get(row["customer_ref"])
+        if row["marketing_opt_out"] is None:  # no 拒绝营销 cell: keep the stored flag
+            row["marketing_opt_out"] = bool(old and old.marketing_opt_out)
         if old is None:
             new.append(row)
         elif all(getattr(old, f) == row[f] for f in _CUSTOMER_FIELDS):

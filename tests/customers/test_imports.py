@@ -225,3 +225,18 @@ def test_record_contact_events_are_idempotent(db, rms):
                               .order_by(WecomContact.added_at)).all()
     assert [(r.added_at, r.removed_at) for r in rows] == [(at(1), at(3)), (at(5), None)]
     factories.UserFactory()  # the factories stay usable after Core inserts
+
+
+def test_the_marketing_opt_out_column_is_imported_and_kept_when_absent(db, rms, tmp_path):
+    path = tmp_path / "book.csv"
+    path.write_text("客户号,客户经理,客群,是否本行开户,拒绝营销\nR1,t_rm_a,vip,是,是\n"
+                    "R2,t_rm_a,vip,是,\n", encoding="utf-8")
+    assert import_file("customers", path).as_dict()["imported"] == 2
+    flags = dict(db.session.execute(select(Customer.customer_ref,
+                                           Customer.marketing_opt_out)).all())
+    assert flags == {"R1": True, "R2": False}
+    path.write_text(CANONICAL + "R1,t_rm_a,vip,1,浙江,0\n", encoding="utf-8")  # no such column
+    import_file("customers", path)
+    db.session.expire_all()
+    assert db.session.scalar(select(Customer.marketing_opt_out).where(
+        Customer.customer_ref == "R1")) is True
