@@ -173,6 +173,24 @@ def _reach_sets(plans: list[CapPlan]) -> set[frozenset[int]]:
     return sets
 
 
+def planned_load(data: PlanInput | None, plan_id: int | None = None) -> list[WeekLoad]:
+    """The load the plan form shows: with the submitted plan counted when it can be.
+
+    :param data: the submitted plan (replacing plan ``plan_id``), or ``None`` for the
+        current load of the active plans.
+    :returns: as :func:`weekly_load`; the current load when ``data`` has no approved
+        template, no branch or a bad schedule.
+    """
+    template = db.session.get(ContentTemplate, data.template_id) if data else None
+    if template is None or not data.branch_ids:
+        return weekly_load()
+    try:
+        parse_schedule(data.expression)
+    except ScheduleError:
+        return weekly_load()
+    return weekly_load(candidate_of(data, template, plan_id))
+
+
 def cap_errors(candidate: CapPlan, today: dt.date | None = None) -> dict[str, str]:
     """``{"frequency": message}`` when the candidate pushes a segment's week over its cap.
 

@@ -17,7 +17,7 @@ from app.broadcasts import plan_calendar as calendar_entries
 from app.broadcasts import services as plans
 from app.broadcasts.audience import audience_of, audiences
 from app.broadcasts.calendars import CALENDAR_LABELS
-from app.broadcasts.caps import weekly_load
+from app.broadcasts.caps import planned_load
 from app.broadcasts.forms import SopPlanForm, ToggleForm
 from app.broadcasts.models import RunStatus, SopPlan
 from app.broadcasts.plan_rules import PlanInput
@@ -87,17 +87,21 @@ def _input(form: SopPlanForm) -> PlanInput:
         segment_ids=list(form.segment_ids.data or []))
 
 
-def _save(form: SopPlanForm, save) -> SopPlan | None:
-    """Validate the form and call ``save(PlanInput)``; flash the refusal's messages."""
+def _save(form: SopPlanForm, save) -> tuple[SopPlan | None, PlanInput | None]:
+    """Validate the form and call ``save(PlanInput)``; flash the refusal's messages.
+
+    :returns: (the saved plan or ``None``, the submitted input or ``None``).
+    """
     if not form.validate_on_submit():
-        return None
+        return None, None
+    data = _input(form)
     try:
-        return save(_input(form))
+        return save(data), data
     except ValidationFailed as error:
         discard_changes()
         for message in (error.errors or {}).values():
             flash(message, "error")
-        return None
+        return None, data
 
 
 @permission_required(Action.read_plans)
@@ -106,8 +110,9 @@ def plans_page():
     if request.method == "POST":
         require(current_user, Action.manage_plans)
     form = _plan_form() if can(current_user, Action.manage_plans) else None
+    submitted = None
     if form is not None:
-        plan = _save(form, lambda data: plans.create_plan(current_user, data))
+        plan, submitted = _save(form, lambda data: plans.create_plan(current_user, data))
         if plan is not None:
             flash(f"已创建 SOP 计划「{plan.name}」", "success")
             return redirect(url_for("broadcasts.plans"))
@@ -115,8 +120,8 @@ def plans_page():
     return render_template("broadcasts/plans.html", plans=listed, form=form,
                            toggle=ToggleForm(), calendars=CALENDAR_LABELS,
                            audiences=audiences([p.id for p in listed]),
-                           channel_labels=CHANNEL_LABELS,
-                           load=weekly_load() if form is not None else [])
+                           channel_labels=CHANNEL_LABELS, submitted=submitted is not None,
+                           load=planned_load(submitted) if form is not None else [])
 
 
 bp.add_url_rule("/plans", endpoint="plans", view_func=plans_page, methods=["GET", "POST"])
@@ -131,8 +136,9 @@ def plan(plan_id: int):
     shown = plans.get_plan(current_user, plan_id)
     form = (_plan_form(shown) if can(current_user, Action.manage_plans)
             and shown.archived_at is None else None)
+    submitted = None
     if form is not None:
-        edited = _save(form, lambda data: plans.edit_plan(current_user, plan_id, data))
+        edited, submitted = _save(form, lambda data: plans.edit_plan(current_user, plan_id, data))
         if edited is not None:
             flash(f"已保存「{edited.name}」，当前为第 {edited.revision} 版", "success")
             return redirect(url_for("broadcasts.plan", plan_id=plan_id))
@@ -140,7 +146,8 @@ def plan(plan_id: int):
                            audience=audience_of(shown), revisions=revisions.history(plan_id),
                            changed_labels=revisions.changed_labels,
                            recent_runs=runs.recent_runs(plan_id), channel_labels=CHANNEL_LABELS,
-                           load=weekly_load() if form else [])
+                           submitted=submitted is not None,
+                           load=planned_load(submitted, plan_id) if form else [])
 
 
 def _back(plan_id: int) -> str:

@@ -105,3 +105,15 @@ def test_the_plan_form_shows_the_load(world, client, login_as):
     login_as(world.editor)
     page = client.get("/plans").get_data(as_text=True)
     assert "营销内容频次" in page and "2025-04-21 当周" in page and "2 / 2" in page
+
+
+def test_a_refused_form_shows_the_load_with_the_submitted_plan(world, client, login_as):
+    _plan(world, world.promo, [world.hq], "weekly:MON,WED@09:00", "周一三推介")
+    _db.session.commit()
+    login_as(world.editor)
+    page = client.post("/plans", data={
+        "name": "乙周五推介", "template_id": world.promo.id, "branch_ids": world.b.id,
+        "send_time": "09:00", "calendar": "XSHG", "schedule": "weekly:FRI@09:00",
+    }).get_data(as_text=True)
+    assert "超过频次上限：客群「私行」2025-04-21 当周每位客户将收到 3 条营销内容" in page
+    assert "含本次提交的计划" in page and "3 / 2" in page
