@@ -3,17 +3,16 @@
 from app.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from app.auth.models import LoginThrottle  # noqa: F401
 from app.broadcasts.models import (  # noqa: F401
-    PlanAudience,
     PlanRun,
     Post,
     PostStatus,
     PostText,
     SchedulerTick,
     SopPlan,
-    SopPlanRevision,
     Task,
     TaskStatus,
 )
+from app.broadcasts.plan_models import PlanAudience, SopPlanRevision  # noqa: F401
 from app.connector.models import (  # noqa: F401
     PostWithdrawal,
     WeComContactEvent,

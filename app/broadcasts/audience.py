@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, delete, or_, select
 
-from app.broadcasts.models import PlanAudience, SopPlan
+from app.broadcasts.models import SopPlan
+from app.broadcasts.plan_models import PlanAudience
 from app.broadcasts.plan_texts import StaffRow
 from app.content.models import Channel
 from app.core.errors import ValidationFailed

@@ -14,7 +14,8 @@ import datetime as dt
 from sqlalchemy import delete, select, update
 
 from app.broadcasts.audience import Audience
-from app.broadcasts.models import PlanRun, RunStatus, SopPlan, SopPlanRevision
+from app.broadcasts.models import PlanRun, RunStatus, SopPlan
+from app.broadcasts.plan_models import SopPlanRevision
 from app.core.clock import utcnow
 from app.core.extensions import db
 

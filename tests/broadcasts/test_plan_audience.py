@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.broadcasts.audience import audience_of, audience_staff
-from app.broadcasts.models import PlanAudience, Task
+from app.broadcasts.models import Task
+from app.broadcasts.plan_models import PlanAudience
 from app.broadcasts.plan_rules import PlanInput
 from app.broadcasts.run_day import run_day
 from app.broadcasts.services import create_plan, edit_plan, list_plans

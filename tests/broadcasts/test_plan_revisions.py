@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.broadcasts import jobs
-from app.broadcasts.models import PlanRun, Post, RunStatus, SopPlanRevision
+from app.broadcasts.models import PlanRun, Post, RunStatus
+from app.broadcasts.plan_models import SopPlanRevision
 from app.broadcasts.plan_rules import PlanInput
 from app.broadcasts.services import archive_plan, create_plan, edit_plan, set_plan_active
 from app.core.errors import PermissionDenied, ValidationFailed

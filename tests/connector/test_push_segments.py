@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from app.broadcasts.models import PlanAudience
+from app.broadcasts.plan_models import PlanAudience
 from app.connector import push
 from app.connector.models import PushAction, PushState, WeComPush
 from app.content.models import Channel
