@@ -101,7 +101,9 @@ def write_customers(batch: list[tuple[int, dict]], ctx: ImportContext) -> Counts
             ctx.error(line, f"客群无效：{record['segment']}")
             continue
         rows.append({"customer_ref": record["customer_ref"], "segment_id": segment_id,
-                     **{name: record[name] for name in _CUSTOMER_FIELDS if name != "segment_id"},
+                     **{name: record[name] for name in _CUSTOMER_FIELDS
+                        if name not in ("segment_id", "marketing_opt_out")},
+                     "marketing_opt_out": record.get("marketing_opt_out"),  # None: keep
                      "updated_at": ctx.effective_at})
     stored = {r.customer_ref: r for r in db.session.execute(
         select(Customer.id, Customer.customer_ref,
