@@ -165,12 +165,21 @@ def _per_week(plan: CapPlan, first: dt.date, end: dt.date) -> Counter:
 
 
 def _reach_sets(plans: list[CapPlan]) -> set[frozenset[int]]:
-    """The distinct sets of plans (indexes) reaching one branch, over every branch."""
-    sets = set()
+    """The distinct sets of plans (indexes) reaching one branch, over every branch.
+
+    A branch is reached by the plans of the audience roots among its ancestors (the
+    prefixes of its materialised path), so each branch costs a few set lookups.
+    """
+    plans_of_root: dict[str, set[int]] = {}
+    for index, plan in enumerate(plans):
+        for root in plan.branch_paths:
+            plans_of_root.setdefault(root, set()).add(index)
+    root_sets = set()
     for path in db.session.scalars(select(Branch.path)):
-        sets.add(frozenset(i for i, plan in enumerate(plans)
-                           if any(path.startswith(root) for root in plan.branch_paths)))
-    return sets
+        parts = path.strip("/").split("/")
+        prefixes = ("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1))
+        root_sets.add(frozenset(p for p in prefixes if p in plans_of_root))
+    return {frozenset().union(*(plans_of_root[root] for root in roots)) for roots in root_sets}
 
 
 def planned_load(data: PlanInput | None, plan_id: int | None = None) -> list[WeekLoad]:
