@@ -132,7 +132,7 @@ def main() -> None:
             conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
         upgrade()
         template_id, subs = build(args.branches, args.plans)
-        from app.broadcasts.caps import cap_errors, candidate_of, weekly_load
+        from app.broadcasts.caps import candidate_of, cap_errors, weekly_load
         from app.broadcasts.plan_rules import PlanInput
         from app.content.models import ContentTemplate
 
