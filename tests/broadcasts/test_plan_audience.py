@@ -137,3 +137,15 @@ def test_a_seasonal_template_outside_its_window_is_refused_with_the_window(org, 
     assert error.value.errors["schedule"] == (
         "「春节问候」是时令模板，有效期 2025-01-20 至 2025-02-12：只能用 once 规则在有效期内"
         "单次发送，或把开始日期和结束日期都设在有效期内")
+
+
+def test_a_plan_outside_a_managers_scope_is_not_found(org, client, login_as):
+    template = approved_template(BRIEF)
+    only_a = create_plan(org.editor, _input(template, [org.a2], name="只甲二"))
+    both = create_plan(org.editor, _input(template, [org.a1, org.b1], name="两地"))
+    manager = UserFactory(role="manager", branch=org.b)
+    _db.session.commit()
+    login_as(manager)
+    assert client.get(f"/plans/{only_a.id}").status_code == 404
+    page = client.get(f"/plans/{both.id}").get_data(as_text=True)
+    assert "甲一支行、乙一支行" in page and "修改计划" not in page
