@@ -7,6 +7,7 @@ created (never at import time of the app package). Names carry their units.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -25,6 +26,17 @@ def _env_int(name: str, default: int) -> int:
 
 def _env_float(name: str, default: float) -> float:
     return float(_env(name, str(default)))
+
+
+def _env_json_dict(name: str, default: dict) -> dict:
+    """A JSON object setting; a malformed value fails at startup (ValueError)."""
+    raw = _env(name)
+    if raw is None:
+        return dict(default)
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return value
 
 
 def _env_time(name: str, default: str) -> dt.time:
@@ -77,6 +89,16 @@ class Config:
         #: taken over once it has expired.
         self.SCHEDULER_LEASE_SECONDS = _env_int("SCHEDULER_LEASE_SECONDS", 60)
         self.TASK_DUE_MINUTES = _env_int("TASK_DUE_MINUTES", 120)
+        #: Frequency caps 频次上限 (README "Frequency caps"): promotional messages a customer
+        #: may receive per ISO week across all active plans; per-segment overrides as JSON
+        #: ``{"segment code": cap}``; the content kinds that count as promotional
+        #: (comma-separated); how many weeks ahead (this one included) plans are checked.
+        self.FREQUENCY_CAP_PER_WEEK = _env_int("FREQUENCY_CAP_PER_WEEK", 3)
+        self.FREQUENCY_CAP_PER_WEEK_BY_SEGMENT = _env_json_dict(
+            "FREQUENCY_CAP_PER_WEEK_BY_SEGMENT", {"private": 2})
+        self.FREQUENCY_CAP_PROMOTIONAL_KINDS = tuple(_env(
+            "FREQUENCY_CAP_PROMOTIONAL_KINDS", "product_promotion").split(","))
+        self.FREQUENCY_CAP_WEEKS = _env_int("FREQUENCY_CAP_WEEKS", 4)
         #: Largest amount of one reported conversion 转化, in CNY (default 50,000,000 = 5000万):
         #: a larger figure is a typo or an attempt to inflate the middle-office scorecard.
         self.MAX_CONVERSION_AMOUNT_CNY = _env_int("MAX_CONVERSION_AMOUNT_CNY", 50_000_000)

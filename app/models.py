@@ -12,6 +12,7 @@ from app.broadcasts.models import (  # noqa: F401
     Task,
     TaskStatus,
 )
+from app.broadcasts.plan_models import PlanAudience, SopPlanRevision  # noqa: F401
 from app.connector.models import (  # noqa: F401
     PostWithdrawal,
     WeComContactEvent,

@@ -80,16 +80,18 @@ def build_content(cur: sqlite3.Cursor, days: int) -> list[tuple[int, dt.date]]:
         cur.execute("INSERT INTO template_versions (id, template_id, number, body, body_sha256, "
                     "author_id, created_at) VALUES (?, ?, 1, 'x', 'x', 1, ?)", (t, t, now))
         cur.execute("INSERT INTO sop_plans (id, name, template_id, branch_id, send_time, "
-                    "timezone, calendar, is_active, created_by_id, created_at) VALUES "
-                    "(?, ?, ?, 1, '08:30:00.000000', 'Asia/Shanghai', 'XSHG', 1, 1, ?)",
-                    (t, f"SOP{t}", t, now))
+                    "timezone, calendar, is_active, channel, created_by_id, created_at) VALUES "
+                    "(?, ?, ?, 1, '08:30:00.000000', 'Asia/Shanghai', 'XSHG', 1, "
+                    "'moments_post', 1, ?)", (t, f"SOP{t}", t, now))
     posts = []
     for d in range(days):
         run_date = FIRST_DAY + dt.timedelta(days=d)
         for sop in range(1, SOP_COUNT + 1):
             posts.append((len(posts) + 1, sop, run_date.isoformat(), sop, None, "{}",
                           ts(dt.datetime.combine(run_date, dt.time(0, 30))), "published", now))
-    cur.executemany("INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", posts)
+    cur.executemany("INSERT INTO posts (id, sop_plan_id, run_date, template_version_id, "
+                    "chart_image_id, market_as_of, scheduled_at, status, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", posts)
     return [(p[0], dt.date.fromisoformat(p[2])) for p in posts]
 
 

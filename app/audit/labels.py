@@ -17,6 +17,8 @@ ACTION_LABELS = {
     "plan_created": "创建 SOP 计划",
     "plan_edited": "修改 SOP 计划",
     "plan_paused": "暂停 SOP 计划",
+    "plan_resumed": "启用 SOP 计划",
+    "plan_archived": "归档 SOP 计划",
     "post_withdrawn": "撤回内容",
     "import_completed": "导入数据",
 }
@@ -29,6 +31,10 @@ FIELD_LABELS = {
     "parent": "上级机构", "path": "路径", "status": "状态", "title": "标题", "slug": "标识",
     "product": "产品类别", "content_kind": "内容类别", "channel": "渠道", "comment": "复核意见",
     "findings": "合规提示", "rows": "行数", "errors": "错误行数", "file": "文件",
+    "template_id": "模板 ID", "template_title": "模板", "schedule": "发送规则",
+    "timezone": "时区", "start_date": "开始日期", "end_date": "结束日期",
+    "max_runs": "运行次数上限", "branch_ids": "下发机构 ID", "branch_names": "下发机构",
+    "segment_codes": "客群", "archived_at": "归档时间",
 }
 #: Branch levels by stored value (``app.org.models.BranchLevel``).
 LEVEL_LABELS = {"hq": "总行", "branch": "分行", "sub_branch": "支行"}

@@ -23,10 +23,12 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.broadcasts.schedules import schedule_for
+from app.content.models import Channel, ContentTemplate
 from app.content.sandbox import staff_fields
 from app.content.substitution import compose
 from app.core.clock import utcnow
@@ -40,17 +42,29 @@ def _default_schedule(context) -> str:
     return schedule_for(values["calendar"], values["send_time"])
 
 
+def _template_channel(context) -> str:
+    """Insert default of ``sop_plans.channel``: the channel of the plan's template."""
+    table = ContentTemplate.__table__
+    template_id = context.get_current_parameters()["template_id"]
+    return context.connection.scalar(select(table.c.channel).where(table.c.id == template_id))
+
+
 class SopPlan(db.Model):
     """A standing plan: render ``template`` on each trading day at ``send_time``.
 
     ``send_time`` is wall-clock time in ``timezone``; ``calendar`` is an
-    exchange-calendars code (``XSHG`` = Shanghai trading days); the plan targets
-    every active front-line user in the subtree of ``branch``.
+    exchange-calendars code (``XSHG`` = Shanghai trading days). The plan targets every
+    active front-line user in the union of its audience subtrees: ``branch`` (the first
+    audience branch) and the branches of its ``plan_audience`` rows
+    (``app.broadcasts.plan_models``, ``app.broadcasts.audience``). ``channel`` is the WeCom
+    channel its posts go out on; ``revision`` the number of its current revision
+    (``sop_plan_revisions``; an edit adds one).
     """
 
     __tablename__ = "sop_plans"
     __table_args__ = (
         CheckConstraint("max_runs IS NULL OR max_runs > 0", name="max_runs_positive"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
                         name="end_not_before_start"),
     )
@@ -72,6 +86,10 @@ class SopPlan(db.Model):
     max_runs: Mapped[int | None] = mapped_column(Integer)
     archived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     is_active: Mapped[bool] = mapped_column(default=True)
+    channel: Mapped[Channel] = mapped_column(
+        Enum(Channel, native_enum=False, length=16, create_constraint=True),
+        default=_template_channel)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -118,6 +136,7 @@ class PlanRun(db.Model):
         UniqueConstraint("sop_plan_id", "scheduled_at"),
         Index("ix_plan_runs_status_due_at", "status", "due_at"),
         CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,6 +156,8 @@ class PlanRun(db.Model):
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    #: The plan revision this run follows (pending runs move to a new revision on an edit).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     sop_plan: Mapped[SopPlan] = relationship()
@@ -168,7 +189,8 @@ class Post(db.Model):
     """The content of one SOP plan on one run date (one row per plan and date)."""
 
     __tablename__ = "posts"
-    __table_args__ = (UniqueConstraint("sop_plan_id", "run_date"),)
+    __table_args__ = (UniqueConstraint("sop_plan_id", "run_date"),
+                      CheckConstraint("revision >= 1", name="revision_positive"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sop_plan_id: Mapped[int] = mapped_column(ForeignKey("sop_plans.id"))
@@ -181,6 +203,8 @@ class Post(db.Model):
         Enum(PostStatus, native_enum=False, length=16, create_constraint=True),
         default=PostStatus.published,
     )
+    #: The plan revision the post was published with.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     sop_plan: Mapped[SopPlan] = relationship()

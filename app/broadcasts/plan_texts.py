@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.compliance import blocking, check_text
 from app.content.isolation import render_isolated_many
@@ -27,9 +26,6 @@ from app.content.substitution import (
     prints_staff_fields_only,
     segments_of,
 )
-from app.core.extensions import db
-from app.org.models import Branch, Role, User
-from app.org.services import in_subtree
 
 #: Joins the substituted values for one screening check (a hard break between values).
 _VALUE_SEPARATOR = "\n。\n"
@@ -79,19 +75,6 @@ class PlanTexts:
         if self.segments is not None:
             return compose(self.segments, self.staff[index].fields())
         return self.bodies[index]
-
-
-def frontline_staff(branch_path: str) -> list[StaffRow]:
-    """Active front-line users in the subtree of the branch with ``branch_path``, by id.
-
-    :returns: plain rows (no ORM objects): id, display name, branch name.
-    """
-    rows = db.session.execute(
-        select(User.id, User.display_name, Branch.name).join(Branch, User.branch_id == Branch.id)
-        .where(in_subtree(branch_path), User.role == Role.frontline,
-               User.is_active_account.is_(True))
-        .order_by(User.id))
-    return [StaffRow(id_, str(name), str(branch or "")) for id_, name, branch in rows]
 
 
 class ValueChecker:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.broadcasts.audience import audience_of, audience_staff
 from app.broadcasts.calendars import CALENDAR_LABELS
 from app.broadcasts.models import Post, PostText, SopPlan, Task
 from app.broadcasts.plan_texts import (
@@ -24,7 +25,6 @@ from app.broadcasts.plan_texts import (
     StaffRow,
     ValueChecker,
     base_context,
-    frontline_staff,
     render_plan_texts,
 )
 from app.broadcasts.schedules import (
@@ -33,6 +33,7 @@ from app.broadcasts.schedules import (
     parse_schedule,
     schedule_for,
 )
+from app.broadcasts.welcome import is_welcome, staff_to_welcome
 from app.content.models import TemplateStatus
 from app.content.presenters import chart_titles
 from app.core.clock import utcnow
@@ -196,7 +197,7 @@ def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> Rende
     """
     rendered = RenderedPlans()
     context = base_context(day.date, day.market, day.chart_urls)  # built once for all plans
-    staff_of: dict[int, list[StaffRow]] = {}
+    staff_of: dict[tuple[str, ...], list[StaffRow]] = {}
     checker = ValueChecker()
     for plan in _plans(sop_plan_ids):
         try:
@@ -264,7 +265,8 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
         failure (budget breaches included) or a blocking compliance finding.
     """
-    if not occurrences_on(plan.schedule, plan.timezone, day.date):
+    welcome = is_welcome(plan.schedule)
+    if not welcome and not occurrences_on(plan.schedule, plan.timezone, day.date):
         label = CALENDAR_LABELS.get(plan.calendar) if plan.schedule == schedule_for(
             plan.calendar, plan.send_time) else plan.schedule
         raise PlanSkipped(f"非运行日（{label}）", code="not_run_day")
@@ -274,11 +276,17 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
         raise PlanSkipped(f"模板「{template.title}」已停用", code="template_retired")
     if version is None:  # a newer draft or review keeps the last approved version running
         raise PlanSkipped(f"模板「{template.title}」未批准", code="not_approved")
-    if plan.branch_id not in staff_of:
-        staff_of[plan.branch_id] = frontline_staff(plan.branch.path)
-    staff = staff_of[plan.branch_id]
+    paths = tuple(sorted(audience_of(plan).branch_paths))
+    if paths not in staff_of:
+        staff_of[paths] = audience_staff(list(paths))
+    staff = staff_of[paths]
     if not staff:
         raise PlanSkipped("计划范围内没有在岗的客户经理", code="no_staff")
+    if welcome:
+        staff = staff_to_welcome(plan.schedule, plan.timezone, day.date, staff)
+        if not staff:
+            raise PlanSkipped("计划范围内没有人在对应日期添加客户，无需发送欢迎语",
+                              code="no_new_contacts")
     if template.chart_spec and template.chart_spec not in day.chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）", code="chart_missing")
@@ -346,7 +354,7 @@ def _upsert_post(plan, run_date, version_id, chart_image_id, market, scheduled_a
     row = {"sop_plan_id": plan.id, "run_date": run_date, "template_version_id": version_id,
            "chart_image_id": chart_image_id,
            "market_as_of": {code: s["as_of"] for code, s in market.items()},
-           "scheduled_at": scheduled_at, "status": "published"}
+           "scheduled_at": scheduled_at, "status": "published", "revision": plan.revision}
     inserted = upsert_returning_ids(Post, [row], ["sop_plan_id", "run_date"])
     if inserted:
         return inserted[0], True

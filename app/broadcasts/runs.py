@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import contains_eager
 
 from app.auth.permissions import Action, require
-from app.broadcasts.models import RUN_STATUS_LABELS, PlanRun, RunStatus, SchedulerTick, SopPlan
+from app.broadcasts.audience import plans_reaching
+from app.broadcasts.models import PlanRun, RunStatus, SchedulerTick, SopPlan
 from app.broadcasts.run_day import RunDayResult
-from app.broadcasts.schedules import ScheduleError, occurrences, parse_schedule
-from app.broadcasts.services import list_plans, plan_branch_ids
+from app.broadcasts.schedules import ScheduleError, parse_schedule
+from app.broadcasts.services import plan_branch_ids
+from app.broadcasts.welcome import plan_occurrences
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound
 from app.core.extensions import db
@@ -52,7 +52,7 @@ def create_occurrences(now: dt.datetime) -> int:
 
     The window runs from the last tick (at most :data:`LOOKBACK` back, at least the grace
     back) to ``now`` + :data:`LOOKAHEAD`; never before the plan was created. ``after-add``
-    plans have no calendar occurrences.
+    plans get a run for their daily check (``app.broadcasts.welcome``).
 
     :param now: aware instant.
     :returns: the number of occurrences in the window (existing rows are kept as they are).
@@ -64,8 +64,8 @@ def create_occurrences(now: dt.datetime) -> int:
     for plan in db.session.scalars(select(SopPlan).where(SopPlan.is_active.is_(True),
                                                          SopPlan.archived_at.is_(None))):
         try:
-            found = occurrences(parse_schedule(plan.schedule), plan.timezone,
-                                max(start, plan.created_at), end)
+            found = plan_occurrences(parse_schedule(plan.schedule), plan.timezone,
+                                     max(start, plan.created_at), end)
         except ScheduleError as error:
             logger.error("plan_id=%s has an invalid schedule %r: %s", plan.id, plan.schedule,
                          error)
@@ -73,7 +73,8 @@ def create_occurrences(now: dt.datetime) -> int:
         found = _within_lifecycle(plan, found)
         rows += [{"sop_plan_id": plan.id, "scheduled_at": at.astimezone(dt.UTC),
                   "run_date": at.date(), "due_at": at.astimezone(dt.UTC), "status": "pending",
-                  "rule_ids": [], "attempts": 0, "created_at": now} for at in found]
+                  "rule_ids": [], "attempts": 0, "revision": plan.revision, "created_at": now}
+                 for at in found]
     insert_many_skipping_conflicts(PlanRun.__table__, rows, ["sop_plan_id", "scheduled_at"])
     return len(rows)
 
@@ -246,69 +247,14 @@ def runs_on_date(viewer: User, run_date: dt.date) -> list[PlanRun]:
              .order_by(PlanRun.scheduled_at, PlanRun.id))
     branch_ids = plan_branch_ids(viewer)
     if branch_ids is not None:
-        query = query.where(SopPlan.branch_id.in_(branch_ids))
+        query = query.where(plans_reaching(branch_ids))
     return list(db.session.scalars(query))
 
 
-@dataclass(frozen=True)
-class CalendarEntry:
-    """One occurrence on the plan calendar: a run row (past or created) or a coming one."""
+def recent_runs(plan_id: int, limit: int = 20) -> list[PlanRun]:
+    """The plan's latest runs (any status), newest first, with the revision each followed.
 
-    plan_name: str
-    branch_name: str
-    scheduled_at: dt.datetime
-    status: RunStatus | None  # ``None``: coming, not created as a run yet
-    reason: str | None = None
-
-    @property
-    def status_label(self) -> str:
-        """Chinese status; 计划中 for a coming occurrence."""
-        return RUN_STATUS_LABELS[self.status] if self.status else "计划中"
-
-
-def plan_calendar(viewer: User, first: dt.date, days: int,
-                  today: dt.date) -> dict[dt.date, list[CalendarEntry]]:
-    """Which plan goes to whom on which day: runs (with status) and coming occurrences.
-
-    :param first: first date (Asia/Shanghai business dates are used as plan-zone dates).
-    :param days: number of days shown.
-    :param today: the business date; occurrences without a run row are shown from it on.
-    :returns: date → entries ordered by time, for every date of the range (empty lists too).
-    :raises PermissionDenied: unless ``viewer`` may read plans.
+    The caller checked that the viewer may see the plan.
     """
-    require(viewer, Action.read_plans)
-    last = first + dt.timedelta(days=days - 1)
-    calendar: dict[dt.date, list[CalendarEntry]] = {
-        first + dt.timedelta(days=n): [] for n in range(days)}
-    plans = list_plans(viewer)
-    seen = set()
-    for run in db.session.scalars(select(PlanRun).where(
-            PlanRun.sop_plan_id.in_([p.id for p in plans]),
-            PlanRun.run_date.between(first, last))):
-        seen.add((run.sop_plan_id, run.scheduled_at))
-        calendar[run.run_date].append(CalendarEntry(
-            run.sop_plan.name, run.sop_plan.branch.name, run.scheduled_at, run.status,
-            run.reason))
-    for plan in plans:
-        if not plan.is_active or plan.archived_at is not None:
-            continue
-        zone = ZoneInfo(plan.timezone)
-        start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
-        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
-        try:
-            found = occurrences(parse_schedule(plan.schedule), plan.timezone, start, end)
-        except ScheduleError:
-            continue
-        for at in found:
-            if (plan.id, at.astimezone(dt.UTC)) not in seen and at.date() in calendar \
-                    and at.date() >= today and _in_dates(plan, at.date()):
-                calendar[at.date()].append(CalendarEntry(plan.name, plan.branch.name,
-                                                         at.astimezone(dt.UTC), None))
-    for entries in calendar.values():
-        entries.sort(key=lambda entry: entry.scheduled_at)
-    return calendar
-
-
-def _in_dates(plan: SopPlan, day: dt.date) -> bool:
-    return (plan.start_date is None or day >= plan.start_date) and (
-        plan.end_date is None or day <= plan.end_date)
+    return list(db.session.scalars(select(PlanRun).where(PlanRun.sop_plan_id == plan_id)
+                                   .order_by(PlanRun.scheduled_at.desc()).limit(limit)))

@@ -12,9 +12,9 @@ Syntax (``HH:MM`` is wall-clock time in the plan's time zone):
 - ``once:YYYY-MM-DDTHH:MM``: one occurrence;
 - ``cron:<minute> <hour> <day> <month> <day-of-week>``: a crontab line (APScheduler's
   ``CronTrigger.from_crontab``; day-of-week 0 or ``sun`` is Sunday);
-- ``after-add:N@HH:MM``: day N after a customer was added (welcome sequences). Parsed and
-  validated; it has no calendar occurrences of its own and fires per customer once the
-  customer layer provides the add dates.
+- ``after-add:N@HH:MM``: day N after a customer was added (welcome sequences). It has no
+  calendar occurrences of its own (``occurrences`` gives none); the plan is checked daily at
+  ``HH:MM`` and welcomes the contacts added N days earlier (``app.broadcasts.welcome``).
 
 A wall-clock time that does not exist on a date (a daylight-saving gap) is moved forward by
 the gap; an ambiguous one (the repeated hour) is its first occurrence.

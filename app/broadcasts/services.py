@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import case, func, select
 
+from app.audit.chain import record
 from app.auth.permissions import Action, require, scope
-from app.broadcasts.calendars import CALENDAR_LABELS
+from app.broadcasts.audience import audience_of, plans_reaching, set_audience
+from app.broadcasts.caps import candidate_of, cap_errors
 from app.broadcasts.models import Post, PostStatus, SopPlan, Task, TaskStatus
-from app.broadcasts.schedules import ScheduleError, parse_schedule, schedule_for
-from app.content.models import ContentTemplate, TemplateStatus
+from app.broadcasts.plan_rules import PlanInput, check_plan
+from app.broadcasts.revisions import follow_revision, record_revision, snapshot
+from app.broadcasts.schedules import parse_schedule
+from app.content.models import ContentTemplate
 from app.core.clock import utcnow
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
@@ -48,72 +51,106 @@ def list_plans(viewer: User) -> list[SopPlan]:
     query = select(SopPlan).order_by(SopPlan.send_time, SopPlan.id)
     branch_ids = plan_branch_ids(viewer)
     if branch_ids is not None:
-        query = query.where(SopPlan.branch_id.in_(branch_ids))
+        query = query.where(plans_reaching(branch_ids))
     return list(db.session.scalars(query))
 
 
-def create_plan(editor: User, name: str, template_id: int, branch_id: int,
-                send_time: dt.time, calendar: str, timezone: str = "Asia/Shanghai",
-                schedule: str | None = None, start_date: dt.date | None = None,
-                end_date: dt.date | None = None, max_runs: int | None = None) -> SopPlan:
-    """Create an active SOP plan sending an approved template to a branch subtree.
+def get_plan(viewer: User, plan_id: int) -> SopPlan:
+    """One plan visible to ``viewer`` (as :func:`list_plans`).
 
-    :param send_time: wall-clock time in ``timezone``.
-    :param calendar: a code from ``CALENDAR_LABELS`` (``XSHG``, ``weekdays`` …).
-    :param schedule: a schedule expression (``app.broadcasts.schedules``) that replaces
-        ``calendar`` and ``send_time``; default: their expression.
-    :param start_date: first date (in ``timezone``) of the plan's occurrences, optional.
-    :param end_date: last date, optional. :param max_runs: at most this many runs, optional.
-    :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
-    :raises ValidationFailed: unknown calendar/timezone, template not approved, unknown branch,
-        or an active plan with the same template, branch and send time (key ``plan``).
+    :raises PermissionDenied: for front-line users.
+    :raises NotFound: unknown plan, or one that does not reach the viewer's scope.
     """
-    require(editor, Action.manage_plans)
-    errors = {}
-    if calendar not in CALENDAR_LABELS:
-        errors["calendar"] = "未知的日历"
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = "未知的时区"
-    template = db.session.get(ContentTemplate, template_id)
-    if template is None or template.status is not TemplateStatus.approved:
-        errors["template_id"] = "只能选择已批准的模板"
-    if db.session.get(Branch, branch_id) is None:
-        errors["branch_id"] = "机构不存在"
-    if not name.strip():
-        errors["name"] = "请填写计划名称"
-    if schedule:
-        try:
-            parse_schedule(schedule)
-        except ScheduleError as error:
-            errors["schedule"] = str(error)
-    if start_date and end_date and end_date < start_date:
-        errors["end_date"] = "结束日期不能早于开始日期"
-    if max_runs is not None and max_runs < 1:
-        errors["max_runs"] = "运行次数上限至少为 1"
-    duplicate = _active_duplicate(template_id, branch_id, send_time)
-    if duplicate is not None:
-        errors["plan"] = (f"已有运行中的计划「{duplicate.name}」使用同一模板、同一下发范围和"
-                          f"同一发送时间 {send_time:%H:%M}，不能重复创建")
-    if errors:
-        raise ValidationFailed("SOP 计划无效", errors)
-    plan = SopPlan(name=name.strip(), template_id=template_id, branch_id=branch_id,
-                   send_time=send_time, calendar=calendar, timezone=timezone,
-                   schedule=schedule.strip() if schedule else schedule_for(calendar, send_time),
-                   start_date=start_date, end_date=end_date, max_runs=max_runs,
-                   created_by_id=editor.id)
-    db.session.add(plan)
-    db.session.flush()
+    require(viewer, Action.read_plans)
+    query = select(SopPlan).where(SopPlan.id == plan_id)
+    branch_ids = plan_branch_ids(viewer)
+    if branch_ids is not None:
+        query = query.where(plans_reaching(branch_ids))
+    plan = db.session.scalar(query)
+    if plan is None:
+        raise NotFound("SOP 计划不存在")
     return plan
 
 
-def _active_duplicate(template_id: int, branch_id: int, send_time: dt.time) -> SopPlan | None:
-    """An active plan that would send the same template to the same branch at the same time."""
-    return db.session.scalars(select(SopPlan).where(
-        SopPlan.template_id == template_id, SopPlan.branch_id == branch_id,
-        SopPlan.send_time == send_time, SopPlan.is_active.is_(True),
-    ).limit(1)).first()
+def create_plan(editor: User, data: PlanInput) -> SopPlan:
+    """Create an active SOP plan (revision 1) sending an approved template to its audience.
+
+    :param data: the planning fields (``app.broadcasts.plan_rules.PlanInput``).
+    :returns: the new plan (flushed), with its audience, revision 1 and an audit entry.
+    :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
+    :raises ValidationFailed: per-field Chinese messages: unknown calendar/time zone/branch/
+        segment, template not approved, bad schedule, seasonal template outside its window,
+        a duplicate active plan (key ``plan``), or a frequency cap exceeded (``frequency``).
+    """
+    require(editor, Action.manage_plans)
+    template, schedule = _checked(data, None)
+    plan = SopPlan(created_by_id=editor.id, is_active=True, branch_id=data.branch_ids[0])
+    _apply(plan, data, template, schedule)
+    db.session.add(plan)
+    db.session.flush()
+    set_audience(plan, data.branch_ids, data.segment_ids)
+    fields = snapshot(plan, audience_of(plan))
+    record_revision(plan, fields, editor.id)
+    record(editor.id, "plan_created", "plan", plan.id, version=plan.revision, after=fields)
+    return plan
+
+
+def edit_plan(editor: User, plan_id: int, data: PlanInput) -> SopPlan:
+    """Edit a plan as a new revision; pending runs follow it, what ran keeps its revision.
+
+    An edit that changes nothing adds no revision.
+
+    :returns: the plan (flushed) with ``revision`` one higher when something changed.
+    :raises PermissionDenied: unless the policy lets ``editor`` manage plans.
+    :raises NotFound: unknown plan.
+    :raises ValidationFailed: as :func:`create_plan`, or the plan is archived (``plan``).
+    """
+    require(editor, Action.manage_plans)
+    plan = _plan(plan_id)
+    if plan.archived_at is not None:
+        raise ValidationFailed("已归档的计划不能修改", {"plan": "已归档的计划不能修改"})
+    template, schedule = _checked(data, plan.id)
+    before = snapshot(plan, audience_of(plan))
+    _apply(plan, data, template, schedule)
+    set_audience(plan, data.branch_ids, data.segment_ids)
+    after = snapshot(plan, audience_of(plan))
+    changed = sorted(key for key in after if after[key] != before[key])
+    if not changed:
+        return plan
+    plan.revision += 1
+    record_revision(plan, after, editor.id, before)
+    follow_revision(plan, changed)
+    record(editor.id, "plan_edited", "plan", plan.id, version=plan.revision,
+           before={key: before[key] for key in changed},
+           after={key: after[key] for key in changed})
+    return plan
+
+
+def _checked(data: PlanInput, plan_id: int | None):
+    """The template and schedule of valid ``data``; raises with every problem otherwise."""
+    errors, template = check_plan(data, plan_id)
+    if not errors:
+        errors = cap_errors(candidate_of(data, template, plan_id))
+    if errors:
+        raise ValidationFailed("SOP 计划无效", errors)
+    return template, parse_schedule(data.expression)
+
+
+def _apply(plan: SopPlan, data: PlanInput, template: ContentTemplate, schedule) -> None:
+    plan.name = data.name.strip()
+    plan.template_id, plan.template = template.id, template
+    plan.channel = data.channel or template.channel
+    plan.calendar, plan.timezone = data.calendar, data.timezone
+    plan.schedule = data.expression
+    plan.send_time = schedule.time or data.send_time
+    plan.start_date, plan.end_date, plan.max_runs = data.start_date, data.end_date, data.max_runs
+
+
+def _plan(plan_id: int) -> SopPlan:
+    plan = db.session.get(SopPlan, plan_id)
+    if plan is None:
+        raise NotFound("SOP 计划不存在")
+    return plan
 
 
 def active_plan_count(template_id: int) -> int:
@@ -129,12 +166,14 @@ def archive_plan(editor: User, plan_id: int) -> SopPlan:
     :raises NotFound: unknown plan.
     """
     require(editor, Action.manage_plans)
-    plan = db.session.get(SopPlan, plan_id)
-    if plan is None:
-        raise NotFound("SOP 计划不存在")
-    plan.is_active = False
-    plan.archived_at = plan.archived_at or utcnow()
-    db.session.flush()
+    plan = _plan(plan_id)
+    if plan.archived_at is None:
+        before = {"is_active": plan.is_active}
+        plan.is_active, plan.archived_at = False, utcnow()
+        db.session.flush()
+        record(editor.id, "plan_archived", "plan", plan.id, version=plan.revision,
+               before=before, after={"is_active": False,
+                                     "archived_at": plan.archived_at.isoformat()})
     return plan
 
 
@@ -145,14 +184,28 @@ def set_plan_active(editor: User, plan_id: int, is_active: bool) -> SopPlan:
     :raises NotFound: unknown plan.
     """
     require(editor, Action.manage_plans)
-    plan = db.session.get(SopPlan, plan_id)
-    if plan is None:
-        raise NotFound("SOP 计划不存在")
+    plan = _plan(plan_id)
     if plan.archived_at is not None and is_active:
         raise ValidationFailed("已归档的计划不能再启用", {"plan": "已归档的计划不能再启用"})
-    plan.is_active = is_active
-    db.session.flush()
+    if plan.is_active is not is_active:
+        errors = cap_errors(candidate_of(_input_of(plan), plan.template, plan.id)) \
+            if is_active else {}  # a resumed plan counts against the caps again
+        if errors:
+            raise ValidationFailed("SOP 计划无效", errors)
+        plan.is_active = is_active
+        db.session.flush()
+        record(editor.id, "plan_resumed" if is_active else "plan_paused", "plan", plan.id,
+               version=plan.revision, before={"is_active": not is_active},
+               after={"is_active": is_active})
     return plan
+
+
+def _input_of(plan: SopPlan) -> PlanInput:
+    """The plan's current planning fields as a :class:`PlanInput`."""
+    audience = audience_of(plan)
+    return PlanInput(plan.name, plan.template_id, audience.branch_ids, plan.send_time,
+                     plan.calendar, plan.timezone, plan.schedule, plan.start_date,
+                     plan.end_date, plan.max_runs, plan.channel, audience.segment_ids)
 
 
 def toggle_plan(editor: User, plan_id: int) -> SopPlan:

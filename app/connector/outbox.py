@@ -26,12 +26,12 @@ from sqlalchemy import select, update
 
 from app.broadcasts.models import Post, PostStatus, SopPlan, Task
 from app.connector.models import PushAction, PushState, WeComPush
-from app.content.models import Channel, ContentTemplate
+from app.content.models import Channel
 from app.core.extensions import db
 from app.core.upserts import upsert_returning_ids
 
 logger = logging.getLogger(__name__)
-#: Channel of the plan's template → the outbox action that pushes it.
+#: Channel of the plan → the outbox action that pushes it.
 CHANNEL_ACTIONS = {Channel.mass_message: PushAction.mass_message,
                    Channel.moments_post: PushAction.moments_post}
 #: A row fails after this many attempts in a row (then waits ``RETRY_AFTER``).
@@ -51,11 +51,10 @@ def enqueue_pushes(run_date: dt.date) -> int:
     :returns: rows added (0 when the date was enqueued before: the unique key holds).
     """
     rows = db.session.execute(
-        select(Task.id, ContentTemplate.channel)
+        select(Task.id, SopPlan.channel)
         .join(Post, Task.post_id == Post.id).join(SopPlan, Post.sop_plan_id == SopPlan.id)
-        .join(ContentTemplate, SopPlan.template_id == ContentTemplate.id)
         .where(Post.run_date == run_date, Post.status == PostStatus.published,
-               ContentTemplate.channel.in_(list(CHANNEL_ACTIONS))))
+               SopPlan.channel.in_(list(CHANNEL_ACTIONS))))
     values = [{"task_id": task_id, "action": CHANNEL_ACTIONS[channel].value,
                "state": PushState.pending.value, "attempts": 0, "is_uncertain": False,
                "failed_customers": 0, "created_at": dt.datetime.now(dt.UTC)}

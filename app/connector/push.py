@@ -16,7 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from app.broadcasts.models import PostStatus
-from app.connector import outbox, reconcile
+from app.connector import outbox, reconcile, segments
 from app.connector.models import PushAction, PushState, WeComPush
 from app.core.extensions import db
 from app.market.charts import chart_image
@@ -160,15 +160,29 @@ def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
         raise ValueError("staff member has no WeCom userid (users.wecom_userid)")
     if len(text.encode()) > api.TEXT_MAX_BYTES:
         raise ValueError(f"text exceeds {api.TEXT_MAX_BYTES} bytes")
+    recipients = _recipients(row)
+    if recipients == []:
+        raise ValueError("no contact of the staff member matches the plan's customer filter "
+                         "(segments, or contacts to welcome)")
     chart = _chart(row)
 
     def create(media_id):
-        return api.add_msg_template(client, sender=sender, text=text, image_media_id=media_id)
+        return api.add_msg_template(client, sender=sender, text=text, image_media_id=media_id,
+                                    external_userids=recipients)
 
     result = (with_media(client, chart[0], chart[1], attachment=False, use=create) if chart
               else create(None))
     outbox.mark_sent(row, client.now(), msgid=result["msgid"])
     row.failed_customers = len(result["fail_list"])
+
+
+def _recipients(row: WeComPush) -> list[str] | None:
+    """The customer filter of a 群发 row (``external_userid`` list, or ``None`` = all).
+
+    Customer segments and welcome sequences narrow it (``app.connector.segments``).
+    """
+    post = row.task.post
+    return segments.recipients(post.sop_plan, row.task.staff_id, post.run_date)
 
 
 def _moment_groups(push_ids: list[int]) -> list[list[int]]:

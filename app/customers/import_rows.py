@@ -54,6 +54,7 @@ CUSTOMERS = Kind(
         "has_account": ("是否本行开户", "本行开户"),
         "province": ("省份", "开户省份"),
         "aum_cny": ("AUM", "aum", "AUM（元）", "AUM(元)", "资产"),
+        "marketing_opt_out": ("拒绝营销", "营销退订"),
     },
     required=("customer_id", "rm", "segment", "has_account"),
     key=("customer_ref",),
@@ -166,17 +167,26 @@ def _choice(cells, field: str, choices: dict[str, object], default=None):
     return choices[key]
 
 
+_YES_NO = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+#: ``_choice`` default of an optional flag: absent means "keep what is stored".
+_KEEP = object()
+
+
 def parse_customer(cells: dict[str, Cell], zone: ZoneInfo) -> dict:
-    """A customers row → ``customer_ref, rm, segment, has_account, province_code, aum_cny``.
+    """A customers row → its customer fields (``marketing_opt_out`` too) plus ``rm``.
+
+    Keys: ``customer_ref, rm, segment, has_account, province_code, aum_cny,
+    marketing_opt_out``.
 
     ``segment`` and ``rm`` stay names here (resolved per batch); ``aum_cny`` is a
-    ``Decimal`` ≥ 0 in CNY (thousands separators allowed; empty = 0).
+    ``Decimal`` ≥ 0 in CNY (thousands separators allowed; empty = 0);
+    ``marketing_opt_out`` (拒绝营销) is ``None`` when the file has no such cell (the stored
+    flag is kept).
 
-    :raises RowError: missing fields, has_account not one of 是/否, Y/N, 1/0, true/false, an
-        unknown province, a negative or malformed AUM.
+    :raises RowError: missing fields, has_account or marketing_opt_out not one of 是/否,
+        Y/N, 1/0, true/false, an unknown province, a negative or malformed AUM.
     """
-    has_account = _choice(cells, "has_account", {**dict.fromkeys(_TRUE, True),
-                                                 **dict.fromkeys(_FALSE, False)})
+    has_account = _choice(cells, "has_account", _YES_NO)
     aum_text = (text(cells, "aum_cny", required=False) or "0").replace(",", "")
     try:
         aum = Decimal(aum_text).quantize(Decimal("0.01"))
@@ -188,7 +198,14 @@ def parse_customer(cells: dict[str, Cell], zone: ZoneInfo) -> dict:
         "customer_ref": text(cells, "customer_id"), "rm": text(cells, "rm"),
         "segment": text(cells, "segment"), "has_account": has_account,
         "province_code": _province(cells, "province"), "aum_cny": aum,
+        "marketing_opt_out": _optional_flag(cells, "marketing_opt_out"),
     }
+
+
+def _optional_flag(cells, field: str) -> bool | None:
+    """是/否-style flag, ``None`` when the cell is absent or empty."""
+    value = _choice(cells, field, _YES_NO, default=_KEEP)
+    return None if value is _KEEP else value
 
 
 def parse_contact(cells: dict[str, Cell], zone: ZoneInfo) -> dict:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -54,6 +55,8 @@ class Customer(db.Model):
 
     ``customer_ref`` is the bank's opaque customer id. ``rm_id`` is the current owner; the
     history is :class:`CustomerOwnership`. ``province_code`` is where the account is held.
+    ``marketing_opt_out``: the customer refused marketing 拒绝营销; segment-targeted 群发
+    never includes them (``app.connector.segments``).
     """
 
     __tablename__ = "customers"
@@ -66,6 +69,7 @@ class Customer(db.Model):
     has_account: Mapped[bool] = mapped_column(default=True)
     province_code: Mapped[str | None] = mapped_column(String(2))
     aum_cny: Mapped[Decimal] = mapped_column(Numeric(18, 2), default=Decimal(0))
+    marketing_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     rm: Mapped[User] = relationship()

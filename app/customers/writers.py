@@ -27,7 +27,8 @@ from app.customers.models import (
 )
 from app.org.models import User
 
-_CUSTOMER_FIELDS = ("rm_id", "segment_id", "has_account", "province_code", "aum_cny")
+_CUSTOMER_FIELDS = ("rm_id", "segment_id", "has_account", "province_code", "aum_cny",
+                    "marketing_opt_out")
 _CONTACT_FIELDS = ("add_way", "contact_type", "corp_name", "removed_at")
 _VERIFICATION_FIELDS = ("method", "ip_province_code")
 
@@ -105,7 +106,9 @@ def write_customers(batch: list[tuple[int, dict]], ctx: ImportContext) -> Counts
             ctx.error(line, f"客群无效：{record['segment']}")
             continue
         rows.append({"customer_ref": record["customer_ref"], "segment_id": segment_id,
-                     **{name: record[name] for name in _CUSTOMER_FIELDS if name != "segment_id"},
+                     **{name: record[name] for name in _CUSTOMER_FIELDS
+                        if name not in ("segment_id", "marketing_opt_out")},
+                     "marketing_opt_out": record.get("marketing_opt_out"),  # None: keep
                      "updated_at": ctx.effective_at})
     stored = {r.customer_ref: r for r in db.session.execute(
         select(Customer.id, Customer.customer_ref,
@@ -114,6 +117,8 @@ def write_customers(batch: list[tuple[int, dict]], ctx: ImportContext) -> Counts
     counts, new, changed, moved = Counts(), [], [], []
     for row in rows:
         old = stored.get(row["customer_ref"])
+        if row["marketing_opt_out"] is None:  # no 拒绝营销 cell: keep the stored flag
+            row["marketing_opt_out"] = bool(old and old.marketing_opt_out)
         if old is None:
             new.append(row)
         elif all(getattr(old, f) == row[f] for f in _CUSTOMER_FIELDS):

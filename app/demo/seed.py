@@ -17,8 +17,10 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 
 from app.auth.services import hash_password
+from app.broadcasts.audience import audience_of
 from app.broadcasts.calendars import runs_on
 from app.broadcasts.models import Post, SopPlan, Task, TaskStatus
+from app.broadcasts.revisions import record_revision, snapshot
 from app.broadcasts.run_day import run_day
 from app.content.library import install_library
 from app.content.models import ContentTemplate
@@ -150,6 +152,8 @@ def _plans(templates, hq: Branch, editor: User) -> list[SopPlan]:
         db.session.add(plan)
         plans.append(plan)
     db.session.flush()
+    for plan in plans:  # revision 1, as the plan form writes it
+        record_revision(plan, snapshot(plan, audience_of(plan)), editor.id)
     return plans
 
 

@@ -87,7 +87,7 @@ def task_item(task: Task, day: dt.date) -> TaskItem:
         post_id=post.id,
         run_date=post.run_date,
         sop=post.sop_plan.name,
-        channel=post.sop_plan.template.channel,
+        channel=post.sop_plan.channel,
         text=task.text,
         chart_url=chart_url(post.chart_image),
         status=task.status,

@@ -86,3 +86,30 @@ def test_the_calendar_shows_past_run_statuses_and_coming_occurrences(db, client,
     assert "计划日历" in page and "已跳过" in page and "缺少数据 market.NOPE" in page
     assert page.count(weekly.name) == 2  # Tuesdays 04-29 and 05-06, then the end date
     assert "2025-04-29" in page and "计划中" in page
+
+
+def test_the_calendar_says_which_post_goes_to_whom_and_which_revision_ran(db, client, login_as,
+                                                                          app, monkeypatch):
+    from app.broadcasts.plan_rules import PlanInput
+    from app.broadcasts.services import create_plan, edit_plan
+    from app.content.models import Channel
+
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
+    run, editor = _skipped_run(db)
+    hq = run.sop_plan.branch
+    east = BranchFactory(parent=hq, name="东区分行")
+    west = BranchFactory(parent=hq, name="西区分行")
+    data = PlanInput("周二群发", run.sop_plan.template_id, [east.id, west.id], dt.time(9, 15),
+                     schedule="weekly:TUE@09:15", end_date=dt.date(2025, 5, 6),
+                     channel=Channel.mass_message)
+    plan = create_plan(editor, data)
+    data.name = "周二群发（改）"
+    edit_plan(editor, plan.id, data)
+    db.session.commit()
+    login_as(editor)
+    page = client.get("/plans/calendar").get_data(as_text=True)
+    rows = [row for row in page.split("<tr") if "周二群发（改）" in row]
+    assert len(rows) == 2 and all("东区分行、西区分行" in row and "群发" in row for row in rows)
+    assert all("第 2 版" in row for row in rows)
+    skipped = next(row for row in page.split("<tr") if "已跳过" in row)
+    assert "第 1 版" in skipped

@@ -170,14 +170,14 @@ def test_an_editor_plans_with_a_schedule_expression_and_an_end_date(db, client, 
     editor = login_as("editor")
     template = approved_template(BRIEF)
     response = client.post("/plans", data={
-        "name": "周报", "template_id": template.id, "branch_id": editor.branch_id,
+        "name": "周报", "template_id": template.id, "branch_ids": editor.branch_id,
         "send_time": "08:30", "calendar": "XSHG", "schedule": "weekly:MON,THU@09:00",
         "end_date": "2025-06-30", "max_runs": ""})
     assert response.status_code == 302
     plan = _db.session.scalars(select(SopPlan).where(SopPlan.name == "周报")).one()
     assert plan.schedule == "weekly:MON,THU@09:00" and plan.end_date == dt.date(2025, 6, 30)
     bad = client.post("/plans", data={
-        "name": "坏", "template_id": template.id, "branch_id": editor.branch_id,
+        "name": "坏", "template_id": template.id, "branch_ids": editor.branch_id,
         "send_time": "08:30", "calendar": "XSHG", "schedule": "weekly:XYZ@09:00"},
         follow_redirects=True).get_data(as_text=True)
     assert "未知的星期 XYZ" in bad

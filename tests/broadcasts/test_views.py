@@ -24,7 +24,7 @@ def test_editor_creates_a_plan_for_an_approved_template(client, login_as):
     page = client.get("/plans").get_data(as_text=True)
     assert "新建计划" in page and "环球早报" in page
     response = client.post("/plans", data={
-        "name": "早报计划", "template_id": template.id, "branch_id": hq.id,
+        "name": "早报计划", "template_id": template.id, "branch_ids": hq.id,
         "send_time": "08:30", "calendar": "XSHG",
     })
     assert response.status_code == 302
@@ -91,7 +91,7 @@ def test_duplicate_active_plan_is_refused(client, login_as):
     editor = UserFactory(role="editor", branch=hq)
     _db.session.commit()
     login_as(editor)
-    form = {"name": "重复计划", "template_id": template.id, "branch_id": hq.id,
+    form = {"name": "重复计划", "template_id": template.id, "branch_ids": hq.id,
             "send_time": "08:30", "calendar": "XSHG"}
     page = client.post("/plans", data=form, follow_redirects=True).get_data(as_text=True)
     assert "已有运行中的计划「原计划」" in page
@@ -101,13 +101,14 @@ def test_duplicate_active_plan_is_refused(client, login_as):
 
 
 def test_duplicate_check_ignores_paused_plans(db):
+    from app.broadcasts.plan_rules import PlanInput
     from app.broadcasts.services import create_plan
 
     plan = SopPlanFactory(is_active=False,
                           template=ContentTemplateFactory(status=TemplateStatus.approved))
     editor = UserFactory(role="editor")
-    created = create_plan(editor, "新计划", plan.template_id, plan.branch_id, plan.send_time,
-                          "XSHG")
+    created = create_plan(editor, PlanInput("新计划", plan.template_id, [plan.branch_id],
+                                            plan.send_time))
     assert created.id != plan.id
 
 

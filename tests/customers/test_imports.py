@@ -241,3 +241,18 @@ def test_a_row_another_import_wrote_meanwhile_is_skipped_not_counted(db, rms):
     assert (counts.imported, counts.updated, counts.unchanged) == (1, 0, 0)
     assert db.session.scalar(select(WecomContact.id).where(
         WecomContact.external_userid == "wmNEW")) is not None
+
+
+def test_the_marketing_opt_out_column_is_imported_and_kept_when_absent(db, rms, tmp_path):
+    path = tmp_path / "book.csv"
+    path.write_text("客户号,客户经理,客群,是否本行开户,拒绝营销\nR1,t_rm_a,vip,是,是\n"
+                    "R2,t_rm_a,vip,是,\n", encoding="utf-8")
+    assert import_file("customers", path).as_dict()["imported"] == 2
+    flags = dict(db.session.execute(select(Customer.customer_ref,
+                                           Customer.marketing_opt_out)).all())
+    assert flags == {"R1": True, "R2": False}
+    path.write_text(CANONICAL + "R1,t_rm_a,vip,1,浙江,0\n", encoding="utf-8")  # no such column
+    import_file("customers", path)
+    db.session.expire_all()
+    assert db.session.scalar(select(Customer.marketing_opt_out).where(
+        Customer.customer_ref == "R1")) is True

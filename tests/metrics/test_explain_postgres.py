@@ -53,8 +53,9 @@ BUILD = [
     "INSERT INTO template_versions (id, template_id, number, body, body_sha256, author_id,"
     " created_at) SELECT t, t, 1, 'x', repeat('0', 64), 1, now() FROM generate_series(1, 3) t",
     "INSERT INTO sop_plans (id, name, template_id, branch_id, send_time, timezone, calendar,"
-    " schedule, is_active, created_by_id, created_at) SELECT p, 'SOP' || p, p, 1, '09:00',"
-    " 'Asia/Shanghai', 'XSHG', 'trading-days@09:00', true, 1, now() FROM generate_series(1, 3) p",
+    " schedule, is_active, channel, created_by_id, created_at) SELECT p, 'SOP' || p, p, 1,"
+    " '09:00', 'Asia/Shanghai', 'XSHG', 'trading-days@09:00', true, 'moments_post', 1, now()"
+    " FROM generate_series(1, 3) p",
     "INSERT INTO posts (sop_plan_id, run_date, template_version_id, market_as_of, scheduled_at,"
     " status, created_at) SELECT p, CAST(:last AS date) - d, p, '{}', now(), 'published', now()"
     " FROM generate_series(1, 3) p, generate_series(0, :days - 1) d",

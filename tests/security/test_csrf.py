@@ -68,7 +68,7 @@ def test_form_routes_are_the_expected_ones(csrf_app):
     assert {rule.endpoint for rule in _form_post_rules(csrf_app)} == {
         "auth.login", "auth.logout", "content.new", "content.edit", "content.submit",
         "content.approve", "content.reject", "content.retire", "broadcasts.plans",
-        "broadcasts.toggle_plan", "broadcasts.rerun", "broadcasts.archive_plan",
+        "broadcasts.plan", "broadcasts.toggle_plan", "broadcasts.rerun", "broadcasts.archive_plan",
         "feed.complete", "feed.correct_reach", "feed.api_token",
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",

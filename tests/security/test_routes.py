@@ -60,6 +60,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "content.reject": {"POST": Action.review_content},
     "content.retire": {"POST": Action.retire_content},
     "broadcasts.plans": {"GET": Action.read_plans, "POST": Action.manage_plans},
+    "broadcasts.plan": {"GET": Action.read_plans, "POST": Action.manage_plans},
     "broadcasts.toggle_plan": {"POST": Action.manage_plans},
     "broadcasts.rerun": {"POST": Action.manage_plans},
     "broadcasts.archive_plan": {"POST": Action.manage_plans},

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.auth.services import issue_api_token
 from app.broadcasts import services as plans
 from app.broadcasts.models import SopPlan, TaskStatus
+from app.broadcasts.plan_rules import PlanInput
 from app.content.models import TemplateStatus
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.interactions.models import InteractionEvent
@@ -150,20 +151,21 @@ def test_manager_default_scorecard_has_only_subtree_staff(client, sign_in, tree)
 def test_create_plan_rejects_unknown_branch_and_non_editors(db, tree):
     editor = UserFactory(role=Role.editor, branch=tree.hq)
     with pytest.raises(ValidationFailed) as error:
-        plans.create_plan(editor, "坏计划", tree.template.id, 999_999, dt.time(8, 30), "XSHG")
-    assert "branch_id" in error.value.errors
+        plans.create_plan(editor, PlanInput("坏计划", tree.template.id, [999_999],
+                                            dt.time(8, 30)))
+    assert "branch_ids" in error.value.errors
     with pytest.raises(PermissionDenied):
-        plans.create_plan(tree.manager, "越权计划", tree.template.id, tree.branch_x.id,
-                          dt.time(8, 30), "XSHG")
+        plans.create_plan(tree.manager, PlanInput("越权计划", tree.template.id,
+                                                  [tree.branch_x.id], dt.time(8, 30)))
 
 
 def test_plan_form_rejects_branch_outside_choices_and_managers(client, db, sign_in, tree):
-    data = {"name": "越界计划", "template_id": tree.template.id, "branch_id": 999_999,
+    data = {"name": "越界计划", "template_id": tree.template.id, "branch_ids": 999_999,
             "send_time": "08:30", "calendar": "XSHG"}
     sign_in(UserFactory(role=Role.editor, branch=tree.hq))
     db.session.commit()
     assert client.post("/plans", data=data).status_code == 200  # form re-rendered with errors
     sign_in(tree.manager)
-    assert client.post("/plans", data={**data, "branch_id": tree.branch_x.id}).status_code == 403
+    assert client.post("/plans", data={**data, "branch_ids": tree.branch_x.id}).status_code == 403
     assert db.session.scalar(
         select(func.count(SopPlan.id)).where(SopPlan.name == "越界计划")) == 0
