@@ -60,7 +60,8 @@ def build_org(cur: sqlite3.Cursor, staff_count: int) -> tuple[list[int], list[in
             subs.append((next_id, f"B{b:02d}S{s:02d}", f"支行{b}-{s}", "sub_branch", branch_id,
                          f"/1/{branch_id}/{next_id}/"))
             next_id += 1
-    cur.executemany("INSERT INTO branches VALUES (?, ?, ?, ?, ?, ?)", branches + subs)
+    cur.executemany("INSERT INTO branches (id, code, name, level, parent_id, path) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", branches + subs)
     users = [(1, "editor", "编辑", "x", "editor", 1, None, 1, 0, now)]
     users += [(i + 2, f"rm{i:05d}", f"客户经理{i}", "x", "frontline", subs[i % len(subs)][0],
                None, 1, 0, now) for i in range(staff_count)]
@@ -74,15 +75,17 @@ def build_content(cur: sqlite3.Cursor, days: int) -> list[tuple[int, dt.date]]:
     """Insert templates, versions, SOP plans and posts; return (post id, run date) pairs."""
     now = ts(dt.datetime(2025, 1, 1))
     for t in range(1, SOP_COUNT + 1):
-        cur.execute("INSERT INTO content_templates (id, slug, title, product, channel, status, "
-                    "author_id, created_at, updated_at) VALUES (?, ?, ?, 'general', "
-                    "'moments_post', 'approved', 1, ?, ?)", (t, f"t{t}", f"模板{t}", now, now))
+        cur.execute("INSERT INTO content_templates (id, slug, title, product, channel, "
+                    "content_kind, status, author_id, created_at, updated_at) VALUES (?, ?, ?, "
+                    "'general', 'moments_post', 'market_commentary', 'approved', 1, ?, ?)",
+                    (t, f"t{t}", f"模板{t}", now, now))
         cur.execute("INSERT INTO template_versions (id, template_id, number, body, body_sha256, "
                     "author_id, created_at) VALUES (?, ?, 1, 'x', 'x', 1, ?)", (t, t, now))
         cur.execute("INSERT INTO sop_plans (id, name, template_id, branch_id, send_time, "
-                    "timezone, calendar, is_active, channel, created_by_id, created_at) VALUES "
-                    "(?, ?, ?, 1, '08:30:00.000000', 'Asia/Shanghai', 'XSHG', 1, "
-                    "'moments_post', 1, ?)", (t, f"SOP{t}", t, now))
+                    "timezone, calendar, schedule, is_active, channel, created_by_id, "
+                    "created_at) VALUES (?, ?, ?, 1, '08:30:00.000000', 'Asia/Shanghai', "
+                    "'XSHG', 'trading-days@08:30', 1, 'moments_post', 1, ?)",
+                    (t, f"SOP{t}", t, now))
     posts = []
     for d in range(days):
         run_date = FIRST_DAY + dt.timedelta(days=d)
@@ -108,7 +111,9 @@ def build_tasks(cur, rng, posts, staff_ids) -> list[tuple[int, int]]:
                          ts(due), ts(due + late) if done else None,
                          rng.randint(20, 200) if done else None, ts(due)))
             pairs.append((task_id, staff_id))
-    cur.executemany("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    cur.executemany("INSERT INTO tasks (id, post_id, staff_id, body, body_sha256, status, due_at, "
+                    "completed_at, reach_count, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return pairs
 
 
@@ -154,7 +159,9 @@ def build(path: Path, staff: int, days: int, events: int) -> dict[str, float]:
     _, staff_ids = build_org(cur, staff)
     posts = build_content(cur, days)
     tasks = build_tasks(cur, rng, posts, staff_ids)
-    cur.executemany("INSERT INTO interaction_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    cur.executemany("INSERT INTO interaction_events (id, reporter_id, event_id, task_id, kind, "
+                    "quantity, amount_cny, occurred_at, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     event_rows(rng, tasks, events, days))
     for index in indexes:
         cur.execute(str(CreateIndex(index).compile(dialect=sqlite_dialect.dialect())))
