@@ -21,6 +21,7 @@ from app.audit.models import AuditEvent
 from app.auth import throttle
 from app.auth.passwords import generate_password
 from app.auth.services import revoke_sessions, set_password
+from app.compliance import name_check_sha256, name_error
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.org import services as org
@@ -118,6 +119,23 @@ def _check_unique(username: str | None, wecom_userid: str | None, user_id: int |
             raise ValidationFailed(message, errors={field: [message]})
 
 
+def checked_name(name: str, field: str, label: str) -> str:
+    """The compliance marker of a name about to be saved (``app.compliance.names``).
+
+    Display names and branch names are substituted into the texts that staff send, so a
+    name with a blocking finding is refused here and the daily run need not check it again.
+
+    :param field: the form field the error belongs to.
+    :param label: the Chinese name of the field for the message.
+    :returns: the marker to store in ``name_check_sha256``.
+    :raises ValidationFailed: the name has a blocking finding (per-field message).
+    """
+    message = name_error(name, label)
+    if message:
+        raise ValidationFailed(message, errors={field: [message]})
+    return name_check_sha256(name)
+
+
 def create_user(actor: User, username: str, display_name: str, role: Role, branch_id: int,
                 wecom_userid: str | None, password: str | None,
                 now: dt.datetime) -> tuple[User, str | None]:
@@ -126,14 +144,17 @@ def create_user(actor: User, username: str, display_name: str, role: Role, branc
     :param password: the initial password, or ``None`` to generate one.
     :returns: the user and the generated password (``None`` when one was given), to be
         shown once and never stored in clear.
-    :raises ValidationFailed: duplicate username or WeCom userid, or a weak password.
+    :raises ValidationFailed: duplicate username or WeCom userid, a weak password, or a
+        display name with a blocking compliance finding.
     :raises NotFound: unknown branch.
     """
+    marker = checked_name(display_name, "display_name", "显示名")
     _check_unique(username, wecom_userid, None)
     branch = org.get_branch(branch_id)
     generated = None if password else generate_password(current_app.config["PASSWORD_MIN_LENGTH"])
     user = User(username=username, display_name=display_name, role=role, branch=branch,
-                wecom_userid=wecom_userid or None, password_hash="", session_version=0)
+                wecom_userid=wecom_userid or None, password_hash="", session_version=0,
+                name_check_sha256=marker)
     set_password(user, password or generated, must_change=True, now=now)
     db.session.add(user)
     db.session.flush()
@@ -146,15 +167,17 @@ def update_user(actor: User, user_id: int, display_name: str, role: Role, branch
     """Change a user's display name, role, branch or WeCom userid.
 
     :raises Conflict: an admin changing their own role (they could lock everyone out).
-    :raises ValidationFailed: WeCom userid used by another user.
+    :raises ValidationFailed: WeCom userid used by another user, or a display name with a
+        blocking compliance finding.
     :raises NotFound: unknown user or branch.
     """
     user = get_user(user_id)
     if user.id == actor.id and role is not user.role:
         raise Conflict("不能修改自己的角色，请由另一位系统管理员操作")
+    marker = checked_name(display_name, "display_name", "显示名")
     _check_unique(None, wecom_userid, user.id)
     before = user_snapshot(user)
-    user.display_name, user.role = display_name, role
+    user.display_name, user.role, user.name_check_sha256 = display_name, role, marker
     user.branch = org.get_branch(branch_id)
     user.wecom_userid = wecom_userid or None
     db.session.flush()
@@ -211,18 +234,28 @@ def locked_users(users: list[User], now: dt.datetime) -> dict[int, dt.datetime]:
 
 def create_branch(actor: User, code: str, name: str, level: BranchLevel,
                   parent_id: int | None) -> Branch:
-    """Add a branch to the tree (rules: ``app.org.services.create_branch``)."""
+    """Add a branch to the tree (rules: ``app.org.services.create_branch``).
+
+    :raises ValidationFailed: also for a name with a blocking compliance finding.
+    """
+    marker = checked_name(name, "name", "机构名称")
     branch = org.create_branch(code, name, level, parent_id)
+    branch.name_check_sha256 = marker
     record(actor, "branch_created", "branch", branch.id, None, branch_snapshot(branch))
     return branch
 
 
 def update_branch(actor: User, branch_id: int, code: str, name: str, level: BranchLevel,
                   parent_id: int | None) -> Branch:
-    """Rename, re-level or move a branch with its subtree (``app.org.services.update_branch``)."""
+    """Rename, re-level or move a branch with its subtree (``app.org.services.update_branch``).
+
+    :raises ValidationFailed: also for a name with a blocking compliance finding.
+    """
+    marker = checked_name(name, "name", "机构名称")
     branch = org.get_branch(branch_id)
     before = branch_snapshot(branch)
     org.update_branch(branch, code, name, level, parent_id)
+    branch.name_check_sha256 = marker
     db.session.flush()
     after = branch_snapshot(branch)
     if after != before:
