@@ -21,6 +21,7 @@ from app.broadcasts.models import Post, PostText, SopPlan, Task
 from app.broadcasts.plan_texts import (
     PlanSkipped,
     PlanTexts,
+    RuleTarget,
     StaffRow,
     ValueChecker,
     base_context,
@@ -33,14 +34,22 @@ from app.broadcasts.schedules import (
     parse_schedule,
     schedule_for,
 )
-from app.content.models import TemplateStatus
+from app.broadcasts.variants import assign_variants
+from app.compliance import stale_series
+from app.content.checks import chart_facts
+from app.content.models import ContentKind, TemplateStatus
 from app.content.presenters import chart_titles
+from app.content.references import quoted_series
+from app.content.variants import variant_label
 from app.core.clock import utcnow
 from app.core.extensions import db
 from app.core.upserts import insert_many_skipping_conflicts, upsert_returning_ids
+from app.market.chart_specs import load_spec
 from app.market.charts import chart_url, render_charts
+from app.market.instruments import get_series
 from app.market.models import ChartImage
 from app.market.services import available_market_context, refresh_market_data
+from app.market.sessions import is_session
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +199,11 @@ def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> Rende
     Each plan's renders go to a render worker in one call, under the render budget
     (``app.content.isolation``): a template over budget skips only its plan, with the
     Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
-    plans go on. A plan whose text fails compliance is skipped with the rule ids.
+    plans go on. Each wording of the template is rendered once and checked once, for the
+    staff who receive it (``app.broadcasts.variants``). A plan is skipped, with a reason
+    code for 日跟踪, when its template is outside its validity window, when a market
+    commentary quotes data older than the freshness limit, or when any wording fails
+    compliance (content kind, chart, substituted names) or the channel's length limit.
 
     :returns: the rendered plans and the skipped ones, for :func:`publish_plans`.
     """
@@ -258,11 +271,14 @@ def plan_run_dates(template_id: int, start: dt.date, count: int) -> list[dt.date
     return sorted(dates)[:count]
 
 
-def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
+def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> list[PlanTexts]:
     """Check that ``plan`` runs today and render its texts; reads and renders, never writes.
 
-    :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
-        failure (budget breaches included) or a blocking compliance finding.
+    :returns: one :class:`PlanTexts` per wording that has staff, index = variant number
+        (``None`` for a wording nobody receives today).
+    :raises PlanSkipped: not a run day, no approved template, outside the validity window,
+        no staff, no chart, stale market data, a render failure (budget breaches included),
+        a blocking compliance finding or a text over the channel's limit.
     """
     if not occurrences_on(plan.schedule, plan.timezone, day.date):
         label = CALENDAR_LABELS.get(plan.calendar) if plan.schedule == schedule_for(
@@ -274,6 +290,9 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
         raise PlanSkipped(f"模板「{template.title}」已停用", code="template_retired")
     if version is None:  # a newer draft or review keeps the last approved version running
         raise PlanSkipped(f"模板「{template.title}」未批准", code="not_approved")
+    if not template.is_valid_on(day.date):
+        raise PlanSkipped(f"模板「{template.title}」不在有效期内（{_validity(template)}）",
+                          code="outside_validity")
     if plan.branch_id not in staff_of:
         staff_of[plan.branch_id] = frontline_staff(plan.branch.path)
     staff = staff_of[plan.branch_id]
@@ -282,15 +301,63 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     if template.chart_spec and template.chart_spec not in day.chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）", code="chart_missing")
-    return render_plan_texts(version.body, template.product.value, context, staff, checker)
+    if template.content_kind is ContentKind.market_commentary:
+        _refuse_stale(version.bodies, template.chart_spec, day)
+    target = RuleTarget(template.product.value, template.content_kind.value,
+                        template.channel.value, chart_facts(template.chart_spec, context))
+    return _render_variants(version.bodies, target, context, staff, checker, day.date)
 
 
-def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
-    """Insert the post of ``plan``, its text and one task per staff member (existing rows kept).
+def _render_variants(bodies, target, context, staff, checker, run_date) -> list:
+    """Render and check each wording once, for the staff assigned to it on ``run_date``."""
+    assigned = assign_variants(staff, len(bodies), run_date)
+    texts = []
+    for variant, body in enumerate(bodies):
+        members = [row for row, got in zip(staff, assigned, strict=True) if got == variant]
+        if not members:
+            texts.append(None)
+            continue
+        try:
+            texts.append(render_plan_texts(body, target, context, members, checker))
+        except PlanSkipped as skipped:
+            if len(bodies) > 1:
+                skipped.reason = f"{variant_label(variant)}：{skipped.reason}"
+            raise
+    return texts
 
-    Tasks point at the post text; a task stores its own body only where its text differs
-    (per-staff renders, or a post text stored by an earlier run with other segments). One
-    ``executemany`` INSERT … ON CONFLICT DO NOTHING, no ORM objects per row.
+
+def _validity(template) -> str:
+    start, end = template.valid_from_date, template.valid_until_date
+    return f"{start.isoformat() if start else '…'} 至 {end.isoformat() if end else '…'}"
+
+
+def _refuse_stale(bodies: list[str], chart_spec: str | None, day: MarketDay) -> None:
+    """Skip a market commentary whose quoted series are older than the freshness limit.
+
+    The series are those the wordings quote (``app.content.references``; every series of
+    the day when a wording reads series it does not name) and those of the chart.
+    """
+    codes: set[str] = set(load_spec(chart_spec).series) if chart_spec else set()
+    for body in bodies:
+        quoted = quoted_series(body)
+        codes |= set(day.market) if quoted is None else quoted
+    as_of = {code: dt.date.fromisoformat(str(day.market[code]["as_of"]))
+             for code in sorted(codes) if code in day.market}
+    stale = stale_series(as_of, day.date, is_session=is_session)
+    if stale:
+        reasons = [reason.replace(code, get_series(code).name, 1)
+                   for code, reason in stale.items()]
+        raise PlanSkipped(f"行情数据不够新：{'；'.join(reasons)}", sorted(stale),
+                          code="stale_market_data")
+
+
+def _insert_plan(plan, day: MarketDay, variants: list[PlanTexts | None]) -> tuple[int, int]:
+    """Insert the post of ``plan``, its texts and one task per staff member (rows kept).
+
+    One post text per wording; each task points at the text of its wording and stores its
+    own body only where its text differs (per-staff renders, or a post text stored by an
+    earlier run with other segments). One ``executemany`` INSERT … ON CONFLICT DO NOTHING
+    for all tasks, no ORM objects per row.
 
     :returns: (post id, posts created: 0 or 1, tasks created).
     """
@@ -299,16 +366,19 @@ def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
     post_id, post_created = _upsert_post(plan, day.date, template.approved_version.id,
                                          day.chart_ids.get(template.chart_spec), day.market,
                                          scheduled_at)
-    post_text_id, stored = _post_text(post_id, 0, texts.segments)
-    shared = texts.segments is not None and stored == texts.segments
     due_at = scheduled_at + dt.timedelta(minutes=current_app.config["TASK_DUE_MINUTES"])
     now = utcnow()
     rows = []
-    for index, row in enumerate(texts.staff):
-        body = None if shared else texts.text_of(index)
-        rows.append({"post_id": post_id, "staff_id": row.id, "post_text_id": post_text_id,
-                     "body": body, "body_sha256": body and _sha256(body), "due_at": due_at,
-                     "status": "assigned", "created_at": now})
+    for variant, texts in enumerate(variants):
+        if texts is None:
+            continue
+        post_text_id, stored = _post_text(post_id, variant, texts.segments)
+        shared = texts.segments is not None and stored == texts.segments
+        for index, row in enumerate(texts.staff):
+            body = None if shared else texts.text_of(index)
+            rows.append({"post_id": post_id, "staff_id": row.id, "post_text_id": post_text_id,
+                         "body": body, "body_sha256": body and _sha256(body),
+                         "due_at": due_at, "status": "assigned", "created_at": now})
     before = 0 if post_created else _task_count(post_id)
     insert_many_skipping_conflicts(Task.__table__, rows, ["post_id", "staff_id"])
     created = len(rows) if post_created else _task_count(post_id) - before
