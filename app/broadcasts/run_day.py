@@ -26,30 +26,24 @@ from app.broadcasts.plan_texts import (
     ValueChecker,
     base_context,
     frontline_staff,
-    render_plan_texts,
 )
+from app.broadcasts.run_gates import refuse_outside_validity, refuse_stale
 from app.broadcasts.schedules import (
     occurrences,
     occurrences_on,
     parse_schedule,
     schedule_for,
 )
-from app.broadcasts.variants import assign_variants
-from app.compliance import stale_series
+from app.broadcasts.variants import render_variants
 from app.content.checks import chart_facts
 from app.content.models import ContentKind, TemplateStatus
 from app.content.presenters import chart_titles
-from app.content.references import quoted_series
-from app.content.variants import variant_label
 from app.core.clock import utcnow
 from app.core.extensions import db
 from app.core.upserts import insert_many_skipping_conflicts, upsert_returning_ids
-from app.market.chart_specs import load_spec
 from app.market.charts import chart_url, render_charts
-from app.market.instruments import get_series
 from app.market.models import ChartImage
 from app.market.services import available_market_context, refresh_market_data
-from app.market.sessions import is_session
 
 logger = logging.getLogger(__name__)
 
@@ -290,9 +284,7 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> list[PlanT
         raise PlanSkipped(f"模板「{template.title}」已停用", code="template_retired")
     if version is None:  # a newer draft or review keeps the last approved version running
         raise PlanSkipped(f"模板「{template.title}」未批准", code="not_approved")
-    if not template.is_valid_on(day.date):
-        raise PlanSkipped(f"模板「{template.title}」不在有效期内（{_validity(template)}）",
-                          code="outside_validity")
+    refuse_outside_validity(template, day.date)
     if plan.branch_id not in staff_of:
         staff_of[plan.branch_id] = frontline_staff(plan.branch.path)
     staff = staff_of[plan.branch_id]
@@ -302,53 +294,10 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> list[PlanT
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）", code="chart_missing")
     if template.content_kind is ContentKind.market_commentary:
-        _refuse_stale(version.bodies, template.chart_spec, day)
+        refuse_stale(version.bodies, template.chart_spec, day.market, day.date)
     target = RuleTarget(template.product.value, template.content_kind.value,
                         template.channel.value, chart_facts(template.chart_spec, context))
-    return _render_variants(version.bodies, target, context, staff, checker, day.date)
-
-
-def _render_variants(bodies, target, context, staff, checker, run_date) -> list:
-    """Render and check each wording once, for the staff assigned to it on ``run_date``."""
-    assigned = assign_variants(staff, len(bodies), run_date)
-    texts = []
-    for variant, body in enumerate(bodies):
-        members = [row for row, got in zip(staff, assigned, strict=True) if got == variant]
-        if not members:
-            texts.append(None)
-            continue
-        try:
-            texts.append(render_plan_texts(body, target, context, members, checker))
-        except PlanSkipped as skipped:
-            if len(bodies) > 1:
-                skipped.reason = f"{variant_label(variant)}：{skipped.reason}"
-            raise
-    return texts
-
-
-def _validity(template) -> str:
-    start, end = template.valid_from_date, template.valid_until_date
-    return f"{start.isoformat() if start else '…'} 至 {end.isoformat() if end else '…'}"
-
-
-def _refuse_stale(bodies: list[str], chart_spec: str | None, day: MarketDay) -> None:
-    """Skip a market commentary whose quoted series are older than the freshness limit.
-
-    The series are those the wordings quote (``app.content.references``; every series of
-    the day when a wording reads series it does not name) and those of the chart.
-    """
-    codes: set[str] = set(load_spec(chart_spec).series) if chart_spec else set()
-    for body in bodies:
-        quoted = quoted_series(body)
-        codes |= set(day.market) if quoted is None else quoted
-    as_of = {code: dt.date.fromisoformat(str(day.market[code]["as_of"]))
-             for code in sorted(codes) if code in day.market}
-    stale = stale_series(as_of, day.date, is_session=is_session)
-    if stale:
-        reasons = [reason.replace(code, get_series(code).name, 1)
-                   for code, reason in stale.items()]
-        raise PlanSkipped(f"行情数据不够新：{'；'.join(reasons)}", sorted(stale),
-                          code="stale_market_data")
+    return render_variants(version.bodies, target, context, staff, checker, day.date)
 
 
 def _insert_plan(plan, day: MarketDay, variants: list[PlanTexts | None]) -> tuple[int, int]:

@@ -23,6 +23,16 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Protocol
 
+from app.broadcasts.plan_texts import (
+    PlanSkipped,
+    PlanTexts,
+    RuleTarget,
+    StaffRow,
+    ValueChecker,
+    render_plan_texts,
+)
+from app.content.variants import variant_label
+
 
 class _Staff(Protocol):
     id: int
@@ -49,3 +59,30 @@ def assign_variants(staff: Sequence[_Staff], count: int, run_date: dt.date) -> l
         for rank, row in enumerate(members):
             variant_of[row.id] = (rank + shift) % count
     return [variant_of[row.id] for row in staff]
+
+
+def render_variants(bodies: Sequence[str], target: RuleTarget, context: dict,
+                    staff: list[StaffRow], checker: ValueChecker,
+                    run_date: dt.date) -> list[PlanTexts | None]:
+    """Render and check each wording once, for the staff assigned to it on ``run_date``.
+
+    :param bodies: the wordings of the approved version, variant 0 first.
+    :returns: one :class:`PlanTexts` per wording, index = variant number; ``None`` for a
+        wording nobody receives today (fewer staff than wordings).
+    :raises PlanSkipped: from :func:`render_plan_texts`, the reason prefixed with the
+        wording (「措辞 2：合规检查未通过：…」) when there are several.
+    """
+    assigned = assign_variants(staff, len(bodies), run_date)
+    texts: list[PlanTexts | None] = []
+    for variant, body in enumerate(bodies):
+        members = [row for row, got in zip(staff, assigned, strict=True) if got == variant]
+        if not members:
+            texts.append(None)
+            continue
+        try:
+            texts.append(render_plan_texts(body, target, context, members, checker))
+        except PlanSkipped as skipped:
+            if len(bodies) > 1:
+                skipped.reason = f"{variant_label(variant)}：{skipped.reason}"
+            raise
+    return texts
