@@ -153,11 +153,12 @@ def preview(template_id: int):
     """Render the latest version with a date's market data and chart, and check the text."""
     form = PreviewForm(formdata=request.args)
     run_date = form.date.data if form.validate() else None
-    result = services.preview(template_id, run_date=run_date)
+    variant = request.args.get("variant", 0, type=int)
+    result = services.preview(template_id, run_date=run_date, variant=variant)
     text = result.outcome.text or ""
     return render_template(
         "content/preview.html", template=services.get_template(template_id), form=form,
-        result=result, segments=highlight(text, result.findings),
+        result=result, segments=highlight(text, result.findings), variant=variant,
     )
 
 

@@ -80,3 +80,15 @@ def test_a_repeated_wording_is_refused_with_its_field(client, login_as, db):
     html = client.post("/content/new", data={**NEW, "variants-0": FIRST}).get_data(as_text=True)
     assert "措辞 2：与措辞 1相同" in html
     assert db.session.scalar(select(func.count(TemplateVersion.id))) == 0
+
+
+def test_preview_renders_the_chosen_wording(client, login_as, db):
+    editor = login_as("editor")
+    template = services.create_template(editor.id, "fund-v", "定投课堂", "fund",
+                                        "moments_post", None, FIRST, variants=[SECOND])
+    db.session.commit()
+    second = client.get(f"/content/{template.id}/preview?variant=1").get_data(as_text=True)
+    assert SECOND.split("。")[0] in second and FIRST.split("。")[0] not in second
+    assert '<option value="1" selected>措辞 2</option>' in second
+    first = client.get(f"/content/{template.id}/preview").get_data(as_text=True)
+    assert FIRST.split("。")[0] in first
