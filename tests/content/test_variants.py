@@ -86,3 +86,14 @@ def test_bad_wordings_are_refused_per_field(editor, variants, field, message):
     with pytest.raises(ValidationFailed) as caught:
         _create(editor, variants=variants)
     assert message in caught.value.errors[field]
+
+
+def test_approval_rehearses_every_wording(app, editor, reviewer, market, monkeypatch):
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", "2025-04-25")
+    late = SECOND + '{% if date == "2025-04-29" %}{{ market.NOPE.close }}{% endif %}'
+    template = _create(editor, variants=(late,))
+    assert not any(f.is_blocking for f in template.latest_version.findings)  # sample is fine
+    services.submit_for_review(template.id, editor.id)
+    with pytest.raises(Conflict, match="2025-04-29 的预演渲染失败"):
+        services.approve(template.id, reviewer.id)
+    assert template.status is TemplateStatus.in_review
