@@ -2,18 +2,25 @@
 
 The editor creates a template, adds a second wording with 「添加措辞」, sees the findings of
 each wording on its own (the second blocks submission), rewrites it and submits; a
-reviewer sees both wordings and approves the version (four-eyes).
+reviewer sees both wordings and approves the version (four-eyes). Then a plan of it runs
+(made directly: the plan pages are another journey), and two relationship managers of one
+sub-branch find different wordings in 今日任务.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from app.broadcasts.models import SopPlan
+from app.broadcasts.run_day import run_day
 from app.content.models import ContentTemplate, TemplateStatus
 from app.core.extensions import db
+from app.org.models import User
 from tests.browser.helpers import screenshot
 
 pytestmark = pytest.mark.browser
@@ -45,7 +52,13 @@ def _template(app, template_id: int) -> tuple[TemplateStatus, list[str]]:
         return template.status, template.latest_version.bodies
 
 
-def test_editor_writes_two_wordings_and_a_reviewer_approves_them(live_server, login):
+@pytest.fixture(scope="module")
+def journey() -> dict:
+    """State handed to the next journey (the approved template's id)."""
+    return {}
+
+
+def test_editor_writes_two_wordings_and_a_reviewer_approves_them(live_server, login, journey):
     base_url, app = live_server
     page = login("editor")
     page.goto("/content/new")
@@ -93,3 +106,34 @@ def test_editor_writes_two_wordings_and_a_reviewer_approves_them(live_server, lo
     expect(reviewer.locator(".flash-success")).to_contain_text("已批准")
     screenshot(reviewer, "variants-approved")
     assert _template(app, template_id) == (TemplateStatus.approved, [FIRST, SECOND])
+    journey["template_id"] = template_id
+
+
+def test_two_managers_of_one_sub_branch_receive_different_wordings(live_server, login,
+                                                                   journey):
+    if "template_id" not in journey:
+        pytest.skip("needs the approval journey above")
+    app = live_server[1]
+    with app.app_context():
+        rm001, rm002 = (db.session.scalar(select(User).where(User.username == name))
+                        for name in ("rm001", "rm002"))
+        assert rm001.branch_id == rm002.branch_id
+        editor = db.session.scalar(select(User.id).where(User.username == "editor"))
+        plan = SopPlan(name="两种措辞早报计划", template_id=journey["template_id"],
+                       branch_id=rm001.branch_id, send_time=dt.time(9, 0), calendar="daily",
+                       created_by_id=editor)
+        db.session.add(plan)
+        db.session.flush()
+        result = run_day(dt.date(2025, 4, 25), [plan.id], refresh_market=False)
+        db.session.commit()
+        assert result.posts_skipped == [] and result.tasks_created == 9
+    seen = []
+    for username in ("rm001", "rm002"):
+        page = login(username, viewport={"width": 390, "height": 844})
+        card = page.locator(".task-card", has_text="两种措辞早报计划")
+        expect(card).to_have_count(1)
+        text = card.locator(".post-text").inner_text()
+        seen.append("【上证早报】" in text)
+        assert ("【上证早报】" in text) != ("【早安·上证】" in text)
+        screenshot(page, f"variants-today-{username}")
+    assert sorted(seen) == [False, True]  # one gets each wording
