@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from app.admin.names import checked_name
 from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth import throttle
 from app.auth.passwords import generate_password
 from app.auth.services import revoke_sessions, set_password
-from app.compliance import name_check_sha256, name_error
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.org import services as org
@@ -117,23 +117,6 @@ def _check_unique(username: str | None, wecom_userid: str | None, user_id: int |
                                                         User.id != (user_id or 0)))
         if other is not None:
             raise ValidationFailed(message, errors={field: [message]})
-
-
-def checked_name(name: str, field: str, label: str) -> str:
-    """The compliance marker of a name about to be saved (``app.compliance.names``).
-
-    Display names and branch names are substituted into the texts that staff send, so a
-    name with a blocking finding is refused here and the daily run need not check it again.
-
-    :param field: the form field the error belongs to.
-    :param label: the Chinese name of the field for the message.
-    :returns: the marker to store in ``name_check_sha256``.
-    :raises ValidationFailed: the name has a blocking finding (per-field message).
-    """
-    message = name_error(name, label)
-    if message:
-        raise ValidationFailed(message, errors={field: [message]})
-    return name_check_sha256(name)
 
 
 def create_user(actor: User, username: str, display_name: str, role: Role, branch_id: int,

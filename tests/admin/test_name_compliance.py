@@ -7,6 +7,8 @@ Chinese message, nothing is saved, and a clean name carries the marker the run d
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -76,3 +78,26 @@ def test_renaming_a_branch_checks_the_new_name(client, db, admin, tree):
 def test_the_marker_is_tied_to_the_name():
     assert name_check_sha256("张三") != name_check_sha256("张三 ")
     assert len(name_check_sha256("张三")) == 64
+
+
+def test_names_check_marks_old_rows_once_and_lists_refused_ones(runner, db, tree):
+    clean = UserFactory(role=Role.frontline, branch=tree.east1, display_name="赵六")
+    twin = UserFactory(role=Role.frontline, branch=tree.east2, display_name="赵六")
+    bad = UserFactory(role=Role.frontline, branch=tree.east1, display_name=BAD_NAME)
+    result = runner.invoke(args=["names", "check"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["refused"] == [{"type": "user", "id": bad.id, "name": BAD_NAME,
+                                  "message": report["refused"][0]["message"]}]
+    assert "显示名含有不合规内容" in report["refused"][0]["message"]
+    # 赵六 twice, the six branch names and the bad name: each distinct value checked once
+    assert report["checked"] == len({"赵六", BAD_NAME, "总行", "东区分行", "西区分行",
+                                     "东区一支行", "东区二支行", "西区一支行"})
+    for user in (clean, twin, bad):
+        db.session.refresh(user)
+    assert clean.name_check_sha256 == twin.name_check_sha256 == name_check_sha256("赵六")
+    assert bad.name_check_sha256 is None
+    db.session.refresh(tree.east1)
+    assert tree.east1.name_check_sha256 == name_check_sha256("东区一支行")
+    again = json.loads(runner.invoke(args=["names", "check"]).output)
+    assert (again["checked"], again["marked"]) == (1, 0)  # only the refused name is left
