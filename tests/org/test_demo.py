@@ -3,7 +3,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from app.broadcasts.models import Post, Task
+from app.broadcasts.models import Post, PostText, SopPlan, Task
+from app.compliance import name_check_sha256
 from app.content.models import ContentTemplate, TemplateStatus
 from app.core.extensions import db as _db
 from app.demo.seed import demo_usernames, seed
@@ -40,6 +41,17 @@ def test_seed_leaves_todays_tasks_open_for_the_first_sub_branch(db):
     rm001 = _db.session.scalar(select(User).where(User.username == "rm001"))
     statuses = _db.session.scalars(select(Task.status).where(Task.staff_id == rm001.id)).all()
     assert statuses and all(s.value == "assigned" for s in statuses)
+
+
+def test_seeded_names_are_marked_checked_and_wordings_alternate(db):
+    seed("pw", dt.date(2025, 4, 25), days=1)
+    users = _db.session.scalars(select(User)).all()
+    assert users and all(u.name_check_sha256 == name_check_sha256(u.display_name)
+                         for u in users)
+    morning = _db.session.scalars(select(PostText.variant).join(Post).join(SopPlan)
+                                  .join(ContentTemplate)
+                                  .where(ContentTemplate.slug == "global-indices-morning"))
+    assert sorted(morning) == [0, 1]  # the library's two wordings both go out
 
 
 def test_seed_command_and_logins(runner):
