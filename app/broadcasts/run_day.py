@@ -265,7 +265,8 @@ def plan_run_dates(template_id: int, start: dt.date, count: int) -> list[dt.date
     return sorted(dates)[:count]
 
 
-def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> list[PlanTexts]:
+def _render_plan(plan, day: MarketDay, context, staff_of,
+                 checker) -> list[PlanTexts | None]:
     """Check that ``plan`` runs today and render its texts; reads and renders, never writes.
 
     :returns: one :class:`PlanTexts` per wording that has staff, index = variant number
@@ -300,7 +301,7 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> list[PlanT
     return render_variants(version.bodies, target, context, staff, checker, day.date)
 
 
-def _insert_plan(plan, day: MarketDay, variants: list[PlanTexts | None]) -> tuple[int, int]:
+def _insert_plan(plan, day: MarketDay, variants: list[PlanTexts | None]) -> tuple[int, int, int]:
     """Insert the post of ``plan``, its texts and one task per staff member (rows kept).
 
     One post text per wording; each task points at the text of its wording and stores its
