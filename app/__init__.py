@@ -9,6 +9,7 @@ from flask import Flask
 
 from app import models  # noqa: F401  (every model: complete metadata for Alembic)
 from app.admin import bp as admin_bp
+from app.admin.cli import names_cli
 from app.audit import bp as audit_bp
 from app.audit.cli import audit_cli
 from app.auth import bp as auth_bp
@@ -114,5 +115,5 @@ def register_commands(app: Flask) -> None:
     """Register the CLI groups of every package."""
     for group in (ops_cli, scheduler_cli, sop_cli, compliance_cli, content_cli, market_cli,
                   demo_cli, users_cli, import_cli, adds_cli, coverage_cli, audit_cli, wecom_cli,
-                  tasks_cli):
+                  tasks_cli, names_cli):
         app.cli.add_command(group)

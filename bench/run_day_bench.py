@@ -7,7 +7,7 @@ all for the whole bank. Runs the market step for 2025-04-25 once (printed, not p
 ratio), then times the plans: ``render_plans`` + ``publish_plans`` (render, compliance,
 insert), committed.
 
-The floor, on the same data and database: render each plan's body once with plain
+The floor, on the same data and database: render each wording of each plan once with plain
 Jinja2 (no sandbox, no worker), substitute every staff member's name and branch, hash each
 text (SHA-256), and insert the same rows as the run's tasks with a plain ``executemany``
 into a scratch table of the same shape.
@@ -42,8 +42,8 @@ RUN_DATE = dt.date(2025, 4, 25)
 SUB_BRANCHES = 50
 
 
-def build(staff: int, plans: int) -> list[str]:
-    """Branches, staff, the library and ``plans`` SOP plans; returns the plans' bodies."""
+def build(staff: int, plans: int) -> list[list[str]]:
+    """Branches, staff, the library and ``plans`` SOP plans; returns each plan's wordings."""
     from app.auth.services import hash_password
     from app.broadcasts.models import SopPlan
     from app.content.library import install_library
@@ -80,11 +80,14 @@ def build(staff: int, plans: int) -> list[str]:
                                send_time=dt.time(8, 30 + i % 30), calendar="weekdays",
                                created_by_id=editor.id))
     db.session.commit()
-    return [t.approved_version.body for t in chosen]
+    return [t.approved_version.bodies for t in chosen]
 
 
 def floor(bodies, context, staff_rows, task_rows) -> float:
-    """Seconds of the floor: plain render once per plan, substitute, hash, executemany."""
+    """Seconds of the floor: plain render once per wording, substitute, hash, executemany.
+
+    Staff member ``i`` gets wording ``i mod n`` (the run spreads them by sub-branch).
+    """
     from app.content import sandbox
 
     plain = jinja2.Environment(keep_trailing_newline=True)
@@ -100,9 +103,11 @@ def floor(bodies, context, staff_rows, task_rows) -> float:
                   for row in task_rows]
 
     def work():
-        for body in bodies:
-            once = plain.from_string(body).render({**context, "staff": marker})
-            for name, branch in staff_rows:
+        for wordings in bodies:
+            onces = [plain.from_string(body).render({**context, "staff": marker})
+                     for body in wordings]
+            for index, (name, branch) in enumerate(staff_rows):
+                once = onces[index % len(onces)]
                 staff_text = once.replace(marker["name"], name).replace(marker["branch"], branch)
                 hashlib.sha256(staff_text.encode()).hexdigest()
         db.session.connection().exec_driver_sql(insert, plain_rows)

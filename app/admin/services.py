@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+from app.admin.names import checked_name
 from app.audit import chain
 from app.audit.models import AuditEvent
 from app.auth import throttle
@@ -127,14 +128,17 @@ def create_user(actor: User, username: str, display_name: str, role: Role, branc
     :param password: the initial password, or ``None`` to generate one.
     :returns: the user and the generated password (``None`` when one was given), to be
         shown once and never stored in clear.
-    :raises ValidationFailed: duplicate username or WeCom userid, or a weak password.
+    :raises ValidationFailed: duplicate username or WeCom userid, a weak password, or a
+        display name with a blocking compliance finding.
     :raises NotFound: unknown branch.
     """
+    marker = checked_name(display_name, "display_name", "显示名")
     _check_unique(username, wecom_userid, None)
     branch = org.get_branch(branch_id)
     generated = None if password else generate_password(current_app.config["PASSWORD_MIN_LENGTH"])
     user = User(username=username, display_name=display_name, role=role, branch=branch,
-                wecom_userid=wecom_userid or None, password_hash="", session_version=0)
+                wecom_userid=wecom_userid or None, password_hash="", session_version=0,
+                name_check_sha256=marker)
     set_password(user, password or generated, must_change=True, now=now)
     db.session.add(user)
     db.session.flush()
@@ -151,15 +155,17 @@ def update_user(actor: User, user_id: int, display_name: str, role: Role, branch
     before the link (``app.connector.contact_events.apply_pending``).
 
     :raises Conflict: an admin changing their own role (they could lock everyone out).
-    :raises ValidationFailed: WeCom userid used by another user.
+    :raises ValidationFailed: WeCom userid used by another user, or a display name with a
+        blocking compliance finding.
     :raises NotFound: unknown user or branch.
     """
     user = get_user(user_id)
     if user.id == actor.id and role is not user.role:
         raise Conflict("不能修改自己的角色，请由另一位系统管理员操作")
+    marker = checked_name(display_name, "display_name", "显示名")
     _check_unique(None, wecom_userid, user.id)
     before = user_snapshot(user)
-    user.display_name, user.role = display_name, role
+    user.display_name, user.role, user.name_check_sha256 = display_name, role, marker
     user.branch = org.get_branch(branch_id)
     user.wecom_userid = wecom_userid or None
     db.session.flush()
@@ -226,18 +232,28 @@ def locked_users(users: list[User], now: dt.datetime) -> dict[int, dt.datetime]:
 
 def create_branch(actor: User, code: str, name: str, level: BranchLevel,
                   parent_id: int | None) -> Branch:
-    """Add a branch to the tree (rules: ``app.org.services.create_branch``)."""
+    """Add a branch to the tree (rules: ``app.org.services.create_branch``).
+
+    :raises ValidationFailed: also for a name with a blocking compliance finding.
+    """
+    marker = checked_name(name, "name", "机构名称")
     branch = org.create_branch(code, name, level, parent_id)
+    branch.name_check_sha256 = marker
     record(actor, "branch_created", "branch", branch.id, None, branch_snapshot(branch))
     return branch
 
 
 def update_branch(actor: User, branch_id: int, code: str, name: str, level: BranchLevel,
                   parent_id: int | None) -> Branch:
-    """Rename, re-level or move a branch with its subtree (``app.org.services.update_branch``)."""
+    """Rename, re-level or move a branch with its subtree (``app.org.services.update_branch``).
+
+    :raises ValidationFailed: also for a name with a blocking compliance finding.
+    """
+    marker = checked_name(name, "name", "机构名称")
     branch = org.get_branch(branch_id)
     before = branch_snapshot(branch)
     org.update_branch(branch, code, name, level, parent_id)
+    branch.name_check_sha256 = marker
     db.session.flush()
     after = branch_snapshot(branch)
     if after != before:

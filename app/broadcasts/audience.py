@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, delete, or_, select
 from app.broadcasts.models import SopPlan
 from app.broadcasts.plan_models import PlanAudience
 from app.broadcasts.plan_texts import StaffRow
+from app.compliance import name_check_sha256
 from app.content.models import Channel
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
@@ -90,16 +91,30 @@ def audience_staff(branch_paths: list[str]) -> list[StaffRow]:
     One query (an OR of subtree conditions); a user lies in one branch, so overlapping
     subtrees (a branch and one of its sub-branches) never list anyone twice.
 
-    :returns: plain rows (id, display name, branch name); ``[]`` without paths.
+    :returns: plain rows (no ORM objects): id, display name, branch name, branch id and
+        whether each name carries a valid check-on-save marker (one hash per distinct name);
+        ``[]`` without paths.
     """
     if not branch_paths:
         return []
     rows = db.session.execute(
-        select(User.id, User.display_name, Branch.name).join(Branch, User.branch_id == Branch.id)
+        select(User.id, User.display_name, Branch.name, Branch.id, User.name_check_sha256,
+               Branch.name_check_sha256).join(Branch, User.branch_id == Branch.id)
         .where(or_(*[in_subtree(path) for path in sorted(set(branch_paths))]),
                User.role == Role.frontline, User.is_active_account.is_(True))
         .order_by(User.id))
-    return [StaffRow(id_, str(name), str(branch or "")) for id_, name, branch in rows]
+    markers: dict[str, str] = {}
+
+    def checked(value: str, stored: str | None) -> bool:
+        if stored is None:
+            return False
+        if value not in markers:
+            markers[value] = name_check_sha256(value)
+        return markers[value] == stored
+
+    return [StaffRow(id_, str(name), str(branch or ""), branch_id, checked(str(name), name_mark),
+                     checked(str(branch or ""), branch_mark))
+            for id_, name, branch, branch_id, name_mark, branch_mark in rows]
 
 
 def plans_reaching(branch_ids: list[int]) -> ColumnElement[bool]:

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
-import warnings
 
-import exchange_calendars as xcals
-import pandas as pd
+from app.market.sessions import exchange_sessions
 
 logger = logging.getLogger(__name__)
 
@@ -19,20 +16,6 @@ CALENDAR_LABELS = {
     "weekdays": "工作日（周一至周五）",
     "daily": "每天",
 }
-
-
-@functools.cache
-def _sessions(code: str) -> tuple[dt.date, dt.date, frozenset[dt.date]]:
-    """First day, last day and the set of trading days of an exchange calendar.
-
-    exchange-calendars 4.x trips a pandas 3.1 deprecation warning while it builds
-    a calendar; it is silenced here only, for that one call.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=getattr(pd.errors, "Pandas4Warning", Warning))
-        exchange = xcals.get_calendar(code)
-    sessions = frozenset(exchange.sessions.date)
-    return exchange.first_session.date(), exchange.last_session.date(), sessions
 
 
 def runs_on(calendar: str, day: dt.date) -> bool:
@@ -49,7 +32,7 @@ def runs_on(calendar: str, day: dt.date) -> bool:
         return True
     if calendar == "weekdays":
         return day.weekday() < 5
-    first, last, sessions = _sessions(calendar)
+    first, last, sessions = exchange_sessions(calendar)
     if not first <= day <= last:
         logger.warning("calendar %s has no data for %s; using weekdays", calendar, day)
         return day.weekday() < 5

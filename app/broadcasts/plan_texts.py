@@ -1,11 +1,14 @@
-"""Render once, check once: the texts of one plan for all its front-line staff.
+"""Render once, check once: the texts of one plan (one wording) for its front-line staff.
 
 A template that prints ``staff.name`` / ``staff.branch`` only plainly is rendered once,
 with markers for the staff fields (``app.content.substitution``); each staff member's text
 is those segments with their own fields, byte for byte the text a per-staff render gives.
-Compliance checks the plan text once (with the sample signature) plus each substituted
-value, once per run (:class:`ValueChecker`). Any other template is rendered per staff
-member in one worker call, and each distinct text is checked once.
+Compliance checks the plan text once (with the sample signature; ``check_rendered`` with
+the template's content kind and chart) plus each substituted value that was not checked
+when its user or branch was saved, once per run (:class:`ValueChecker`). The channel's
+text limit (群发 and 客户群 4,000 bytes, 朋友圈 2,000 characters) is checked on the longest
+staff text. Any other template is rendered per staff member in one worker call, and each
+distinct text is checked once.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from typing import NamedTuple
 
 from flask import current_app
 
-from app.compliance import blocking, check_text
+from app.compliance import (
+    CHANNEL_LIMITS,
+    ChartFacts,
+    blocking,
+    check_text,
+    over_limit,
+)
+from app.content.checks import check_rendered
 from app.content.isolation import render_isolated_many
 from app.content.sandbox import SAMPLE_STAFF, TemplateRenderError, build_context
 from app.content.substitution import (
@@ -34,8 +44,9 @@ _VALUE_SEPARATOR = "\n。\n"
 class PlanSkipped(Exception):
     """A plan yields no post today: Chinese ``reason``, ``rule_ids``, ``code`` for the run row.
 
-    Codes: ``not_run_day``, ``template_retired``, ``not_approved``, ``no_staff``,
-    ``chart_missing``, ``render_failed``, ``compliance``.
+    Codes: ``not_run_day``, ``template_retired``, ``not_approved``, ``outside_validity``,
+    ``no_staff``, ``chart_missing``, ``stale_market_data``, ``render_failed``,
+    ``compliance``, ``channel_limit``.
     """
 
     def __init__(self, reason: str, rule_ids: list[str] | None = None,
@@ -47,11 +58,19 @@ class PlanSkipped(Exception):
 
 
 class StaffRow(NamedTuple):
-    """A receiving front-line user: id, display name, branch name (plain values)."""
+    """A receiving front-line user: id, display name, branch name (plain values).
+
+    ``branch_id`` is the user's own branch (wordings are spread per branch);
+    ``name_checked`` / ``branch_checked`` say that the name / branch name passed the
+    compliance check when it was saved (``app.compliance.names``), so the run skips it.
+    """
 
     id: int
     name: str
     branch: str
+    branch_id: int = 0
+    name_checked: bool = False
+    branch_checked: bool = False
 
     def fields(self) -> dict[str, str]:
         """The template's ``staff`` entry: ``{"name", "branch"}``."""
@@ -60,7 +79,7 @@ class StaffRow(NamedTuple):
 
 @dataclass(frozen=True)
 class PlanTexts:
-    """The rendered texts of one plan (one variant) for ``staff``.
+    """The rendered texts of one plan (one wording) for ``staff``.
 
     Either ``segments`` (rendered once; each text is ``compose(segments, staff fields)``)
     or ``bodies`` (one text per staff member, in ``staff`` order) is set.
@@ -75,6 +94,19 @@ class PlanTexts:
         if self.segments is not None:
             return compose(self.segments, self.staff[index].fields())
         return self.bodies[index]
+
+
+class RuleTarget(NamedTuple):
+    """What the compliance check of a plan's texts needs (plain values).
+
+    The template's product category, content kind and channel values, and the facts of the
+    chart sent with the text (``app.content.checks.chart_facts``).
+    """
+
+    product: str | None
+    content_kind: str | None = None
+    channel: str | None = None
+    charts: tuple[ChartFacts, ...] = ()
 
 
 class ValueChecker:
@@ -123,27 +155,55 @@ def _screen(values: list[str]) -> set[str]:
     return suspects
 
 
-def render_plan_texts(body: str, product: str, context: dict, staff: list[StaffRow],
-                      checker: ValueChecker) -> PlanTexts:
-    """Render and check one template body for every staff member.
+def render_plan_texts(body: str, target: RuleTarget | str | None, context: dict,
+                      staff: list[StaffRow], checker: ValueChecker) -> PlanTexts:
+    """Render and check one template body (one wording) for every staff member.
 
+    :param target: the rules to check with (:class:`RuleTarget`), or just a product value.
     :param context: ``build_context`` of the run date (market, charts); ``staff`` is replaced.
-    :raises PlanSkipped: a render failure (budget breaches included) or a blocking
-        compliance finding in the plan text or in a substituted value.
+    :raises PlanSkipped: a render failure (budget breaches included), a blocking
+        compliance finding in the plan text or in a substituted value, or a text over the
+        channel's limit.
     """
+    if not isinstance(target, RuleTarget):
+        target = RuleTarget(target)
     if prints_staff_fields_only(body):
         [text] = _render(body, [{**context, "staff": dict(MARKERS)}])
         segments = segments_of(text)
         if _fits_output_limit(segments, staff):  # else the per-staff render reports it
-            _check_once(segments, product, staff, checker)
+            _check_once(segments, target, staff, checker)
+            if target.channel is not None and _longest_bound(segments, staff, target.channel):
+                _refuse_over_limit((compose(segments, row.fields()) for row in staff),
+                                   target.channel)
             return PlanTexts(staff, segments=segments)
     bodies = _render(body, [{**context, "staff": row.fields()} for row in staff])
-    checked: dict[str, list] = {}
-    for text in bodies:
-        if text not in checked:
-            checked[text] = blocking(check_text(text, product))
-            _refuse_blocking(checked[text])
+    for text in dict.fromkeys(bodies):
+        _refuse_blocking(blocking(_check(text, target)))
+    if target.channel is not None:
+        _refuse_over_limit(dict.fromkeys(bodies), target.channel)
     return PlanTexts(staff, bodies=bodies)
+
+
+def _check(text: str, target: RuleTarget) -> list:
+    return check_rendered(text, target.product, content_kind=target.content_kind,
+                          charts=target.charts)
+
+
+def _longest_bound(segments: list[str], staff: list[StaffRow], channel: str) -> bool:
+    """Whether the longest staff text may exceed the channel's limit (then check each)."""
+    limit, unit = CHANNEL_LIMITS[channel]
+    size = (lambda text: len(text.encode("utf-8"))) if unit == "bytes" else len
+    longest = {"name": max(size(row.name) for row in staff),
+               "branch": max(size(row.branch) for row in staff)}
+    return sum(size(part) if index % 2 == 0 else longest[part]
+               for index, part in enumerate(segments)) > limit
+
+
+def _refuse_over_limit(texts, channel: str) -> None:
+    for text in texts:
+        reason = over_limit(text, channel)
+        if reason:
+            raise PlanSkipped(f"超出渠道字数上限：{reason}", ["CH-LEN"], code="channel_limit")
 
 
 def _fits_output_limit(segments: list[str], staff: list[StaffRow]) -> bool:
@@ -154,14 +214,19 @@ def _fits_output_limit(segments: list[str], staff: list[StaffRow]) -> bool:
         len(compose(segments, row.fields())) <= limit for row in staff)
 
 
-def _check_once(segments, product: str, staff: list[StaffRow], checker: ValueChecker) -> None:
-    """The plan text once (sample signature), then each substituted value once per run."""
-    _refuse_blocking(blocking(check_text(compose(segments, SAMPLE_STAFF), product)))
+def _check_once(segments, target: RuleTarget, staff: list[StaffRow],
+                checker: ValueChecker) -> None:
+    """The plan text once (sample signature), then each substituted value once per run.
+
+    Names checked when their user or branch was saved are not checked again; the others
+    (saved before that check existed, or by a path without it) are, once per run each.
+    """
+    _refuse_blocking(blocking(_check(compose(segments, SAMPLE_STAFF), target)))
     fields = set(segments[1::2])
-    values = {row.name for row in staff} if "name" in fields else set()
+    values = {row.name for row in staff if not row.name_checked} if "name" in fields else set()
     if "branch" in fields:
-        values |= {row.branch for row in staff}
-    rule_ids = checker.blocking_rule_ids(values, product)
+        values |= {row.branch for row in staff if not row.branch_checked}
+    rule_ids = checker.blocking_rule_ids(values, target.product) if values else []
     if rule_ids:
         raise PlanSkipped(f"合规检查未通过：{'、'.join(rule_ids)}（客户经理姓名或机构名称）",
                           rule_ids)

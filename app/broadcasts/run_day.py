@@ -22,19 +22,22 @@ from app.broadcasts.models import Post, PostText, SopPlan, Task
 from app.broadcasts.plan_texts import (
     PlanSkipped,
     PlanTexts,
+    RuleTarget,
     StaffRow,
     ValueChecker,
     base_context,
-    render_plan_texts,
 )
+from app.broadcasts.run_gates import refuse_outside_validity, refuse_stale
 from app.broadcasts.schedules import (
     occurrences,
     occurrences_on,
     parse_schedule,
     schedule_for,
 )
+from app.broadcasts.variants import render_variants
 from app.broadcasts.welcome import is_welcome, staff_to_welcome
-from app.content.models import TemplateStatus
+from app.content.checks import chart_facts
+from app.content.models import ContentKind, TemplateStatus
 from app.content.presenters import chart_titles
 from app.core.clock import utcnow
 from app.core.extensions import db
@@ -191,7 +194,11 @@ def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> Rende
     Each plan's renders go to a render worker in one call, under the render budget
     (``app.content.isolation``): a template over budget skips only its plan, with the
     Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
-    plans go on. A plan whose text fails compliance is skipped with the rule ids.
+    plans go on. Each wording of the template is rendered once and checked once, for the
+    staff who receive it (``app.broadcasts.variants``). A plan is skipped, with a reason
+    code for 日跟踪, when its template is outside its validity window, when a market
+    commentary quotes data older than the freshness limit, or when any wording fails
+    compliance (content kind, chart, substituted names) or the channel's length limit.
 
     :returns: the rendered plans and the skipped ones, for :func:`publish_plans`.
     """
@@ -259,11 +266,15 @@ def plan_run_dates(template_id: int, start: dt.date, count: int) -> list[dt.date
     return sorted(dates)[:count]
 
 
-def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
+def _render_plan(plan, day: MarketDay, context, staff_of,
+                 checker) -> list[PlanTexts | None]:
     """Check that ``plan`` runs today and render its texts; reads and renders, never writes.
 
-    :raises PlanSkipped: not a run day, no approved template, no staff, no chart, a render
-        failure (budget breaches included) or a blocking compliance finding.
+    :returns: one :class:`PlanTexts` per wording that has staff, index = variant number
+        (``None`` for a wording nobody receives today).
+    :raises PlanSkipped: not a run day, no approved template, outside the validity window,
+        no staff, no chart, stale market data, a render failure (budget breaches included),
+        a blocking compliance finding or a text over the channel's limit.
     """
     welcome = is_welcome(plan.schedule)
     if not welcome and not occurrences_on(plan.schedule, plan.timezone, day.date):
@@ -276,6 +287,7 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
         raise PlanSkipped(f"模板「{template.title}」已停用", code="template_retired")
     if version is None:  # a newer draft or review keeps the last approved version running
         raise PlanSkipped(f"模板「{template.title}」未批准", code="not_approved")
+    refuse_outside_validity(template, day.date)
     paths = tuple(sorted(audience_of(plan).branch_paths))
     if paths not in staff_of:
         staff_of[paths] = audience_staff(list(paths))
@@ -290,15 +302,20 @@ def _render_plan(plan, day: MarketDay, context, staff_of, checker) -> PlanTexts:
     if template.chart_spec and template.chart_spec not in day.chart_ids:
         title = chart_titles().get(template.chart_spec, template.chart_spec)
         raise PlanSkipped(f"配图「{title}」未生成（行情数据缺失）", code="chart_missing")
-    return render_plan_texts(version.body, template.product.value, context, staff, checker)
+    if template.content_kind is ContentKind.market_commentary:
+        refuse_stale(version.bodies, template.chart_spec, day.market, day.date)
+    target = RuleTarget(template.product.value, template.content_kind.value,
+                        plan.channel.value, chart_facts(template.chart_spec, context))
+    return render_variants(version.bodies, target, context, staff, checker, day.date)
 
 
-def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
-    """Insert the post of ``plan``, its text and one task per staff member (existing rows kept).
+def _insert_plan(plan, day: MarketDay, variants: list[PlanTexts | None]) -> tuple[int, int, int]:
+    """Insert the post of ``plan``, its texts and one task per staff member (rows kept).
 
-    Tasks point at the post text; a task stores its own body only where its text differs
-    (per-staff renders, or a post text stored by an earlier run with other segments). One
-    ``executemany`` INSERT … ON CONFLICT DO NOTHING, no ORM objects per row.
+    One post text per wording; each task points at the text of its wording and stores its
+    own body only where its text differs (per-staff renders, or a post text stored by an
+    earlier run with other segments). One ``executemany`` INSERT … ON CONFLICT DO NOTHING
+    for all tasks, no ORM objects per row.
 
     :returns: (post id, posts created: 0 or 1, tasks created).
     """
@@ -307,16 +324,19 @@ def _insert_plan(plan, day: MarketDay, texts: PlanTexts) -> tuple[int, int]:
     post_id, post_created = _upsert_post(plan, day.date, template.approved_version.id,
                                          day.chart_ids.get(template.chart_spec), day.market,
                                          scheduled_at)
-    post_text_id, stored = _post_text(post_id, 0, texts.segments)
-    shared = texts.segments is not None and stored == texts.segments
     due_at = scheduled_at + dt.timedelta(minutes=current_app.config["TASK_DUE_MINUTES"])
     now = utcnow()
     rows = []
-    for index, row in enumerate(texts.staff):
-        body = None if shared else texts.text_of(index)
-        rows.append({"post_id": post_id, "staff_id": row.id, "post_text_id": post_text_id,
-                     "body": body, "body_sha256": body and _sha256(body), "due_at": due_at,
-                     "status": "assigned", "created_at": now})
+    for variant, texts in enumerate(variants):
+        if texts is None:
+            continue
+        post_text_id, stored = _post_text(post_id, variant, texts.segments)
+        shared = texts.segments is not None and stored == texts.segments
+        for index, row in enumerate(texts.staff):
+            body = None if shared else texts.text_of(index)
+            rows.append({"post_id": post_id, "staff_id": row.id, "post_text_id": post_text_id,
+                         "body": body, "body_sha256": body and _sha256(body),
+                         "due_at": due_at, "status": "assigned", "created_at": now})
     before = 0 if post_created else _task_count(post_id)
     insert_many_skipping_conflicts(Task.__table__, rows, ["post_id", "staff_id"])
     created = len(rows) if post_created else _task_count(post_id) - before

@@ -1,10 +1,19 @@
 """Forms of the content pages (Flask-WTF, CSRF-protected)."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    FieldList,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.content.models import CHANNEL_LABELS, CONTENT_KIND_LABELS, PRODUCT_LABELS
+from app.content.variants import MAX_VARIANTS
 from app.core.forms import ChineseMeta
 
 BODY_HELP = ("可用变量：date、market.<代码>.name/close/prev_close/change/change_pct/as_of/source/"
@@ -17,7 +26,41 @@ def lf_newlines(value: str | None) -> str | None:
     return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
 
 
-class NewTemplateForm(FlaskForm):
+class _Wordings(FlaskForm):
+    """The further wordings 措辞 of the body (``variants-0`` is 措辞 2); the service checks them.
+
+    Buttons ``add_variant`` and ``remove_variant=<index>`` change the list without saving
+    (:func:`change_wordings`).
+    """
+
+    variants = FieldList(TextAreaField("措辞", filters=[lf_newlines]),
+                         max_entries=MAX_VARIANTS - 1)
+
+
+def change_wordings(form: _Wordings, values) -> str | None:
+    """Apply an add or remove button of the posted ``values`` to ``form.variants``.
+
+    :param values: the request's form data.
+    :returns: a Chinese note for the editor when a button was pressed, else ``None``.
+    """
+    if "add_variant" in values:
+        if len(form.variants.entries) >= MAX_VARIANTS - 1:
+            return f"最多 {MAX_VARIANTS} 种措辞"
+        form.variants.append_entry("")
+        return f"已添加措辞 {len(form.variants.entries) + 1}，填写后保存"
+    removed = values.get("remove_variant", "")
+    if removed.isdigit() and int(removed) < len(form.variants.entries):
+        kept = [entry.data for entry in form.variants.entries]
+        del kept[int(removed)]
+        while form.variants.entries:
+            form.variants.pop_entry()
+        for text in kept:
+            form.variants.append_entry(text)
+        return f"已删除措辞 {int(removed) + 2}，保存后生效"
+    return None
+
+
+class NewTemplateForm(_Wordings):
     """Create a template with its first version; chart choices are filled by the view."""
 
     Meta = ChineseMeta
@@ -44,8 +87,8 @@ class NewTemplateForm(FlaskForm):
     submit = SubmitField("创建")
 
 
-class BodyForm(FlaskForm):
-    """Edit the body: saving creates a new version."""
+class BodyForm(_Wordings):
+    """Edit the body and its further wordings: saving creates a new version."""
 
     Meta = ChineseMeta
 

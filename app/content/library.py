@@ -33,6 +33,8 @@ class LibraryEntry:
     chart_spec: str | None
     file: str
     body: str
+    #: Further wordings of the body (``variants = ["file", …]`` in the manifest).
+    variants: tuple[str, ...] = ()
 
 
 def load_library(directory: str | Path) -> list[LibraryEntry]:
@@ -41,27 +43,31 @@ def load_library(directory: str | Path) -> list[LibraryEntry]:
     :param directory: folder holding ``library.toml`` and the ``*.j2`` bodies.
     :returns: entries in manifest order (bodies as UTF-8 text).
     :raises ValidationFailed: with per-entry messages for missing keys, a duplicate
-        slug, or a ``file`` outside the folder or not readable.
+        slug, or a ``file`` (or a ``variants`` file) outside the folder or not readable.
     """
     root = Path(directory).resolve()
     manifest = tomllib.loads((root / MANIFEST).read_text(encoding="utf-8"))
     entries, errors, seen = [], {}, set()
     for index, raw in enumerate(manifest.get("templates", []), start=1):
         missing = [key for key in _REQUIRED if not raw.get(key)]
-        path = (root / str(raw.get("file", ""))).resolve()
+        files = [str(raw.get("file", "")), *map(str, raw.get("variants", []))]
+        paths = [(root / name).resolve() for name in files]
+        unreadable = [name for name, path in zip(files, paths, strict=True)
+                      if not path.is_relative_to(root) or not path.is_file()]
         if missing:
             errors[index] = f"缺少字段：{', '.join(missing)}"
         elif raw["slug"] in seen:
             errors[index] = f"重复的标识 {raw['slug']}"
-        elif not path.is_relative_to(root) or not path.is_file():
-            errors[index] = f"找不到正文文件 {raw['file']}"
+        elif unreadable:
+            errors[index] = f"找不到正文文件 {unreadable[0]}"
         else:
             seen.add(raw["slug"])
+            body, *variants = (path.read_text(encoding="utf-8") for path in paths)
             entries.append(LibraryEntry(
                 slug=raw["slug"], title=raw["title"], product=raw["product"],
                 content_kind=raw.get("content_kind"),
                 channel=raw["channel"], chart_spec=raw.get("chart_spec") or None,
-                file=raw["file"], body=path.read_text(encoding="utf-8"),
+                file=raw["file"], body=body, variants=tuple(variants),
             ))
     if errors:
         raise ValidationFailed("模板库清单有误", errors)
@@ -99,7 +105,7 @@ def install_library(
 def _install(entry: LibraryEntry, author_id: int, reviewer_id: int) -> ContentTemplate:
     template = services.create_template(
         author_id, entry.slug, entry.title, entry.product, entry.channel, entry.chart_spec,
-        entry.body, content_kind=entry.content_kind,
+        entry.body, content_kind=entry.content_kind, variants=entry.variants,
     )
     blocking = [f.rule_id for f in template.latest_version.findings if f.is_blocking]
     if blocking:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import json
 
 from sqlalchemy import (
     CheckConstraint,
@@ -162,7 +164,13 @@ class ContentTemplate(db.Model):
 
 
 class TemplateVersion(db.Model):
-    """An immutable body of a template; ``body_sha256`` identifies the approved text."""
+    """An immutable body of a template; ``body_sha256`` identifies the approved text.
+
+    ``body`` is the first wording (variant 0); further wordings of the same version
+    (variants 1, 2, …) are :class:`TemplateVariant` rows. Each wording has its own
+    findings (``ComplianceFinding.variant``); staff receive one wording each
+    (``app.broadcasts.variants``).
+    """
 
     __tablename__ = "template_versions"
     __table_args__ = (
@@ -187,12 +195,53 @@ class TemplateVersion(db.Model):
         order_by=lambda: (ComplianceFinding.start.asc().nulls_first(), ComplianceFinding.id),
     )
     approvals: Mapped[list[Approval]] = relationship(back_populates="version")
+    extra_variants: Mapped[list[TemplateVariant]] = relationship(
+        back_populates="version", order_by="TemplateVariant.variant")
+
+    @property
+    def bodies(self) -> list[str]:
+        """Every wording, variant 0 (``body``) first."""
+        return [self.body, *(v.body for v in self.extra_variants)]
+
+    @property
+    def content_sha256(self) -> str:
+        """SHA-256 of what was written: ``body_sha256`` with one wording, else of all of them.
+
+        With variants it is the hex SHA-256 of the UTF-8 JSON list of the bodies (audit log).
+        """
+        if not self.extra_variants:
+            return self.body_sha256
+        return hashlib.sha256(json.dumps(self.bodies, ensure_ascii=False)
+                              .encode("utf-8")).hexdigest()
+
+    def findings_of(self, variant: int) -> list[ComplianceFinding]:
+        """The findings of one wording (``variant`` 0 is ``body``)."""
+        return [f for f in self.findings if f.variant == variant]
+
+
+class TemplateVariant(db.Model):
+    """A further wording (variant ≥ 1) of a template version; immutable like its version."""
+
+    __tablename__ = "template_variants"
+    __table_args__ = (
+        UniqueConstraint("version_id", "variant"),
+        CheckConstraint("variant >= 1", name="variant_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"), index=True)
+    variant: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+
+    version: Mapped[TemplateVersion] = relationship(back_populates="extra_variants")
 
 
 class ComplianceFinding(db.Model):
     """One compliance rule hit on a template version (an ``app.compliance.Finding`` stored).
 
-    ``start``/``end`` are character offsets into the version's body (``end`` exclusive; equal
+    ``variant`` is the wording it was found in (0: the version's ``body``);
+    ``start``/``end`` are character offsets into that wording (``end`` exclusive; equal
     for a missing required statement); both are NULL for a hit seen only in the sample
     rendering, which is listed but cannot be highlighted.
     """
@@ -204,10 +253,12 @@ class ComplianceFinding(db.Model):
         CheckConstraint('(start IS NULL) = ("end" IS NULL)', name="offsets_both_or_neither"),
         CheckConstraint("justification IS NULL OR severity = 'warn'",
                         name="only_warnings_justified"),
+        CheckConstraint("variant >= 0", name="variant_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"), index=True)
+    variant: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rule_id: Mapped[str] = mapped_column(String(16))
     severity: Mapped[Severity] = mapped_column(Enum(
         Severity, native_enum=False, length=8, create_constraint=True,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from app.compliance import Severity, most_severe
 from app.content.rendering import chart_spec_names
+from app.content.variants import variant_label
 from app.market.chart_specs import load_specs
 from app.market.instruments import SERIES
 
@@ -120,3 +121,21 @@ def comparison_base(template, version):
         return approved
     earlier = [v for v in template.versions if v.number < version.number]
     return earlier[-1] if earlier else None
+
+
+@dataclass(frozen=True)
+class Wording:
+    """One wording 措辞 of a version for display: label, body, its findings and highlights."""
+
+    variant: int
+    label: str
+    body: str
+    findings: list
+    segments: list[Segment]
+
+
+def wordings(version) -> list[Wording]:
+    """Every wording of ``version`` (a ``TemplateVersion``) with its own findings, body first."""
+    return [Wording(index, variant_label(index), body, version.findings_of(index),
+                    highlight(body, version.findings_of(index)))
+            for index, body in enumerate(version.bodies)]

@@ -35,27 +35,33 @@ class Preview:
 
 def preview(
     template_id: int | None = None, *, body: str | None = None,
-    product: str | None = None, run_date: dt.date | None = None,
+    product: str | None = None, run_date: dt.date | None = None, variant: int = 0,
 ) -> Preview:
     """Render a template (latest version) or a raw body with stored market data and charts.
 
-    :param template_id: template whose latest body, product and chart are used, or
+    :param template_id: template whose latest body, product, content kind, channel and
+        chart are used, or
     :param body: a body to preview instead (with ``product`` for the rules).
     :param run_date: date of the figures; default the latest date with stored market
         data on or before ``business_today()`` (Asia/Shanghai).
+    :param variant: the wording of the template's latest version (0: its body; one beyond
+        the last wording falls back to 0).
     :returns: :class:`Preview`: text or a safe error, chart URLs, and compliance
         findings on the rendered text. Reads stored bars and charts; writes nothing.
     :raises NotFound: unknown template. :raises ValidationFailed: neither given.
     """
-    chart_spec = None
+    chart_spec = kind = channel = None
     if template_id is not None:
         template = db.session.get(ContentTemplate, template_id)
         if template is None:
             raise NotFound("模板不存在")
-        body = body if body is not None else template.latest_version.body
+        bodies = template.latest_version.bodies
+        body = body if body is not None else bodies[variant if 0 <= variant < len(bodies) else 0]
         product, chart_spec = template.product.value, template.chart_spec
+        kind, channel = template.content_kind.value, template.channel.value
     if not body:
         raise ValidationFailed("没有可预览的正文", {"body": "正文不能为空"})
     outcome = render_preview(body, run_date)
-    findings = check_rendered(outcome.text, product) if outcome.text is not None else []
+    findings = (check_rendered(outcome.text, product, content_kind=kind, channel=channel)
+                if outcome.text is not None else [])
     return Preview(outcome=outcome, product=product, chart_spec=chart_spec, findings=findings)

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import logging
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -35,13 +36,14 @@ from app.content.models import (
 from app.content.previews import Preview, preview
 from app.content.rehearsal import rehearse_approval
 from app.content.rendering import chart_spec_names, sample_context
+from app.content.variants import MAX_BODY_CHARS, add_variants, body_error, validated_bodies
 from app.core.clock import utcnow
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.org.models import User
 
 __all__ = [
-    "Preview", "approval_blockers", "approve", "body_sha256", "create_template",
+    "MAX_BODY_CHARS", "Preview", "approval_blockers", "approve", "body_sha256", "create_template",
     "get_template", "preview", "reject", "retire", "save_version", "submit_for_review",
 ]
 logger = logging.getLogger(__name__)
@@ -50,7 +52,6 @@ logger = logging.getLogger(__name__)
 _Checked = tuple[list[Finding], dt.date | None]
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,63}$")
-MAX_BODY_CHARS = 10_000
 
 
 def body_sha256(body: str) -> str:
@@ -78,7 +79,7 @@ def create_template(
     author_id: int, slug: str, title: str, product: str | ProductCategory,
     channel: str | Channel, chart_spec: str | None, body: str,
     content_kind: str | ContentKind | None = None, valid_from_date: dt.date | None = None,
-    valid_until_date: dt.date | None = None,
+    valid_until_date: dt.date | None = None, variants: Sequence[str] = (),
 ) -> ContentTemplate:
     """Create a draft template with version 1 (and its compliance findings).
 
@@ -92,6 +93,8 @@ def create_template(
         ``general`` product, else product promotion. A promotion needs a product category.
     :param valid_from_date: first run date it may be published on (inclusive) or ``None``.
     :param valid_until_date: last such date (inclusive) or ``None``.
+    :param variants: further wordings of the body (``app.content.variants``), each checked
+        on its own.
     :returns: the new template (flushed), status ``draft``.
     :raises PermissionDenied: the author is not an editor/admin.
     :raises ValidationFailed: per-field messages for invalid values.
@@ -101,16 +104,17 @@ def create_template(
     values = _validated(slug, title, product, channel, chart_spec, body)
     values.update(_kind_and_validity(content_kind, values["product"], valid_from_date,
                                      valid_until_date))
+    bodies = validated_bodies(body, variants)
     if db.session.scalar(select(ContentTemplate.id).where(ContentTemplate.slug == values["slug"])):
         raise Conflict(f"标识 {values['slug']} 已被使用")
-    checked = _checked_body(values["body"], _RuleTarget.of(values))  # render before any write
+    checked = _checked_bodies(bodies, _RuleTarget.of(values))  # render before any write
     template = ContentTemplate(author_id=author.id, status=TemplateStatus.draft,
                                **{k: v for k, v in values.items() if k != "body"})
     db.session.add(template)
     db.session.flush()
-    version = _add_version(template, author, values["body"], checked)
+    version = _add_version(template, author, bodies, checked)
     record(author.id, "template_created", "template", template.id, version=version.number,
-           content_sha256=version.body_sha256, after=_snapshot(template, version))
+           content_sha256=version.content_sha256, after=_snapshot(template, version))
     logger.info("template created template_id=%s slug=%s author_id=%s",
                 template.id, template.slug, author.id)
     return template
@@ -134,9 +138,9 @@ def _validated(slug, title, product, channel, chart_spec, body) -> dict:
     chart_spec = (chart_spec or "").strip() or None
     if chart_spec is not None and chart_spec not in chart_spec_names():
         errors["chart_spec"] = "未知的图表"
-    body_error = _body_error(body)
-    if body_error:
-        errors["body"] = body_error
+    problem = body_error(body)
+    if problem:
+        errors["body"] = problem
     if errors:
         raise ValidationFailed("输入有误", errors)
     return {"slug": slug, "title": title, "product": product, "channel": channel,
@@ -181,52 +185,48 @@ class _RuleTarget:
                    get("chart_spec"))
 
 
-def _body_error(body: str | None) -> str | None:
-    if not body or not body.strip():
-        return "正文不能为空"
-    if len(body) > MAX_BODY_CHARS:
-        return f"正文不能超过 {MAX_BODY_CHARS} 字"
-    return None
-
-
-def _checked_body(body: str, target: _RuleTarget) -> _Checked:
-    """Findings of ``body`` with its sample rendering: reads and renders, writes nothing.
+def _checked_bodies(bodies: Sequence[str], target: _RuleTarget) -> list[_Checked]:
+    """Findings of each wording with its sample rendering: reads and renders, writes nothing.
 
     Called before the first write of a save, so that no database write lock (SQLite) is
     held while the template renders.
     """
-    return findings_for_body(body, target.product, sample_context(),
-                             content_kind=target.content_kind, channel=target.channel,
-                             chart_spec=target.chart_spec)
+    context = sample_context()
+    return [findings_for_body(body, target.product, context,
+                              content_kind=target.content_kind, channel=target.channel,
+                              chart_spec=target.chart_spec) for body in bodies]
 
 
-def _add_version(template: ContentTemplate, author: User, body: str,
-                 checked: _Checked) -> TemplateVersion:
-    findings, sample_date = checked
+def _add_version(template: ContentTemplate, author: User, bodies: Sequence[str],
+                 checked: list[_Checked]) -> TemplateVersion:
     latest = template.latest_version
     version = TemplateVersion(
-        template=template, number=(latest.number + 1) if latest else 1, body=body,
-        body_sha256=body_sha256(body), author_id=author.id,
+        template=template, number=(latest.number + 1) if latest else 1, body=bodies[0],
+        body_sha256=body_sha256(bodies[0]), author_id=author.id,
     )
     db.session.add(version)
     db.session.flush()
-    for finding in findings:
-        db.session.add(ComplianceFinding(
-            version_id=version.id, rule_id=finding.rule_id, severity=finding.severity,
-            start=finding.start, end=finding.end, message=finding.message,
-            citation=finding.citation,
-        ))
+    add_variants(version, bodies)
+    for variant, (findings, _) in enumerate(checked):
+        for finding in findings:
+            db.session.add(ComplianceFinding(
+                version_id=version.id, variant=variant, rule_id=finding.rule_id,
+                severity=finding.severity, start=finding.start, end=finding.end,
+                message=finding.message, citation=finding.citation,
+            ))
     db.session.flush()
-    db.session.refresh(version, ["findings"])
-    logger.info("template_id=%s version %s saved by user_id=%s: %s findings (sample %s)",
-                template.id, version.number, author.id, len(findings), sample_date)
+    db.session.refresh(version, ["findings", "extra_variants"])
+    logger.info("template_id=%s version %s saved by user_id=%s: %s wordings, %s findings "
+                "(sample %s)", template.id, version.number, author.id, len(bodies),
+                len(version.findings), checked[0][1])
     return version
 
 
-def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion:
-    """Save a new body as the next version and send the template back to draft.
+def save_version(template_id: int, editor_id: int, body: str,
+                 variants: Sequence[str] = ()) -> TemplateVersion:
+    """Save a new body (and its further wordings) as the next version; back to draft.
 
-    Saving a body identical to the latest version changes nothing and returns it.
+    Saving the same wordings as the latest version changes nothing and returns it.
 
     :param template_id: the template.
     :param editor_id: id of an editor (or admin); becomes the version's author.
@@ -234,26 +234,28 @@ def save_version(template_id: int, editor_id: int, body: str) -> TemplateVersion
         with the latest stored market data (sample staff), in a render worker under the
         render budget, before anything is written (a failed or over-budget render is a
         blocking ``TPL-RENDER`` finding).
+    :param variants: the further wordings of the new version (none: the body only); each
+        is checked like the body, with its own findings.
     :returns: the new (or unchanged latest) version, with ``findings`` loaded.
     :raises PermissionDenied: not an editor/admin. :raises NotFound: no such template.
-    :raises Conflict: the template is retired. :raises ValidationFailed: empty/too long body.
+    :raises Conflict: the template is retired.
+    :raises ValidationFailed: an empty, too long or repeated wording, or too many.
     """
     editor = _actor(editor_id, Action.write_content)
     template = get_template(template_id)
     if template.status is TemplateStatus.retired:
         raise Conflict("模板已停用，不能再编辑")
-    body_error = _body_error(body)
-    if body_error:
-        raise ValidationFailed("输入有误", {"body": body_error})
+    bodies = validated_bodies(body, variants)
     latest = template.latest_version
-    if latest is not None and latest.body_sha256 == body_sha256(body):
+    if latest is not None and latest.bodies == bodies:
         return latest
-    checked = _checked_body(body, _RuleTarget.of(template))  # render before any write
+    checked = _checked_bodies(bodies, _RuleTarget.of(template))  # render before any write
     before = _snapshot(template, latest)
-    version = _add_version(template, editor, body, checked)
+    version = _add_version(template, editor, bodies, checked)
     template.status = TemplateStatus.draft
     record(editor.id, "template_edited", "template", template.id, version=version.number,
-           content_sha256=version.body_sha256, before=before, after=_snapshot(template, version))
+           content_sha256=version.content_sha256, before=before,
+           after=_snapshot(template, version))
     return version
 
 
@@ -349,7 +351,8 @@ def approve(template_id: int, reviewer_id: int, comment: str = "") -> Approval:
     reasons = approval_blockers(template, reviewer)
     if reasons:
         raise Conflict(reasons[0])
-    rehearse_approval(template.id, template.latest_version.body)  # render before any write
+    for body in template.latest_version.bodies:  # render every wording before any write
+        rehearse_approval(template.id, body)
     approval = _decide(template.latest_version, reviewer, ApprovalDecision.approved, comment)
     template.approved_version_id = template.latest_version.id
     template.status = TemplateStatus.approved
@@ -388,6 +391,7 @@ def _snapshot(template: ContentTemplate, version: TemplateVersion | None) -> dic
     return {"slug": template.slug, "title": template.title, "status": template.status.value,
             "product": template.product.value, "content_kind": template.content_kind.value,
             "channel": template.channel.value,
+            "variants": len(version.bodies) if version is not None else 0,
             "findings": len(version.findings) if version is not None else 0}
 
 
@@ -399,7 +403,8 @@ def _record_status(actor: User, action: str, template: ContentTemplate,
     if comment:
         after["comment"] = comment
     record(actor.id, action, "template", template.id, version=version.number,
-           content_sha256=version.body_sha256, before={"status": previous.value}, after=after)
+           content_sha256=version.content_sha256, before={"status": previous.value},
+           after=after)
 
 
 def _decide(version: TemplateVersion, reviewer: User, decision: ApprovalDecision,

@@ -14,7 +14,14 @@ from app.auth.decorators import permission_required
 from app.auth.permissions import Action, can
 from app.compliance import citation_legend
 from app.content import bp, queries, services
-from app.content.forms import ActionForm, BodyForm, NewTemplateForm, PreviewForm, ReviewForm
+from app.content.forms import (
+    ActionForm,
+    BodyForm,
+    NewTemplateForm,
+    PreviewForm,
+    ReviewForm,
+    change_wordings,
+)
 from app.content.models import (
     CHANNEL_LABELS,
     CONTENT_KIND_LABELS,
@@ -29,6 +36,7 @@ from app.content.presenters import (
     finding_counts,
     highlight,
     series_label,
+    wordings,
 )
 from app.core.errors import Conflict, PermissionDenied, ValidationFailed
 from app.core.unit_of_work import discard_changes
@@ -66,13 +74,16 @@ def new():
     form = NewTemplateForm()
     form.chart_spec.choices = [SelectChoice("", "无配图")] + [
         SelectChoice(name, title) for name, title in chart_titles().items()]
-    if form.validate_on_submit():
+    note = change_wordings(form, request.form) if request.method == "POST" else None
+    if note:
+        flash(note, "info")
+    elif form.validate_on_submit():
         try:
             template = services.create_template(
                 current_user.id, form.slug.data, form.title.data, form.product.data,
                 form.channel.data, form.chart_spec.data, form.body.data,
                 content_kind=form.content_kind.data, valid_from_date=form.valid_from_date.data,
-                valid_until_date=form.valid_until_date.data)
+                valid_until_date=form.valid_until_date.data, variants=form.variants.data)
         except (ValidationFailed, Conflict) as error:
             discard_changes()
             _flash_error(error)
@@ -96,7 +107,7 @@ def _show_page(template, review_form=None, status: int = 200):
     return render_template(
         "content/show.html", template=template, version=version, base=base,
         diff=body_diff(base.body, version.body) if base is not None else [],
-        segments=highlight(version.body, version.findings), blockers=blockers,
+        wordings=wordings(version), blockers=blockers,
         review_form=review_form or ReviewForm(), action_form=ActionForm(),
         is_editor=can(current_user, Action.write_content),
         is_reviewer=can(current_user, Action.review_content),
@@ -106,17 +117,22 @@ def _show_page(template, review_form=None, status: int = 200):
 @bp.route("/<int:template_id>/edit", methods=["GET", "POST"])
 @permission_required(Action.write_content)
 def edit(template_id: int):
-    """Edit the body; saving creates a new version and lists its findings."""
+    """Edit the body and its wordings; saving creates a new version and lists its findings."""
     template = services.get_template(template_id)
     if template.status is TemplateStatus.retired:
         flash("模板已停用，不能编辑", "info")
         return redirect(url_for("content.show", template_id=template.id))
-    form = BodyForm(body=template.latest_version.body)
+    latest = template.latest_version
+    form = BodyForm(data={"body": latest.body, "variants": latest.bodies[1:]})
     status = 200
-    if form.validate_on_submit():
+    note = change_wordings(form, request.form) if request.method == "POST" else None
+    if note:
+        flash(note, "info")
+    elif form.validate_on_submit():
         latest_id = template.latest_version.id
         try:
-            version = services.save_version(template.id, current_user.id, form.body.data)
+            version = services.save_version(template.id, current_user.id, form.body.data,
+                                            form.variants.data)
         except (ValidationFailed, Conflict) as error:
             discard_changes()
             _flash_error(error)
@@ -127,7 +143,7 @@ def edit(template_id: int):
     version = template.latest_version
     return render_template(
         "content/edit.html", template=template, version=version, form=form,
-        segments=highlight(version.body, version.findings), action_form=ActionForm(),
+        wordings=wordings(version), action_form=ActionForm(),
     ), status
 
 
@@ -137,11 +153,12 @@ def preview(template_id: int):
     """Render the latest version with a date's market data and chart, and check the text."""
     form = PreviewForm(formdata=request.args)
     run_date = form.date.data if form.validate() else None
-    result = services.preview(template_id, run_date=run_date)
+    variant = request.args.get("variant", 0, type=int)
+    result = services.preview(template_id, run_date=run_date, variant=variant)
     text = result.outcome.text or ""
     return render_template(
         "content/preview.html", template=services.get_template(template_id), form=form,
-        result=result, segments=highlight(text, result.findings),
+        result=result, segments=highlight(text, result.findings), variant=variant,
     )
 
 
@@ -216,7 +233,7 @@ def version(template_id: int, number: int):
     template = services.get_template(template_id)
     item = queries.get_version(template_id, number)
     return render_template("content/version.html", template=template, version=item,
-                           segments=highlight(item.body, item.findings))
+                           wordings=wordings(item))
 
 
 def _flash_saved(version, unchanged: bool) -> None:

@@ -73,6 +73,9 @@ class Branch(db.Model):
     #: GB/T 2260 code of the branch's province (``app.core.provinces``), e.g. ``"33"``;
     #: the valid-adds province quota compares customers' IP provinces with it.
     province_code: Mapped[str | None] = mapped_column(String(2))
+    #: Set when the name passed the compliance check on save (``app.compliance.names``):
+    #: SHA-256 of the rules and the name; the daily run re-checks a name without a match.
+    name_check_sha256: Mapped[str | None] = mapped_column(String(64))
 
     parent: Mapped[Branch | None] = relationship(remote_side=[id])
 
@@ -112,6 +115,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    #: Set when ``display_name`` passed the compliance check on save
+    #: (``app.compliance.names``); the daily run re-checks a name without a match.
+    name_check_sha256: Mapped[str | None] = mapped_column(String(64))
 
     branch: Mapped[Branch] = relationship()
 

@@ -2,10 +2,13 @@
 // Posts the body to /content/live-check 400 ms after the last keystroke (CSRF token in a
 // header) and redraws the highlighted copy, the findings with their citations and the
 // variables with today's values. Text is inserted with textContent only (never as HTML).
+// With several wordings 措辞, the one typed in last is checked (its number is shown).
 (function () {
   const box = document.getElementById("live-check");
-  const body = document.querySelector("textarea[name=body]");
+  let body = document.querySelector("textarea[name=body]");
   if (!box || !body) return;
+  const label = (field) => field.name === "body" ? "措辞 1" :
+    "措辞 " + (Number(field.name.split("-")[1]) + 2);
   const marked = document.getElementById("live-marked");
   const list = document.getElementById("live-findings");
   const vars = document.getElementById("live-variables");
@@ -36,7 +39,9 @@
       }
       return row;
     }));
-    status.textContent = data.findings.length ? `${data.findings.length} 条合规提示` : "未发现合规问题";
+    const found = data.findings.length ? `${data.findings.length} 条合规提示` : "未发现合规问题";
+    status.textContent = document.querySelector("textarea[name^=variants-]") ?
+      `${label(body)}：${found}` : found;
   }
 
   async function check() {
@@ -52,7 +57,11 @@
     render(await response.json());
   }
 
-  body.addEventListener("input", () => {
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLTextAreaElement) ||
+        !(field.name === "body" || field.name.startsWith("variants-"))) return;
+    body = field;
     clearTimeout(timer);
     timer = setTimeout(check, 400);
   });

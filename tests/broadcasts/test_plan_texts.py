@@ -93,13 +93,15 @@ def test_a_name_that_would_exceed_the_output_limit_falls_back(app, context, monk
 
 def test_the_plan_text_is_checked_once_and_each_name_once_per_run(context, monkeypatch):
     calls = []
-    real = plan_texts.check_text
 
-    def counted(text, product=None, **kwargs):
-        calls.append(text)
-        return real(text, product, **kwargs)
+    def counting(real):
+        def counted(text, product=None, **kwargs):
+            calls.append(text)
+            return real(text, product, **kwargs)
+        return counted
 
-    monkeypatch.setattr(plan_texts, "check_text", counted)
+    monkeypatch.setattr(plan_texts, "check_text", counting(plan_texts.check_text))
+    monkeypatch.setattr(plan_texts, "check_rendered", counting(plan_texts.check_rendered))
     checker = ValueChecker()
     entries = load_library(LIBRARY)[:3]
     for entry in entries:

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from app.broadcasts.models import Post, Task
+from app.broadcasts.models import Post, PostText, SopPlan, Task
+from app.compliance import name_check_sha256
 from app.content.models import ContentTemplate, TemplateStatus
 from app.core.extensions import db as _db
 from app.demo.seed import demo_usernames, seed
@@ -78,3 +79,14 @@ def test_seeded_posts_quote_only_closes_published_before_they_are_sent(seeded):
             assert published <= post.scheduled_at, (post.run_date, code, as_of)
             assert as_of == published_days(code, post.run_date)[-1].isoformat()
 
+
+def test_seeded_names_are_marked_checked_and_wordings_alternate(seeded):
+    session, _ = seeded
+    users = session.scalars(select(User)).all()
+    assert users and all(u.name_check_sha256 == name_check_sha256(u.display_name)
+                         for u in users)
+    morning = session.scalars(select(PostText.variant).join(Post).join(SopPlan)
+                              .join(ContentTemplate)
+                              .where(ContentTemplate.slug == "global-indices-morning",
+                                     Post.run_date == DEMO_DATE))
+    assert sorted(morning) == [0, 1]  # the library's two wordings both go out
