@@ -2,9 +2,9 @@
 
 The editor creates a template, adds a second wording with 「添加措辞」, sees the findings of
 each wording on its own (the second blocks submission), rewrites it and submits; a
-reviewer sees both wordings and approves the version (four-eyes). Then a plan of it runs
-(made directly: the plan pages are another journey), and two relationship managers of one
-sub-branch find different wordings in 今日任务.
+reviewer sees both wordings and approves the version (four-eyes). Then the editor plans it
+weekly with an end date and sees it in 计划日历; its run goes out, and two relationship
+managers of one sub-branch find different wordings in 今日任务.
 """
 
 from __future__ import annotations
@@ -14,18 +14,19 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.broadcasts.models import SopPlan
 from app.broadcasts.run_day import run_day
 from app.content.models import ContentTemplate, TemplateStatus
 from app.core.extensions import db
-from app.org.models import User
+from app.org.models import Role, User
 from tests.browser.helpers import screenshot
 
 pytestmark = pytest.mark.browser
 
 TITLE = "浏览器测试·两种措辞的早报"
+PLAN = "两种措辞早报计划"
 FIRST = (
     "【上证早报】{{ date|cn_date }}\n"
     "上证指数收报 {{ market.SSE.close|num }} 点（{{ market.SSE.as_of }} 收盘）。\n"
@@ -109,28 +110,45 @@ def test_editor_writes_two_wordings_and_a_reviewer_approves_them(live_server, lo
     journey["template_id"] = template_id
 
 
-def test_two_managers_of_one_sub_branch_receive_different_wordings(live_server, login,
-                                                                   journey):
+def test_editor_plans_the_two_wordings_weekly_and_two_managers_receive_different_ones(
+        live_server, login, journey):
     if "template_id" not in journey:
         pytest.skip("needs the approval journey above")
-    app = live_server[1]
+    base_url, app = live_server
     with app.app_context():
         rm001, rm002 = (db.session.scalar(select(User).where(User.username == name))
                         for name in ("rm001", "rm002"))
         assert rm001.branch_id == rm002.branch_id
-        editor = db.session.scalar(select(User.id).where(User.username == "editor"))
-        plan = SopPlan(name="两种措辞早报计划", template_id=journey["template_id"],
-                       branch_id=rm001.branch_id, send_time=dt.time(9, 0), calendar="daily",
-                       created_by_id=editor)
-        db.session.add(plan)
-        db.session.flush()
-        result = run_day(dt.date(2025, 4, 25), [plan.id], refresh_market=False)
+        sub_branch = rm001.branch.name
+        staff = db.session.scalar(select(func.count()).select_from(User).where(
+            User.branch_id == rm001.branch_id, User.role == Role.frontline,
+            User.is_active_account.is_(True)))  # earlier journeys may have added one
+    # The editor plans it weekly on Fridays with an end date (demo date: Fri 2025-04-25).
+    editor = login("editor")
+    editor.goto(f"{base_url}/plans")
+    editor.fill("input[name=name]", PLAN)
+    editor.select_option("select[name=template_id]", label=TITLE)
+    editor.select_option("select[name=branch_ids]", label=[sub_branch])
+    editor.fill("input[name=send_time]", "09:00")
+    editor.fill("input[name=schedule]", "weekly:FRI@09:00")
+    editor.fill("input[name=end_date]", "2025-05-02")
+    editor.get_by_role("button", name="创建计划").click()
+    expect(editor.locator(".flash-success")).to_contain_text(f"已创建 SOP 计划「{PLAN}」")
+    editor.goto(f"{base_url}/plans/calendar")
+    rows = editor.locator("#plan-calendar tbody tr", has_text=PLAN)
+    expect(rows).to_have_count(2)  # Fridays 04-25 and 05-02, then the end date
+    expect(rows.nth(0)).to_have_attribute("data-date", "2025-04-25")
+    expect(rows.nth(1)).to_have_attribute("data-date", "2025-05-02")
+    screenshot(editor, "variants-plan-calendar")
+    with app.app_context():
+        plan_id = db.session.scalar(select(SopPlan.id).where(SopPlan.name == PLAN))
+        result = run_day(dt.date(2025, 4, 25), [plan_id], refresh_market=False)
         db.session.commit()
-        assert result.posts_skipped == [] and result.tasks_created == 9
+        assert result.posts_skipped == [] and result.tasks_created == staff >= 2
     seen = []
     for username in ("rm001", "rm002"):
         page = login(username, viewport={"width": 390, "height": 844})
-        card = page.locator(".task-card", has_text="两种措辞早报计划")
+        card = page.locator(".task-card", has_text=PLAN)
         expect(card).to_have_count(1)
         text = card.locator(".post-text").inner_text()
         seen.append("【上证早报】" in text)
