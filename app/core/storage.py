@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import os
 import posixpath
+import shutil
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app
 
@@ -37,6 +38,15 @@ class Storage(Protocol):
 
     def get(self, key: str) -> bytes:
         """The bytes under ``key``; :raises StoredFileMissing: nothing stored there."""
+
+    def put_file(self, key: str, source: BinaryIO, content_type: str) -> None:
+        """Like :meth:`put`, streaming from a binary file object (bounded memory)."""
+
+    def get_file(self, key: str, target: BinaryIO) -> None:
+        """Stream the file under ``key`` into ``target`` (bounded memory).
+
+        :raises StoredFileMissing: nothing stored there.
+        """
 
     def exists(self, key: str) -> bool:
         """Whether something is stored under ``key``."""
@@ -73,16 +83,32 @@ class FileSystemStorage:
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         """Write atomically: a temporary file in the same folder, then ``os.replace``."""
+        self._write(key, lambda handle: handle.write(data))
+
+    def put_file(self, key: str, source: BinaryIO, content_type: str) -> None:
+        """Copy ``source`` in chunks, atomically like :meth:`put`."""
+        self._write(key, lambda handle: shutil.copyfileobj(source, handle))
+
+    def _write(self, key: str, write) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
+        with temporary.open("wb") as handle:
+            write(handle)
         os.replace(temporary, path)
 
     def get(self, key: str) -> bytes:
         """Read the file; :raises StoredFileMissing: no such file."""
         try:
             return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError) as error:
+            raise StoredFileMissing(key) from error
+
+    def get_file(self, key: str, target: BinaryIO) -> None:
+        """Copy the file into ``target`` in chunks; :raises StoredFileMissing: no such file."""
+        try:
+            with self._path(key).open("rb") as handle:
+                shutil.copyfileobj(handle, target)
         except (FileNotFoundError, IsADirectoryError) as error:
             raise StoredFileMissing(key) from error
 
@@ -127,6 +153,22 @@ class S3Storage:
         except self.client.exceptions.NoSuchKey as error:
             raise StoredFileMissing(key) from error
         return response["Body"].read()
+
+    def put_file(self, key: str, source: BinaryIO, content_type: str) -> None:
+        """boto3's managed upload (multipart for large files, chunks in memory)."""
+        self.client.upload_fileobj(source, self.bucket, self._key(key),
+                                   ExtraArgs={"ContentType": content_type})
+
+    def get_file(self, key: str, target: BinaryIO) -> None:
+        """boto3's managed download in chunks; :raises StoredFileMissing: no such object."""
+        from botocore.exceptions import ClientError  # noqa: PLC0415
+
+        try:
+            self.client.download_fileobj(self.bucket, self._key(key), target)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise StoredFileMissing(key) from error
+            raise
 
     def exists(self, key: str) -> bool:
         """``HeadObject`` answers 200."""

@@ -1,4 +1,7 @@
-"""Scheduler job of the customers package: the nightly coverage snapshot 日终快照.
+"""Scheduler jobs of the customers package: coverage snapshots, stalled-import requeue.
+
+``imports-requeue`` runs every 10 minutes: web imports whose worker died are queued again
+(``app.customers.uploads.requeue_stalled``).
 
 ``coverage-snapshot`` runs at ``COVERAGE_SNAPSHOT_TIME`` (00:30 Asia/Shanghai) every day,
 and once when ``flask scheduler run`` starts, so a scheduler that was down catches up. It
@@ -18,9 +21,12 @@ from app.core.clock import business_today, utcnow
 from app.core.extensions import db
 from app.core.unit_of_work import unit_of_work
 from app.customers.snapshots import due_dates, take_snapshot
+from app.customers.uploads import requeue_stalled
 
 logger = logging.getLogger(__name__)
 JOB_ID = "coverage-snapshot"
+REQUEUE_JOB_ID = "imports-requeue"
+REQUEUE_EVERY_MINUTES = 10
 
 
 def take_due_snapshots(today: dt.date) -> list[dt.date]:
@@ -52,8 +58,20 @@ def snapshot_job(app: Flask) -> list[dt.date]:
             db.session.remove()
 
 
+def requeue_job(app: Flask) -> list[int]:
+    """The scheduler's job: :func:`app.customers.uploads.requeue_stalled`, one unit of work."""
+    with app.app_context():
+        try:
+            with unit_of_work():
+                return requeue_stalled()
+        finally:
+            db.session.remove()
+
+
 def install_jobs(scheduler, app: Flask) -> list[str]:
-    """Add the nightly snapshot to the scheduler (memory store: re-added at each start).
+    """Add the nightly snapshot and the stalled-import requeue to the scheduler.
+
+    The memory job store holds them: they are added again at each start.
 
     :returns: the job ids added.
     """
@@ -62,4 +80,6 @@ def install_jobs(scheduler, app: Flask) -> list[str]:
                                                 timezone=app.config["TIMEZONE"]),
                       args=[app], id=JOB_ID, replace_existing=True, coalesce=True,
                       max_instances=1, next_run_time=utcnow())
-    return [JOB_ID]
+    scheduler.add_job(requeue_job, "interval", minutes=REQUEUE_EVERY_MINUTES, args=[app],
+                      id=REQUEUE_JOB_ID, replace_existing=True, coalesce=True, max_instances=1)
+    return [JOB_ID, REQUEUE_JOB_ID]

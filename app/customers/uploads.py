@@ -18,6 +18,7 @@ writer at a time), the row goes from ``queued`` to its result when the import co
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -38,11 +39,19 @@ from app.customers.models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
 PROGRESS_STEP = 0.02  # write progress about every 2 % of the file
+#: Dramatiq stops an import after this long (TimeLimitExceeded: the job is marked failed).
+TIME_LIMIT_SECONDS = 3600
+#: A job still ``running`` this long after it started lost its worker (killed, host gone):
+#: the time limit and a margin. Its import was one transaction, so nothing of it was kept.
+STALLED_AFTER = dt.timedelta(seconds=TIME_LIMIT_SECONDS + 600)
 FAILED_MESSAGE = "导入失败，未写入任何数据"
 
 
 def save_upload(kind: str, filename: str, stream, user_id: int) -> int:
-    """Store an uploaded file (spooled by werkzeug) and create its import job.
+    """Store an uploaded file and create its import job.
+
+    werkzeug spools the upload to disk and it is streamed to storage: memory stays flat
+    whatever the file's size.
 
     :param kind: ``customers``, ``contacts`` or ``verifications``.
     :returns: the new ``import_jobs`` id (status ``uploaded``); flushed, not committed.
@@ -51,7 +60,7 @@ def save_upload(kind: str, filename: str, stream, user_id: int) -> int:
     key = f"uploads/{utcnow():%Y-%m-%d}/{secrets.token_hex(16)}{suffix}"
     content_type = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                     if suffix == ".xlsx" else "text/csv")
-    storage("imports").put(key, stream.read(), content_type)
+    storage("imports").put_file(key, stream, content_type)
     job = ImportJob(kind=kind, filename=filename[:255], storage_key=key, created_by_id=user_id)
     db.session.add(job)
     db.session.flush()
@@ -71,7 +80,7 @@ def get_job(job_id: int) -> ImportJob:
 
 
 class _LocalCopy:
-    """The job's stored file as a temporary local file (``with``: its path), removed after."""
+    """The job's stored file, streamed to a temporary local file (``with``: its path)."""
 
     def __init__(self, job: ImportJob) -> None:
         self.job = job
@@ -79,7 +88,7 @@ class _LocalCopy:
     def __enter__(self) -> Path:
         suffix = Path(self.job.storage_key).suffix
         with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
-            handle.write(storage("imports").get(self.job.storage_key))
+            storage("imports").get_file(self.job.storage_key, handle)
         self.path = Path(handle.name)
         return self.path
 
@@ -118,7 +127,7 @@ def confirm(job_id: int) -> bool:
     return bool(claimed)
 
 
-@task(queue_name="imports", max_retries=0, time_limit_seconds=3600)
+@task(queue_name="imports", max_retries=0, time_limit_seconds=TIME_LIMIT_SECONDS)
 def run_import(job_id: int) -> str:
     """Task: import a queued job's file, storing progress, counts and errors on the job.
 
@@ -149,11 +158,35 @@ def run_import(job_id: int) -> str:
     return ImportStatus.done.value
 
 
+def requeue_stalled(now: dt.datetime | None = None) -> list[int]:
+    """Queue again every job whose worker died while importing it (``STALLED_AFTER``).
+
+    A worker killed mid-import leaves its job ``running`` with nothing written (the import
+    is one transaction). Each such job goes back to ``queued`` with a conditional UPDATE
+    (two schedulers never queue one twice) and its task is queued again.
+
+    :param now: aware UTC (default: the clock).
+    :returns: the ids queued again.
+    """
+    cutoff = (now or utcnow()) - STALLED_AFTER
+    ids = list(db.session.scalars(
+        update(ImportJob).where(ImportJob.status == ImportStatus.running,
+                                ImportJob.started_at < cutoff)
+        .values(status=ImportStatus.queued)
+        .returning(ImportJob.id)))
+    for job_id in ids:
+        logger.warning("import job_id=%s stalled since before %s: queued again", job_id,
+                       cutoff.isoformat())
+        enqueue(run_import, job_id)
+    return ids
+
+
 def _import(job: ImportJob) -> ImportResult:
     with _LocalCopy(job) as path:
         progress = _Progress(job.id)
         result = import_file(job.kind, path, progress=progress)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
     record(job.created_by_id, "import_completed", "import", job.id, content_sha256=digest,
            after={"file": job.filename, "kind": job.kind,
                   "rows": result.imported + result.updated + result.unchanged,

@@ -162,8 +162,8 @@ def test_scheduler_run_holds_the_lease_while_it_runs_and_gives_it_up(checkouts, 
     monkeypatch.setattr(BlockingScheduler, "start", start)
     result = first.test_cli_runner().invoke(args=["scheduler", "run"])
     assert result.exit_code == 0, result.output
-    assert seen == {"jobs": ["coverage-snapshot", "scheduler-lock", "tick"],
-                    "interval": LEASE / 3}  # plus the customers' nightly snapshot
+    assert seen == {"jobs": ["coverage-snapshot", "imports-requeue", "scheduler-lock", "tick"],
+                    "interval": LEASE / 3}  # plus the customers' jobs
     with single_instance_lock(second):
         pass
 

@@ -160,7 +160,7 @@ def test_config_maps_onto_flask_limits(app):
     assert app.config["MAX_REQUEST_BYTES"] == 1024 * KIB == app.config["MAX_CONTENT_LENGTH"]
     assert app.config["MAX_FORM_MEMORY_BYTES"] == 512 * KIB == app.config["MAX_FORM_MEMORY_SIZE"]
     assert app.config["MAX_FORM_PARTS"] == 1000
-    assert app.config["MAX_IMPORT_BYTES"] == 20 * 1024 * KIB
+    assert app.config["MAX_IMPORT_BYTES"] == 256 * 1024 * KIB
     assert app.config["MAX_JSON_DEPTH"] == 32
 
 

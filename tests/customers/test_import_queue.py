@@ -8,15 +8,19 @@ commit, the worker imports the stored file and writes counts, errors and progres
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+import tracemalloc
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from app import create_app
+from app.core.clock import utcnow
 from app.core.extensions import db as _db
 from app.core.task_metrics import queue_depths
 from app.customers import uploads
@@ -69,9 +73,11 @@ def queued_app(tmp_path):
             broker.close()
 
 
-def _upload(app, admin_id: int, content: bytes, kind: str = "customers") -> int:
-    with app.app_context():
-        job_id = uploads.save_upload(kind, "客户.csv", io.BytesIO(content), admin_id)
+def _upload(app, admin_id: int, content: bytes | Path, kind: str = "customers") -> int:
+    """Upload ``content`` (bytes, or a file streamed as werkzeug's spooled upload is)."""
+    with app.app_context(), (content.open("rb") if isinstance(content, Path)
+                             else io.BytesIO(content)) as stream:
+        job_id = uploads.save_upload(kind, "客户.csv", stream, admin_id)
         _db.session.commit()
         _db.session.remove()
     return job_id
@@ -137,6 +143,48 @@ def test_a_failing_import_is_rolled_back_and_recorded(queued_app):
         assert job.status is ImportStatus.failed and job.message
         assert _db.session.scalar(text("SELECT count(*) FROM wecom_contacts")) == 0
         _db.session.remove()
+
+
+def test_a_job_whose_worker_died_is_queued_again_once_and_imported(queued_app):
+    app, admin_id = queued_app
+    stalled, recent = _upload(app, admin_id, _book(10)), _upload(app, admin_id, _book(5))
+    started = utcnow() - uploads.STALLED_AFTER
+    with app.app_context():  # both claimed by a worker that died mid-import
+        for job_id, at in ((stalled, started - dt.timedelta(minutes=1)),
+                           (recent, started + dt.timedelta(minutes=5))):
+            _db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+                status=ImportStatus.running, started_at=at))
+        _db.session.commit()
+        assert uploads.requeue_stalled() == [stalled]
+        _db.session.commit()
+        assert uploads.requeue_stalled() == []  # queued now, not running: not twice
+        _db.session.commit()
+        _db.session.remove()
+    run_worker(app, "imports")
+    with app.app_context():
+        assert _db.session.get(ImportJob, stalled).status is ImportStatus.done
+        assert _db.session.get(ImportJob, stalled).imported == 10
+        assert _db.session.get(ImportJob, recent).status is ImportStatus.running
+        _db.session.remove()
+
+
+def test_upload_and_worker_copy_stream_the_file(queued_app, tmp_path):
+    """A file much larger than the copy buffers goes to storage and back in flat memory."""
+    app, admin_id = queued_app
+    content = _book(200_000)  # about 6 MB
+    spooled = tmp_path / "upload.csv"
+    spooled.write_bytes(content)
+    tracemalloc.start()
+    try:
+        job_id = _upload(app, admin_id, spooled)
+        with app.app_context(), uploads._LocalCopy(_db.session.get(ImportJob, job_id)) as path:
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert path.read_bytes() == content
+            _db.session.remove()
+    finally:
+        tracemalloc.stop()
+    assert peak < len(content) / 4, (peak, len(content))
 
 
 @pytest.mark.skipif(postgres_url() is None, reason="progress aside needs PostgreSQL")

@@ -47,6 +47,20 @@ def test_put_get_exists_delete(store):
     assert not store.exists("2025-04-25/gold.png")
 
 
+def test_files_stream_in_and_out(store, tmp_path):
+    data = bytes(range(256)) * 40_000  # 10 MB: more than one chunk and one S3 part
+    source = tmp_path / "upload.csv"
+    source.write_bytes(data)
+    with source.open("rb") as handle:
+        store.put_file("uploads/a.csv", handle, "text/csv")
+    copy = tmp_path / "copy.csv"
+    with copy.open("wb") as handle:
+        store.get_file("uploads/a.csv", handle)
+    assert copy.read_bytes() == data == store.get("uploads/a.csv")
+    with pytest.raises(StoredFileMissing), (tmp_path / "none").open("wb") as handle:
+        store.get_file("uploads/none.csv", handle)
+
+
 @pytest.mark.parametrize("key", ["", "/etc/passwd", "../x.png", "a/../../x", "a//b", "a\\b",
                                  "./a", "a/."])
 def test_keys_cannot_escape(store, key):
