@@ -118,10 +118,8 @@ def main() -> None:
     rules, more = load_rules(), load_rules(extra_rules(1000, args.seed))
     check_text(texts[0], posts[0][1])  # warm: rules, OpenCC, pinyin, character tables
     normalized = [normalize(t).text for t in texts]
-    automaton = rules.index.automaton
-
     def one_pass() -> list:
-        return [sum(1 for _ in automaton.iter(t)) for t in normalized]
+        return [len(rules.index.matches(t)) for t in normalized]
 
     full, results = best(lambda: [check_text(t, p) for t, p in posts], args.repeat)
     extra, _ = best(lambda: [check_text(t, p, rules=more) for t, p in posts], args.repeat)

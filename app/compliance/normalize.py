@@ -28,6 +28,7 @@ import html
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -57,6 +58,7 @@ _HOMOGLYPHS = str.maketrans({
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o",
 })
+_DIGIT_NEXT_TO_O = re.compile(r"[0-9][Oo]|[Oo][0-9]")  # cheap test: a run needs such a pair
 _DIGIT_RUN_WITH_O = re.compile(r"(?<![A-Za-z0-9])(?=[0-9Oo]*[Oo])(?=[0-9Oo]*[0-9])[0-9Oo]+"
                                r"(?![A-Za-z0-9])")
 _WORD_SUBS = {"百分之百": "100%", "百分百": "100%", "壹佰%": "100%", "一百%": "100%",
@@ -88,15 +90,17 @@ TERMINATORS = re.compile(r"[。!?;\n]")
 class Normalized:
     """Light and compact normalized text with maps back to the original.
 
-    ``starts[i]``/``ends[i]``: original span of light character ``i``; the compact text is
+    ``starts[i]``/``ends[i]``: original span of light character ``i`` (``range`` objects while
+    no step changed the length, so an unchanged text builds no per-character list); the compact
+    text is
     the light text's segments ``[light_starts[k], …)`` laid end to end, segment ``k`` starting
     at compact offset ``compact_starts[k]``.
     """
 
     original: str
     text: str
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]
+    ends: Sequence[int]
     compact: str
     compact_starts: list[int] = field(default_factory=lambda: [0], repr=False)
     light_starts: list[int] = field(default_factory=lambda: [0], repr=False)
@@ -305,7 +309,8 @@ def normalize(text: str) -> Normalized:
     :param text: original text (a template body or a rendered post).
     :returns: :class:`Normalized` with light and compact text and offset maps into ``text``.
     """
-    starts, ends = list(range(len(text))), list(range(1, len(text) + 1))
+    starts: Sequence[int] = range(len(text))
+    ends: Sequence[int] = range(1, len(text) + 1)
     s = text
     for _ in range(2):
         if "&" not in s:
@@ -315,7 +320,7 @@ def normalize(text: str) -> Normalized:
         s, starts, ends = _map_chars(s, starts, ends)
         s = to_simplified(s)
         s, starts, ends = _substitute(s, starts, ends, _WORD_SUB_RE, _word_sub)
-    if "O" in s or "o" in s:
+    if _DIGIT_NEXT_TO_O.search(s):
         s, starts, ends = _substitute(
             s, starts, ends, _DIGIT_RUN_WITH_O,
             lambda m: m.group().replace("O", "0").replace("o", "0"),

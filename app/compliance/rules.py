@@ -21,7 +21,7 @@ from app.compliance.findings import Severity
 from app.compliance.literals import literals, top_level_branches
 from app.compliance.normalize import normalize
 from app.compliance.phrase_index import Entry, PhraseIndex
-from app.compliance.regex_gate import gated
+from app.compliance.regex_gate import first_chars, gated
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class Rule:
     product_when: dict[str, re.Pattern] = field(default_factory=dict)
     unknown_when: re.Pattern | None = None
     original: bool = False
+    original_first: re.Pattern | None = None
     chart_when: bool = False
     content_kinds: frozenset[str] = frozenset()
     entries: tuple[Entry, ...] = ()
@@ -88,6 +89,8 @@ class RuleSet:
     indexed: tuple[Rule, ...]
     light_index: PhraseIndex
     light_numbers: tuple[int, ...]
+    light_of: dict[int, int]
+    searched: dict[re.Pattern, int]
     process: dict[str, str]
 
     def base_rule(self, rule_id: str) -> Rule:
@@ -108,14 +111,20 @@ def _compiler(macros: dict[str, str]) -> Compile:
     def source(pattern: str) -> str:
         return _GAP.sub(r"[^。!?;\\n]", expand(pattern))
 
+    sources: dict[re.Pattern, str] = {}
+
     def compile_(pattern: str | None) -> re.Pattern | None:
         if pattern is None:
             return None
-        gated_source = gated(source(pattern))
+        ungated = source(pattern)
+        gated_source = gated(ungated)
         latin = re.search(r"[A-Za-z]", re.sub(r"\\(?:u[0-9a-fA-F]{4}|.)", "", gated_source))
-        return re.compile(gated_source, re.IGNORECASE if latin else 0)
+        compiled = re.compile(gated_source, re.IGNORECASE if latin else 0)
+        sources[compiled] = ungated
+        return compiled
 
     compile_.source = source  # type: ignore[attr-defined]
+    compile_.sources = sources  # type: ignore[attr-defined]
     return compile_
 
 
@@ -144,6 +153,13 @@ def _entries(pattern: str, compile_: Compile) -> tuple[Entry, ...]:
                  for branch in top_level_branches(source))
 
 
+def _first_class(pattern: str, compile_: Compile) -> re.Pattern | None:
+    """The class of first characters of ``pattern`` (case-insensitive like the pattern)."""
+    compiled = compile_(pattern)
+    first = first_chars(compile_.source(pattern))
+    return re.compile(first, compiled.flags) if first and compiled else None
+
+
 def _build_rule(raw: dict, compile_: Compile) -> Rule:
     """Validate and compile one ``[[rules]]`` table."""
     _validate(raw)
@@ -167,10 +183,34 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
                              in raw.get("severity_by_product", {}).items()},
         product_when={k: compile_(v) for k, v in raw.get("product_when", {}).items()},
         unknown_when=compile_(raw.get("unknown_when")), original=raw.get("original", False),
+        original_first=_first_class(pattern, compile_) if raw.get("original") else None,
         chart_when=raw.get("chart_when", False),
         content_kinds=frozenset(raw.get("content_kinds", ())),
         entries=entries,
     )
+
+
+def _searched_entries(items, sources: dict[re.Pattern, str]) -> dict[re.Pattern, Entry]:
+    """Automaton entries of the regexes searched over the whole light text.
+
+    ``items``: rules (their ``when``, ``unknown_when``, ``product_when``, ``require`` and
+    ``unless_all`` regexes) and plain patterns. A regex whose matches need not start with a
+    known literal gets no entry and is searched as before.
+    """
+    out: dict[re.Pattern, Entry] = {}
+    for item in items:
+        if isinstance(item, re.Pattern):
+            patterns = [item]
+        else:
+            patterns = [item.when, item.unknown_when, *item.product_when.values(),
+                        *item.require, *item.unless_all]
+        for pattern in patterns:
+            if pattern is None or pattern in out:
+                continue
+            found = literals(sources[pattern])
+            if found.phrases or found.heads:
+                out[pattern] = Entry(pattern, found)
+    return out
 
 
 @cache
@@ -194,7 +234,10 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     index = PhraseIndex(entries)
     light_numbers = tuple(n for n, e in enumerate(entries)
                           if _SEPARATOR.search(_SYNTAX.sub("", e.pattern.pattern)))
-    light_index = PhraseIndex([entries[n] for n in light_numbers])
+    initialisms_re = re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE)
+    compile_.sources[initialisms_re] = initialisms_re.pattern
+    aux = _searched_entries([*rules, initialisms_re], compile_.sources)
+    light_index = PhraseIndex([entries[n] for n in light_numbers] + list(aux.values()))
     logger.info("loaded %s compliance rules from %s (%s automaton keys)", len(rules), path,
                 index.phrase_count)
     return RuleSet(
@@ -202,10 +245,12 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
         promise=compile_(guards["promise"]), edu=compile_(guards["edu"]),
         quotes=compile_(guards["quotes"]),
         pinyin_terms={t["term"]: t["rule"] for t in data.get("pinyin_terms", ())},
-        initialisms=re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE),
+        initialisms=initialisms_re,
         initialism_terms={k.lower(): tuple(v) for k, v in initialisms.items()},
         statement_ids=frozenset(r.id for r in rules if r.kind != "forbid")
         - {r.id for r in rules if r.kind == "forbid"},
         index=index, indexed=indexed, light_index=light_index, light_numbers=light_numbers,
+        light_of={n: k for k, n in enumerate(light_numbers)},
+        searched={p: len(light_numbers) + k for k, p in enumerate(aux)},
         process={p["id"]: p["status"] for p in data.get("process", ())},
     )
