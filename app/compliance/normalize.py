@@ -58,7 +58,8 @@ _HOMOGLYPHS = str.maketrans({
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o",
 })
-_DIGIT_NEXT_TO_O = re.compile(r"[0-9][Oo]|[Oo][0-9]")  # cheap test: a run needs such a pair
+# Cheap test (a run needs a digit next to an O); it starts with a class, which re scans in C.
+_DIGIT_NEXT_TO_O = re.compile(r"[Oo](?:(?<=[0-9][Oo])|(?=[0-9]))")
 _DIGIT_RUN_WITH_O = re.compile(r"(?<![A-Za-z0-9])(?=[0-9Oo]*[Oo])(?=[0-9Oo]*[0-9])[0-9Oo]+"
                                r"(?![A-Za-z0-9])")
 _WORD_SUBS = {"百分之百": "100%", "百分百": "100%", "壹佰%": "100%", "一百%": "100%",
@@ -196,8 +197,8 @@ class CharClass:
 
 
 @cache
-def _char_tables() -> tuple[dict[str, str], CharClass, CharClass]:
-    """``(map of every changing character, class of them, class of those not 1:1)``.
+def _char_tables() -> tuple[dict[str, str], CharClass]:
+    """``(map of every changing character, class of them)``.
 
     Built once per process over the BMP and :data:`_ASTRAL_RANGES` (about 0.1 s), so that a
     text is mapped by one regex pass that stops only at the characters that change.
@@ -211,8 +212,7 @@ def _char_tables() -> tuple[dict[str, str], CharClass, CharClass]:
             out = _char_map(ch)
             if out != ch:
                 table[ch] = out
-    irregular = [ch for ch, out in table.items() if len(out) != 1]
-    return table, CharClass(table), CharClass(irregular)
+    return table, CharClass(table)
 
 
 def _substitute(text, starts, ends, pattern, repl):
@@ -240,11 +240,18 @@ def _substitute(text, starts, ends, pattern, repl):
 
 def _map_chars(text, starts, ends):
     """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits)."""
-    table, changing, irregular = _char_tables()
-    if not changing.search(text):
-        return text, starts, ends
-    if not irregular.search(text):
-        return changing.sub(lambda m: table[m.group()], text), starts, ends
+    table, changing = _char_tables()
+    lengths_changed = []
+
+    def one(m: re.Match) -> str:
+        out = table[m.group()]
+        if len(out) != 1:
+            lengths_changed.append(m.start())
+        return out
+
+    mapped = changing.sub(one, text)
+    if not lengths_changed:
+        return mapped, starts, ends
     out, out_s, out_e = [], [], []
     for i, ch in enumerate(text):
         mapped = table.get(ch, ch)
