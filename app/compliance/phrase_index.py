@@ -67,6 +67,11 @@ class PhraseIndex:
             (len(key), *(tuple(n for n, r in targets if r == role)
                          for role in (_PHRASE, _HEAD, _REQUIRED)))
             for key, targets in keys.items()]
+        #: entry number → (required phrases in the automaton?, required phrases, width)
+        self.filters = {n: (_long(e.literals.required), e.literals.required, e.literals.width)
+                        for n, e in enumerate(self.entries)
+                        if e.literals.heads and e.literals.required
+                        and e.literals.width is not None}
         self.phrase_count = len(keys)
         self.automaton = ahocorasick_rs.AhoCorasick(
             list(keys), matchkind=ahocorasick_rs.MatchKind.Standard) if keys else None
@@ -105,14 +110,13 @@ class PhraseIndex:
                 for start in starts:
                     if ends.get(start, 0) < start + length:
                         ends[start] = start + length
-        for number in list(heads):
-            lit = self.entries[number].literals
-            if lit.required and lit.width is not None:
-                starts = heads.pop(number)
-                near = (_near(starts, needed.get(number, ()), lit.width) if _long(lit.required)
-                        else _near_found(text, starts, lit.required, lit.width))
-                if near:
-                    heads[number] = near
+        for number in heads.keys() & self.filters.keys():
+            in_automaton, required, width = self.filters[number]
+            starts = heads.pop(number)
+            near = (_near(starts, needed.get(number, ()), width) if in_automaton
+                    else _near_found(text, starts, required, width))
+            if near:
+                heads[number] = near
         out: dict[int, list[tuple[int, int]]] = {}
         for number, ends in longest.items():
             out[number] = _non_overlapping(sorted(ends.items()))
