@@ -10,7 +10,9 @@ Enumerations come from the models, limits from the validators, so they cannot dr
 from __future__ import annotations
 
 from app.broadcasts.models import TaskStatus
+from app.compliance import Severity
 from app.content.models import Channel
+from app.content.services import MAX_BODY_CHARS
 from app.core.http import MAX_ID
 from app.feed.services import MAX_REACH_COUNT
 from app.interactions.models import InteractionKind
@@ -25,10 +27,11 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*statuses: int) -> dict:
+def _errors(*statuses: int, texts: dict[int, str] | None = None) -> dict:
     text = {400: "请求体不是有效的 JSON 或嵌套过深", 401: "缺少或无效的 API 令牌",
             403: "该账号无权使用前台 API", 404: "任务不存在或不属于本人",
             409: "状态冲突", 413: "请求内容过大", 422: "字段校验失败", 429: "请求过于频繁"}
+    text.update(texts or {})
     return {str(status): _json(_ERROR, text[status]) for status in statuses}
 
 
@@ -78,11 +81,63 @@ RESULT = {
 }
 
 
+FINDING = {
+    "type": "object", "required": ["rule_id", "severity", "start", "end", "message", "citation"],
+    "properties": {
+        "rule_id": {"type": "string", "description": "RULES.md rule id, e.g. AD-01"},
+        "severity": {"enum": [s.value for s in Severity], "description": "block: refused"},
+        "start": {"type": "integer", "minimum": 0,
+                  "description": "offset of the finding in the body (code points)"},
+        "end": {"type": "integer", "minimum": 0, "description": "end offset (exclusive)"},
+        "message": {"type": "string"}, "citation": {"type": "string"},
+    },
+}
+
+CHECK_BODY = {
+    "type": "object", "required": ["template_id", "body"],
+    "properties": {
+        "template_id": _ID,
+        "body": {"type": "string", "minLength": 1, "maxLength": MAX_BODY_CHARS,
+                 "pattern": r"\S", "description": "the template body being edited"},
+    },
+}
+
+CHECK_RESULT = {
+    "type": "object", "required": ["sample_date", "findings", "segments", "variables"],
+    "properties": {
+        "sample_date": {"type": ["string", "null"], "format": "date",
+                        "description": "market date the body was rendered with"},
+        "findings": {"type": "array", "items": {"$ref": "#/components/schemas/Finding"}},
+        "segments": {"type": "array", "items": {
+            "type": "object", "required": ["text", "css", "rules"],
+            "description": "the body cut at the findings, for highlighting"}},
+        "variables": {"type": "array", "items": {
+            "type": "object", "required": ["name", "value"],
+            "description": "a variable the template may use, with today's value"}},
+    },
+}
+
+
+def _compliance_check() -> dict:
+    return {"post": {
+        "operationId": "complianceCheck",
+        "summary": "Compliance findings of a template body (the editor's live check)",
+        "description": "Content editors: bearer token, or the editor page's session with the "
+                       "CSRF token in X-CSRFToken.",
+        "requestBody": {"required": True,
+                        "content": {"application/json": {"schema": CHECK_BODY}}},
+        "responses": {"200": _json(CHECK_RESULT, "findings, highlighted segments, variables"),
+                      **_errors(400, 401, 403, 404, 413, 422, 429, texts={
+                          400: "请求体不是有效的 JSON，或会话请求缺少 CSRF 令牌",
+                          403: "该账号无权编辑内容", 404: "模板不存在"})}}}
+
+
 def openapi_document() -> dict:
     """The OpenAPI 3.1 document of ``/api/v1`` (a fresh dict each call).
 
     :returns: JSON-serialisable mapping: info, servers (relative), bearer security,
-        paths ``/feed/today``, ``/tasks/{task_id}/complete``, ``/interactions``.
+        paths ``/feed/today``, ``/tasks/{task_id}/complete``, ``/interactions``,
+        ``/compliance/check``.
     """
     return {
         "openapi": "3.1.0",
@@ -97,7 +152,7 @@ def openapi_document() -> dict:
                 "Error": {"type": "object", "required": ["error"], "properties": {
                     "error": {"type": "string"},
                     "errors": {"type": "object"}}},
-                "Task": TASK, "Event": EVENT, "EventResult": RESULT,
+                "Task": TASK, "Event": EVENT, "EventResult": RESULT, "Finding": FINDING,
             },
         },
         "paths": {
@@ -140,5 +195,6 @@ def openapi_document() -> dict:
                                 "created", "duplicates", "conflicts", "errors")}}},
                         "per-event results"),
                     **_errors(400, 401, 403, 413, 422, 429)}}},
+            "/compliance/check": _compliance_check(),
         },
     }

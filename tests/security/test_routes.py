@@ -76,7 +76,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "admin.branches": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "audit.index": {"GET": Action.read_audit},
-    "content.live_check": {"POST": Action.write_content},
+    "compliance_api.compliance_check": {"POST": Action.write_content},
     "audit.export": {"GET": Action.export_audit},
     "customers.coverage": {"GET": Action.read_coverage},
     "customers.coverage_heatmap": {"GET": Action.read_coverage},
