@@ -9,10 +9,10 @@ from flask import Flask
 
 from app import models  # noqa: F401  (every model: complete metadata for Alembic)
 from app.admin import bp as admin_bp
+from app.admin.cli import users_cli
 from app.audit import bp as audit_bp
 from app.audit.cli import audit_cli
 from app.auth import bp as auth_bp
-from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
 from app.broadcasts.cli import ops_cli, scheduler_cli, sop_cli
 from app.connector import bp as connector_bp

@@ -29,6 +29,7 @@ FIELD_LABELS = {
     "parent": "上级机构", "path": "路径", "status": "状态", "title": "标题", "slug": "标识",
     "product": "产品类别", "content_kind": "内容类别", "channel": "渠道", "comment": "复核意见",
     "findings": "合规提示", "rows": "行数", "errors": "错误行数", "file": "文件",
+    "kind": "类型", "reason": "原因", "run_date": "日期", "template": "模板编号",
 }
 #: Branch levels by stored value (``app.org.models.BranchLevel``).
 LEVEL_LABELS = {"hq": "总行", "branch": "分行", "sub_branch": "支行"}

@@ -9,7 +9,6 @@ work (``IMPORT_IN_BACKGROUND``; tests run it inline) through the same engine as 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -19,11 +18,10 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from app.audit.chain import record
 from app.core.errors import NotFound
 from app.core.unit_of_work import unit_of_work
 from app.customers.files import UnreadableFile
-from app.customers.imports import Preview, import_file, preview_file
+from app.customers.imports import Preview, import_file, preview_file, record_import
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +136,6 @@ def _import(upload_id: str, state: dict):
                                  "size": max(size, 1)})
 
     result = import_file(state["kind"], state["path"], progress=progress)
-    digest = hashlib.sha256(Path(state["path"]).read_bytes()).hexdigest()
-    record(state.get("user_id"), "import_completed", "import", None, content_sha256=digest,
-           after={"file": state.get("filename"), "kind": state["kind"],
-                  "rows": result.imported + result.updated + result.unchanged,
-                  "errors": result.error_count})
+    record_import(state.get("user_id"), state["kind"], state["path"], state.get("filename"),
+                  result)
     return result

@@ -1,4 +1,4 @@
-"""CLI: ``flask users create`` and ``flask users token``."""
+"""CLI: ``flask users create`` and ``flask users token``; account changes are audited."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.auth.services import issue_api_token, set_password
+from app.admin import services as admin
+from app.auth.services import issue_api_token
 from app.core.clock import utcnow
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
@@ -28,20 +29,20 @@ def create_user_command(username, display_name, role, branch_code, password):
     """Create a user account (password prompted, never echoed or logged).
 
     The password must meet the policy (``app.auth.passwords``); it is an initial password,
-    so the user must change it at first login.
+    so the user must change it at first login. The audit log gets a ``user_created`` entry
+    without an actor (the system).
     """
     branch = db.session.scalar(select(Branch).where(Branch.code == branch_code))
     if branch is None:
         raise click.ClickException(f"unknown branch code {branch_code}")
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise click.ClickException(f"user {username} exists")
-    user = User(username=username, display_name=display_name, role=Role(role), branch=branch,
-                password_hash="", session_version=0)
     try:
-        set_password(user, password, must_change=True, now=utcnow())
+        admin.create_user(None, username, display_name, Role(role), branch.id, None, password,
+                          utcnow())
     except ValidationFailed as error:
-        raise click.ClickException("；".join(error.errors["password"])) from None
-    db.session.add(user)
+        messages = (error.errors or {}).get("password") or [error.message]
+        raise click.ClickException("；".join(messages)) from None
     click.echo(f"created {username} (must change the password at first login)")
 
 
