@@ -58,9 +58,7 @@ def compliance_check():
         channel=template.channel.value, chart_spec=template.chart_spec)
     return jsonify({
         "sample_date": sample_date.isoformat() if sample_date else None,
-        "findings": [{"rule_id": f.rule_id, "severity": f.severity.value, "start": f.start,
-                      "end": f.end, "message": f.message, "citation": f.citation}
-                     for f in findings],
+        "findings": [f.to_dict() for f in findings],
         "segments": [{"text": s.text, "css": s.css, "rules": s.rule_ids}
                      for s in highlight(body, findings)],
         "variables": _variables(context),

@@ -9,11 +9,12 @@ Enumerations come from the models, limits from the validators, so they cannot dr
 
 from __future__ import annotations
 
-from app.broadcasts.models import TaskStatus
+from app.broadcasts.models import NOTE_MAX_CHARS, TaskStatus
 from app.compliance import Severity
 from app.content.models import Channel
 from app.content.services import MAX_BODY_CHARS
 from app.core.http import MAX_ID
+from app.feed.notes import NOTE_PATTERN
 from app.feed.services import MAX_REACH_COUNT
 from app.interactions.models import InteractionKind
 from app.interactions.schemas import EVENT_ID_MAX_CHARS, MAX_QUANTITY
@@ -38,19 +39,22 @@ def _errors(*statuses: int, texts: dict[int, str] | None = None) -> dict:
 TASK = {
     "type": "object",
     "required": ["id", "post_id", "run_date", "sop", "channel", "text", "chart_url", "status",
-                 "due_at", "completed_at", "reach_count", "overdue"],
+                 "due_at", "completed_at", "reach_count", "overdue", "note"],
     "properties": {
         "id": _ID, "post_id": _ID,
         "run_date": {"type": "string", "format": "date"},
         "sop": {"type": "string", "description": "SOP plan name"},
         "channel": {"enum": [c.value for c in Channel]},
-        "text": {"type": "string", "description": "post text to copy into WeCom"},
+        "text": {"type": "string",
+                 "description": "text to copy into WeCom: the approved text and the note"},
         "chart_url": {"type": ["string", "null"], "description": "path of the chart PNG"},
         "status": {"enum": [s.value for s in TaskStatus]},
         "due_at": {"type": "string", "format": "date-time"},
         "completed_at": _INSTANT,
         "reach_count": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_REACH_COUNT},
         "overdue": {"type": "boolean"},
+        "note": {"type": ["string", "null"], "maxLength": NOTE_MAX_CHARS,
+                 "description": "personal note 附言 after the approved text"},
     },
 }
 
@@ -118,6 +122,28 @@ CHECK_RESULT = {
 }
 
 
+def _note() -> dict:
+    return {"put": {
+        "operationId": "setTaskNote",
+        "summary": "Set or remove (null or blank) the personal note 附言 of an open task",
+        "description": "Idempotent. The note is checked by the compliance engine: blocking "
+                       "findings refuse it (422, errors.note). The task's text then ends with "
+                       "the note; its SHA-256 is recorded.",
+        "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": _ID}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["note"], "additionalProperties": False,
+            "properties": {"note": {"type": ["string", "null"], "maxLength": NOTE_MAX_CHARS,
+                                    "pattern": NOTE_PATTERN}}}}}},
+        "responses": {
+            "200": _json({"type": "object", "required": ["task", "findings"], "properties": {
+                "task": {"$ref": "#/components/schemas/Task"},
+                "findings": {"type": "array", "description": "warnings of the note",
+                             "items": {"$ref": "#/components/schemas/Finding"}}}},
+                "the task with its final text"),
+            **_errors(400, 401, 403, 404, 409, 413, 422, 429, texts={
+                409: "内容已撤回或任务已完成"})}}}
+
+
 def _compliance_check() -> dict:
     return {"post": {
         "operationId": "complianceCheck",
@@ -136,8 +162,8 @@ def openapi_document() -> dict:
     """The OpenAPI 3.1 document of ``/api/v1`` (a fresh dict each call).
 
     :returns: JSON-serialisable mapping: info, servers (relative), bearer security,
-        paths ``/feed/today``, ``/tasks/{task_id}/complete``, ``/interactions``,
-        ``/compliance/check``.
+        paths ``/feed/today``, ``/tasks/{task_id}/complete``, ``/tasks/{task_id}/note``,
+        ``/interactions``, ``/compliance/check``.
     """
     return {
         "openapi": "3.1.0",
@@ -195,6 +221,7 @@ def openapi_document() -> dict:
                                 "created", "duplicates", "conflicts", "errors")}}},
                         "per-event results"),
                     **_errors(400, 401, 403, 413, 422, 429)}}},
+            "/tasks/{task_id}/note": _note(),
             "/compliance/check": _compliance_check(),
         },
     }

@@ -69,7 +69,7 @@ def test_form_routes_are_the_expected_ones(csrf_app):
         "auth.login", "auth.logout", "content.new", "content.edit", "content.submit",
         "content.approve", "content.reject", "content.retire", "broadcasts.plans",
         "broadcasts.toggle_plan", "broadcasts.rerun", "broadcasts.archive_plan",
-        "feed.complete", "feed.correct_reach", "feed.api_token",
+        "feed.complete", "feed.correct_reach", "feed.set_note", "feed.api_token",
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
         "admin.edit_branch", "customers.imports", "customers.import_confirm",

@@ -41,11 +41,13 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "market.chart_image": {"GET": Action.view_charts},
     "feed.today": {"GET": Action.use_feed},
     "feed.complete": {"POST": Action.use_feed},
+    "feed.set_note": {"POST": Action.use_feed},
     "feed.correct_reach": {"POST": Action.use_feed},
     "feed.api_token": {"GET": Action.use_feed, "POST": Action.use_feed},
     "interactions.log_for_task": {"POST": Action.use_feed},
     "api.feed_today": {"GET": Action.use_feed},
     "api.complete_task": {"POST": Action.use_feed},
+    "api.put_note": {"PUT": Action.use_feed},
     "api.record_interactions": {"POST": Action.use_feed},
     "api.openapi": {"GET": PUBLIC},
     "content.index": {"GET": Action.read_content},
@@ -132,7 +134,7 @@ def _request(client, method: str, url: str, headers=None):
     if method == "GET":
         response = client.get(url, headers=headers)
     else:
-        response = client.post(url, data={}, headers=headers)
+        response = client.open(url, method=method, data={}, headers=headers)
     response.close()
     return response
 
