@@ -54,20 +54,6 @@ LENGTH_RULE_ID = "CH-LEN"
 LENGTH_CITATION = "企业微信 add_msg_template text.content ≤4000 字节；add_moment_task ≤2000 字"
 
 
-def _applies(rule: Rule, product: str | None, scan: Scan) -> bool:
-    if "all" in rule.products:
-        return True
-    if product is None:
-        return rule.kind == "forbid" and (
-            rule.unknown_when is None or scan.search(rule.unknown_when) is not None)
-    if product == "general":
-        return rule.kind == "forbid" and rule.in_general
-    if product in rule.products:
-        return True
-    cond = rule.product_when.get(product)
-    return bool(cond and scan.search(cond) is not None)
-
-
 def _original_hits(rule: Rule, norm: Normalized) -> list[tuple[int, int]]:
     """Light spans of a rule matched on the original text (e.g. raw HTML tags)."""
     out: list[tuple[int, int]] = []
@@ -113,7 +99,7 @@ def _evasions(scan: Scan, product: str | None) -> list[Finding]:
     rs, norm, out = scan.rs, scan.norm, []
     for rule_id, a, b, term, severity in _evasion_hits(scan):
         rule = rs.base_rule(rule_id)
-        if not _applies(rule, product, scan) or guarded(rs, rule, norm, a, b):
+        if not scan.applies(rule) or guarded(rs, rule, norm, a, b):
             continue
         found = norm.original[slice(*norm.original_span(a, b))][:20]
         message = f"疑似变体写法“{found}”（{term}）：{rule.message}"
@@ -172,29 +158,22 @@ def _checked_args(product, kinds: Iterable[str] | None) -> tuple[str | None, fro
     return product, wanted
 
 
-def _forbidden(scan: Scan, scope: str | None, content_kind: str | None) -> list[Finding]:
+def _forbidden(scan: Scan, scope: str | None) -> list[Finding]:
     """Findings of every applicable forbidding rule: automaton, original-text rules, evasions."""
     rs, findings = scan.rs, []
     spans: dict[int, set[tuple[int, int]]] = {}
     rules: dict[int, Rule] = {}
-    for number in scan.numbers():
+    for number in scan.numbers():  # entries of applicable rules only
         rule = rs.indexed[number]
-        if id(rule) in rules or _eligible(rule, scope, content_kind, scan):
-            rules[id(rule)] = rule
-            spans.setdefault(id(rule), set()).update(scan.forbid_spans(number, rule))
+        rules[id(rule)] = rule
+        spans.setdefault(id(rule), set()).update(scan.forbid_spans(number, rule))
     for key, rule in rules.items():
         findings.extend(_forbid(scan, rule, scope, spans[key]))
     for rule in rs.rules:
-        if rule.original and _eligible(rule, scope, content_kind, scan):
+        if rule.original and scan.eligible(rule):
             findings.extend(_forbid(scan, rule, scope, set(_original_hits(rule, scan.norm))))
     findings.extend(_evasions(scan, scope))
     return findings
-
-
-def _eligible(rule: Rule, scope: str | None, content_kind: str | None, scan: Scan) -> bool:
-    if rule.content_kinds and content_kind not in rule.content_kinds:
-        return False
-    return _applies(rule, scope, scan)
 
 
 def check_text(text: str, product: str | None = None, *,
@@ -226,13 +205,12 @@ def check_text(text: str, product: str | None = None, *,
     scope = rule_scope(getattr(content_kind, "value", content_kind), product)
     content_kind = getattr(content_kind, "value", content_kind)
     rs = rules or load_rules()
-    scan = Scan(rs, normalize(text))
+    scan = Scan(rs, normalize(text), scope, content_kind)
     findings: list[Finding] = []
     if "forbid" in wanted:
-        findings.extend(_forbidden(scan, scope, content_kind))
+        findings.extend(_forbidden(scan, scope))
     for rule in rs.rules:
-        if rule.kind != "forbid" and rule.kind in wanted and _eligible(
-                rule, scope, content_kind, scan):
+        if rule.kind != "forbid" and rule.kind in wanted and scan.eligible(rule):
             findings.extend(_require(rule, scope, scan, bool(charts)))
     findings = _merge(findings, rs.statement_ids)
     channel = getattr(channel, "value", channel)

@@ -23,6 +23,7 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import ahocorasick_rs
@@ -86,10 +87,12 @@ class PhraseIndex:
             return []
         return self.automaton.find_matches_as_indexes(text, overlapping=True)
 
-    def spans(self, text: str) -> dict[int, list[tuple[int, int]]]:
-        """Non-empty matches of every entry that matches ``text``.
+    def spans(self, text: str, wanted: AbstractSet[int] | None = None
+              ) -> dict[int, list[tuple[int, int]]]:
+        """Non-empty matches of every entry (or every ``wanted`` one) that matches ``text``.
 
         :param text: normalized (light or compact) text.
+        :param wanted: entry numbers to report (the others' regexes never run); all if None.
         :returns: entry number → ``[(start, end)]`` in text order, non-overlapping, as
             ``pattern.finditer`` would find them (phrase lists: longest phrase at a start).
         """
@@ -110,6 +113,10 @@ class PhraseIndex:
                 for start in starts:
                     if ends.get(start, 0) < start + length:
                         ends[start] = start + length
+        if wanted is not None:
+            for table in (heads, longest):
+                for number in table.keys() - wanted:
+                    del table[number]
         for number in heads.keys() & self.filters.keys():
             in_automaton, required, width = self.filters[number]
             starts = heads.pop(number)
@@ -124,7 +131,7 @@ class PhraseIndex:
             found = _confirmed(self.entries[number].pattern, text, sorted(starts))
             if found:
                 out[number] = found
-        for number in self.scanned:
+        for number in (n for n in self.scanned if wanted is None or n in wanted):
             found = [m.span() for m in self.entries[number].pattern.finditer(text)
                      if m.end() > m.start()]
             if found:

@@ -92,6 +92,8 @@ class RuleSet:
     light_of: dict[int, int]
     searched: dict[re.Pattern, int]
     process: dict[str, str]
+    #: (scope, content kind) → applicable index entries (``app.compliance.scan``), filled lazily.
+    eligibility: dict = field(default_factory=dict, compare=False, repr=False)
 
     def base_rule(self, rule_id: str) -> Rule:
         """The first forbidding rule with ``rule_id`` (used by the evasion layer)."""

@@ -23,23 +23,50 @@ from app.compliance.rules import Rule, RuleSet
 
 
 class Scan:
-    """Automaton hits of one normalized text and the regex searches answered from them."""
+    """Automaton hits of one normalized text and the regex searches answered from them.
 
-    def __init__(self, rs: RuleSet, norm: Normalized) -> None:
+    Which rules apply (:meth:`eligible`) is decided by the product scope and content kind,
+    and for some rules by a regex on the text (``unknown_when``, ``product_when``); the
+    regexes of the compact pass run only for the entries of applicable rules.
+    """
+
+    def __init__(self, rs: RuleSet, norm: Normalized, scope: str | None,
+                 content_kind: str | None) -> None:
         """Run both passes.
 
         :param rs: the rule set.
         :param norm: the normalized text.
+        :param scope: the product scope (``app.compliance.kinds.rule_scope``).
+        :param content_kind: the content kind value or ``None``.
         """
-        self.rs, self.norm = rs, norm
-        self.compact = rs.index.spans(norm.compact)
-        self.light = rs.light_index.spans(norm.text)
+        self.rs, self.norm, self.scope, self.content_kind = rs, norm, scope, content_kind
         self._searches: dict[re.Pattern, tuple[int, int] | None] = {}
+        self.light = rs.light_index.spans(norm.text)
+        static, conditional = _eligibility(rs, scope, content_kind)
+        wanted = set(static)
+        for pattern, numbers in conditional:
+            if self.search(pattern) is not None:
+                wanted.update(numbers)
+        self.compact = rs.index.spans(norm.compact, wanted)
+        self.wanted = wanted
+
+    def eligible(self, rule: Rule) -> bool:
+        """Whether ``rule`` applies to this text: its content kinds, then :meth:`applies`."""
+        if rule.content_kinds and self.content_kind not in rule.content_kinds:
+            return False
+        return self.applies(rule)
+
+    def applies(self, rule: Rule) -> bool:
+        """Whether ``rule`` applies in this scope to this text (content kind not asked)."""
+        decided = _applies(rule, self.scope)
+        if isinstance(decided, bool):
+            return decided
+        return self.search(decided) is not None
 
     def numbers(self) -> list[int]:
-        """Numbers of the indexed forbidding entries with a hit, ascending."""
+        """Numbers of the indexed entries of applicable rules with a hit, ascending."""
         light = {self.rs.light_numbers[n] for n in self.light if n < len(self.rs.light_numbers)}
-        return sorted(light | self.compact.keys())
+        return sorted((light & self.wanted) | self.compact.keys())
 
     def forbid_spans(self, number: int, rule: Rule) -> set[tuple[int, int]]:
         """Light spans of the indexed forbidding entry ``number`` (context skips applied)."""
@@ -69,3 +96,48 @@ class Scan:
         if number is not None:
             return list(self.light.get(number, ()))
         return [m.span() for m in pattern.finditer(self.norm.text) if m.end() > m.start()]
+
+
+def _applies(rule: Rule, scope: str | None) -> bool | re.Pattern:
+    """Whether ``rule`` applies in ``scope``, or the regex whose match on the text decides.
+
+    - a rule for ``all`` products always applies;
+    - scope ``None`` (product unknown): every forbidding rule, unless its ``unknown_when``
+      regex is absent from the text;
+    - ``general``: forbidding rules marked ``in_general``;
+    - a product: rules listing it, or whose ``product_when`` regex for it is in the text.
+    """
+    if "all" in rule.products:
+        return True
+    if scope is None:
+        if rule.kind != "forbid":
+            return False
+        return True if rule.unknown_when is None else rule.unknown_when
+    if scope == "general":
+        return rule.kind == "forbid" and rule.in_general
+    if scope in rule.products:
+        return True
+    return rule.product_when.get(scope, False)
+
+
+def _eligibility(rs: RuleSet, scope: str | None, content_kind: str | None
+                 ) -> tuple[frozenset[int], tuple[tuple[re.Pattern, tuple[int, ...]], ...]]:
+    """Compact-index entries of the rules that apply, computed once per scope and kind.
+
+    :returns: ``(entries that always apply, ((regex, entries applying when it matches), …))``.
+    """
+    key = (scope, content_kind)
+    if key not in rs.eligibility:
+        static: set[int] = set()
+        conditional: dict[re.Pattern, list[int]] = {}
+        for number, rule in enumerate(rs.indexed):
+            if rule.content_kinds and content_kind not in rule.content_kinds:
+                continue
+            decided = _applies(rule, scope)
+            if decided is True:
+                static.add(number)
+            elif decided is not False:
+                conditional.setdefault(decided, []).append(number)
+        rs.eligibility[key] = (frozenset(static),
+                               tuple((p, tuple(n)) for p, n in conditional.items()))
+    return rs.eligibility[key]
