@@ -44,12 +44,16 @@ class Entry:
 class PhraseIndex:
     """Finds the matches of many patterns with one automaton pass per text."""
 
-    def __init__(self, entries: Sequence[Entry]) -> None:
+    def __init__(self, entries: Sequence[Entry], first_only: AbstractSet[int] = frozenset()
+                 ) -> None:
         """Build the automaton.
 
         :param entries: patterns; the spans returned by :meth:`spans` are indexed like them.
+        :param first_only: entries searched, not iterated: :meth:`spans` gives only their
+            first match (``pattern.search``), so their regex stops there.
         """
         self.entries = tuple(entries)
+        self.first_only = frozenset(first_only)
         keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.scanned: list[int] = []
         for number, entry in enumerate(self.entries):
@@ -126,9 +130,13 @@ class PhraseIndex:
                 heads[number] = near
         out: dict[int, list[tuple[int, int]]] = {}
         for number, ends in longest.items():
-            out[number] = _non_overlapping(sorted(ends.items()))
+            if number in self.first_only:
+                out[number] = [min(ends.items())]
+            else:
+                out[number] = _non_overlapping(sorted(ends.items()))
         for number, starts in heads.items():
-            found = _confirmed(self.entries[number].pattern, text, sorted(starts))
+            found = _confirmed(self.entries[number].pattern, text, sorted(starts),
+                               number in self.first_only)
             if found:
                 out[number] = found
         for number in (n for n in self.scanned if wanted is None or n in wanted):
@@ -175,7 +183,8 @@ def _non_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return kept
 
 
-def _confirmed(pattern: re.Pattern, text: str, starts: list[int]) -> list[tuple[int, int]]:
+def _confirmed(pattern: re.Pattern, text: str, starts: list[int],
+               first_only: bool = False) -> list[tuple[int, int]]:
     kept, last_end = [], -1
     for start in starts:
         if start < last_end:
@@ -183,5 +192,7 @@ def _confirmed(pattern: re.Pattern, text: str, starts: list[int]) -> list[tuple[
         m = pattern.match(text, start)
         if m is not None and m.end() > start:
             kept.append((start, m.end()))
+            if first_only:
+                break
             last_end = m.end()
     return kept

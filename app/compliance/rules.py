@@ -239,7 +239,9 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     initialisms_re = re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE)
     compile_.sources[initialisms_re] = initialisms_re.pattern
     aux = _searched_entries([*rules, initialisms_re], compile_.sources)
-    light_index = PhraseIndex([entries[n] for n in light_numbers] + list(aux.values()))
+    light_index = PhraseIndex(
+        [entries[n] for n in light_numbers] + list(aux.values()),
+        first_only={len(light_numbers) + k for k, p in enumerate(aux) if p is not initialisms_re})
     logger.info("loaded %s compliance rules from %s (%s automaton keys)", len(rules), path,
                 index.phrase_count)
     return RuleSet(
