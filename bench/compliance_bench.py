@@ -11,7 +11,8 @@ variant), then times on one core (CPU time of this process, best of ``repeat``):
 - floor 1: plain ``unicodedata.normalize("NFKC", …)`` of the same texts;
 - floor 2: ONE pass of the rules' Aho–Corasick automaton over the normalized texts.
 
-Prints numbers only; asserts nothing about time.
+Prints the figures beside the floors and, last, issue 10's two targets with PASS or FAIL
+(at least 2,000 posts/s; 1,000 extra phrases adding less than 10 %); exits 0 either way.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.compliance import RULES_PATH, blocking, check_text, load_rules  # noqa: E402
 from app.compliance.normalize import normalize  # noqa: E402
+
+#: Issue 10's targets for a 2,000-character post.
+TARGET_POSTS_PER_SECOND = 2000
+TARGET_EXTRA_PERCENT = 10
 
 
 def best(fn, repeat: int) -> tuple[float, object]:
@@ -139,6 +144,11 @@ def main() -> None:
     print(line("floor: one automaton pass", scan))
     print(f"check_text = {full / nfkc:.1f}x NFKC, {full / scan:.1f}x one automaton pass; "
           f"1,000 extra phrases add {(extra / full - 1) * 100:+.1f} %")
+    rate, overhead = n / full, (extra / full - 1) * 100
+    print(f"target: >= {TARGET_POSTS_PER_SECOND:,} posts/s on one core: {rate:,.0f} posts/s "
+          f"{'PASS' if rate >= TARGET_POSTS_PER_SECOND else 'FAIL'}")
+    print(f"target: 1,000 extra phrases add < {TARGET_EXTRA_PERCENT} %: {overhead:+.1f} % "
+          f"{'PASS' if overhead < TARGET_EXTRA_PERCENT else 'FAIL'}")
 
 
 if __name__ == "__main__":
