@@ -44,19 +44,22 @@ class Entry:
 class PhraseIndex:
     """Finds the matches of many patterns with one automaton pass per text."""
 
-    def __init__(self, entries: Sequence[Entry], first_only: AbstractSet[int] = frozenset()
-                 ) -> None:
+    def __init__(self, entries: Sequence[Entry], first_only: AbstractSet[int] = frozenset(),
+                 only: AbstractSet[int] | None = None) -> None:
         """Build the automaton.
 
         :param entries: patterns; the spans returned by :meth:`spans` are indexed like them.
         :param first_only: entries searched, not iterated: :meth:`spans` gives only their
             first match (``pattern.search``), so their regex stops there.
+        :param only: index just these entries (the others never match); all if ``None``.
         """
         self.entries = tuple(entries)
         self.first_only = frozenset(first_only)
         keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.scanned: list[int] = []
         for number, entry in enumerate(self.entries):
+            if only is not None and number not in only:
+                continue
             lit = entry.literals
             strings, role = (lit.phrases, _PHRASE) if lit.phrases else (lit.heads, _HEAD)
             if not strings:

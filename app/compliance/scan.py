@@ -19,6 +19,7 @@ import re
 
 from app.compliance.guards import skipped
 from app.compliance.normalize import Normalized
+from app.compliance.phrase_index import PhraseIndex
 from app.compliance.rules import Rule, RuleSet
 
 
@@ -42,12 +43,12 @@ class Scan:
         self.rs, self.norm, self.scope, self.content_kind = rs, norm, scope, content_kind
         self._searches: dict[re.Pattern, tuple[int, int] | None] = {}
         self.light = rs.light_index.spans(norm.text)
-        static, conditional = _eligibility(rs, scope, content_kind)
+        static, conditional, index = _eligibility(rs, scope, content_kind)
         wanted = set(static)
         for pattern, numbers in conditional:
             if self.search(pattern) is not None:
                 wanted.update(numbers)
-        self.compact = rs.index.spans(norm.compact, wanted)
+        self.compact = index.spans(norm.compact, wanted)
         self.wanted = wanted
 
     def eligible(self, rule: Rule) -> bool:
@@ -121,10 +122,12 @@ def _applies(rule: Rule, scope: str | None) -> bool | re.Pattern:
 
 
 def _eligibility(rs: RuleSet, scope: str | None, content_kind: str | None
-                 ) -> tuple[frozenset[int], tuple[tuple[re.Pattern, tuple[int, ...]], ...]]:
+                 ) -> tuple[frozenset[int], tuple[tuple[re.Pattern, tuple[int, ...]], ...],
+                            PhraseIndex]:
     """Compact-index entries of the rules that apply, computed once per scope and kind.
 
-    :returns: ``(entries that always apply, ((regex, entries applying when it matches), …))``.
+    :returns: ``(entries that always apply, ((regex, entries applying when it matches), …),
+        an automaton of just those entries)``: keys only other rules need never hit.
     """
     key = (scope, content_kind)
     if key not in rs.eligibility:
@@ -138,6 +141,8 @@ def _eligibility(rs: RuleSet, scope: str | None, content_kind: str | None
                 static.add(number)
             elif decided is not False:
                 conditional.setdefault(decided, []).append(number)
+        maybe = static.union(*conditional.values())
         rs.eligibility[key] = (frozenset(static),
-                               tuple((p, tuple(n)) for p, n in conditional.items()))
+                               tuple((p, tuple(n)) for p, n in conditional.items()),
+                               PhraseIndex(rs.index.entries, only=maybe))
     return rs.eligibility[key]
