@@ -71,7 +71,9 @@ def _word_sub(m: re.Match) -> str:
     return _WORD_SUBS[m.group()]
 
 
-_SEP_RUN = re.compile(r"(?:[^\w%‰]|_)+")
+# Separator runs (anything but word characters, % and ‰; "_" too), written to start with a
+# plain class so that re scans for it in C.
+_SEP_RUN = re.compile(r"[\W_](?<![%‰])(?:[\W_](?<![%‰]))*")
 _SEP = r"(?:[^\w%‰。!?;\n]|_)"
 # A separator run between word characters with no sentence terminator, at most one line break,
 # and not a lone decimal point between digits.
