@@ -78,7 +78,7 @@ def _forbid(scan: Scan, rule: Rule, product: str | None,
             spans: set[tuple[int, int]]) -> list[Finding]:
     rs, norm = scan.rs, scan.norm
     if not spans or (rule.unless_all and all(
-            scan.search(p) is not None for p in rule.unless_all)):
+            scan.exists(p) for p in rule.unless_all)):
         return []
     return [_finding(rule, product, norm, a, b) for a, b in sorted(spans)
             if not guarded(rs, rule, norm, a, b)]
@@ -114,7 +114,7 @@ def _require(rule: Rule, product: str | None, scan: Scan, charted: bool) -> list
         if trigger is None and not (rule.chart_when and charted):
             return []
     if (not rule.statement or rule.statement in norm.bare) and all(
-            scan.search(p) is not None for p in rule.require):
+            scan.exists(p) for p in rule.require):
         return []
     a, b = trigger or (len(norm.text), len(norm.text))
     return [_finding(rule, product, norm, a, b)]

@@ -22,6 +22,7 @@ from app.compliance.literals import literals, top_level_branches
 from app.compliance.normalize import normalize
 from app.compliance.phrase_index import Entry, PhraseIndex
 from app.compliance.regex_gate import first_chars, gated
+from app.compliance.searched import searched_entries
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class RuleSet:
     light_numbers: tuple[int, ...]
     light_of: dict[int, int]
     searched: dict[re.Pattern, int]
+    exists: dict[re.Pattern, tuple[tuple[int, ...], re.Pattern | None]]
     process: dict[str, str]
     #: (scope, content kind) → applicable index entries (``app.compliance.scan``), filled lazily.
     eligibility: dict = field(default_factory=dict, compare=False, repr=False)
@@ -192,29 +194,6 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
     )
 
 
-def _searched_entries(items, sources: dict[re.Pattern, str]) -> dict[re.Pattern, Entry]:
-    """Automaton entries of the regexes searched over the whole light text.
-
-    ``items``: rules (their ``when``, ``unknown_when``, ``product_when``, ``require`` and
-    ``unless_all`` regexes) and plain patterns. A regex whose matches need not start with a
-    known literal gets no entry and is searched as before.
-    """
-    out: dict[re.Pattern, Entry] = {}
-    for item in items:
-        if isinstance(item, re.Pattern):
-            patterns = [item]
-        else:
-            patterns = [item.when, item.unknown_when, *item.product_when.values(),
-                        *item.require, *item.unless_all]
-        for pattern in patterns:
-            if pattern is None or pattern in out:
-                continue
-            found = literals(sources[pattern])
-            if found.phrases or found.heads:
-                out[pattern] = Entry(pattern, found)
-    return out
-
-
 @cache
 def load_rules(path: Path = RULES_PATH) -> RuleSet:
     """Read and compile the rules file once per process.
@@ -238,10 +217,11 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
                           if _SEPARATOR.search(_SYNTAX.sub("", e.pattern.pattern)))
     initialisms_re = re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE)
     compile_.sources[initialisms_re] = initialisms_re.pattern
-    aux = _searched_entries([*rules, initialisms_re], compile_.sources)
+    aux = searched_entries(rules, initialisms_re, compile_.sources, len(light_numbers))
     light_index = PhraseIndex(
-        [entries[n] for n in light_numbers] + list(aux.values()),
-        first_only={len(light_numbers) + k for k, p in enumerate(aux) if p is not initialisms_re})
+        [entries[n] for n in light_numbers] + list(aux.entries),
+        first_only=set(range(len(light_numbers), len(light_numbers) + len(aux.entries)))
+        - aux.iterated)
     logger.info("loaded %s compliance rules from %s (%s automaton keys)", len(rules), path,
                 index.phrase_count)
     return RuleSet(
@@ -255,6 +235,6 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
         - {r.id for r in rules if r.kind == "forbid"},
         index=index, indexed=indexed, light_index=light_index, light_numbers=light_numbers,
         light_of={n: k for k, n in enumerate(light_numbers)},
-        searched={p: len(light_numbers) + k for k, p in enumerate(aux)},
+        searched=aux.spans, exists=aux.exists,
         process={p["id"]: p["status"] for p in data.get("process", ())},
     )

@@ -46,7 +46,7 @@ class Scan:
         static, conditional, index = _eligibility(rs, scope, content_kind)
         wanted = set(static)
         for pattern, numbers in conditional:
-            if self.search(pattern) is not None:
+            if self.exists(pattern):
                 wanted.update(numbers)
         self.compact = index.spans(norm.compact, wanted)
         self.wanted = wanted
@@ -62,7 +62,7 @@ class Scan:
         decided = _applies(rule, self.scope)
         if isinstance(decided, bool):
             return decided
-        return self.search(decided) is not None
+        return self.exists(decided)
 
     def numbers(self) -> list[int]:
         """Numbers of the indexed entries of applicable rules with a hit, ascending."""
@@ -90,6 +90,16 @@ class Scan:
                 m = pattern.match(text, found[0][0]) if found else None
             self._searches[pattern] = m.span() if m else None
         return self._searches[pattern]
+
+    def exists(self, pattern: re.Pattern) -> bool:
+        """Whether ``pattern`` matches the light text anywhere (``pattern.search``)."""
+        found = self.rs.exists.get(pattern)
+        if found is None:
+            return self.search(pattern) is not None
+        numbers, rest = found
+        if any(number in self.light for number in numbers):
+            return True
+        return rest is not None and self.search(rest) is not None
 
     def matches(self, pattern: re.Pattern) -> list[tuple[int, int]]:
         """Spans of the non-empty matches of ``pattern.finditer(light text)``, in order."""
