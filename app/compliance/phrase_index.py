@@ -55,6 +55,8 @@ class PhraseIndex:
         """
         self.entries = tuple(entries)
         self.first_only = frozenset(first_only)
+        #: the entries this index can report
+        self.included = frozenset(range(len(self.entries)) if only is None else only)
         keys: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.scanned: list[int] = []
         for number, entry in enumerate(self.entries):

@@ -42,8 +42,9 @@ class Scan:
         """
         self.rs, self.norm, self.scope, self.content_kind = rs, norm, scope, content_kind
         self._searches: dict[re.Pattern, tuple[int, int] | None] = {}
-        self.light = rs.light_index.spans(norm.text)
-        static, conditional, index = _eligibility(rs, scope, content_kind)
+        static, conditional, index, light_index = _eligibility(rs, scope, content_kind)
+        self._included = light_index.included
+        self.light = light_index.spans(norm.text)
         wanted = set(static)
         for pattern, numbers in conditional:
             if self.exists(pattern):
@@ -83,7 +84,7 @@ class Scan:
         """Span of ``pattern.search(light text)``, or ``None`` when it does not match."""
         if pattern not in self._searches:
             text, number = self.norm.text, self.rs.searched.get(pattern)
-            if number is None:
+            if number is None or number not in self._included:
                 m = pattern.search(text)
             else:
                 found = self.light.get(number)
@@ -94,7 +95,7 @@ class Scan:
     def exists(self, pattern: re.Pattern) -> bool:
         """Whether ``pattern`` matches the light text anywhere (``pattern.search``)."""
         found = self.rs.exists.get(pattern)
-        if found is None:
+        if found is None or not self._included.issuperset(found[0]):
             return self.search(pattern) is not None
         numbers, rest = found
         if any(number in self.light for number in numbers):
@@ -104,7 +105,7 @@ class Scan:
     def matches(self, pattern: re.Pattern) -> list[tuple[int, int]]:
         """Spans of the non-empty matches of ``pattern.finditer(light text)``, in order."""
         number = self.rs.searched.get(pattern)
-        if number is not None:
+        if number is not None and number in self._included:
             return list(self.light.get(number, ()))
         return [m.span() for m in pattern.finditer(self.norm.text) if m.end() > m.start()]
 
@@ -133,11 +134,13 @@ def _applies(rule: Rule, scope: str | None) -> bool | re.Pattern:
 
 def _eligibility(rs: RuleSet, scope: str | None, content_kind: str | None
                  ) -> tuple[frozenset[int], tuple[tuple[re.Pattern, tuple[int, ...]], ...],
-                            PhraseIndex]:
+                            PhraseIndex, PhraseIndex]:
     """Compact-index entries of the rules that apply, computed once per scope and kind.
 
     :returns: ``(entries that always apply, ((regex, entries applying when it matches), …),
-        an automaton of just those entries)``: keys only other rules need never hit.
+        an automaton of just those entries, a light automaton of the entries those rules and
+        the scope's conditions need)``: keys only other rules need never hit. An entry left
+        out of the light automaton is searched with its regex (:class:`Scan`), never missed.
     """
     key = (scope, content_kind)
     if key not in rs.eligibility:
@@ -154,5 +157,31 @@ def _eligibility(rs: RuleSet, scope: str | None, content_kind: str | None
         maybe = static.union(*conditional.values())
         rs.eligibility[key] = (frozenset(static),
                                tuple((p, tuple(n)) for p, n in conditional.items()),
-                               PhraseIndex(rs.index.entries, only=maybe))
+                               PhraseIndex(rs.index.entries, only=maybe),
+                               _light_index(rs, scope, content_kind, maybe))
     return rs.eligibility[key]
+
+
+def _light_index(rs: RuleSet, scope: str | None, content_kind: str | None,
+                 maybe: set[int]) -> PhraseIndex:
+    """The light automaton of the entries a text in this scope and content kind can need."""
+    needed = {rs.light_of[n] for n in maybe if n in rs.light_of}
+    if rs.initialisms in rs.searched:
+        needed.add(rs.searched[rs.initialisms])
+
+    def add(pattern: re.Pattern | None) -> None:
+        if pattern in rs.searched:
+            needed.add(rs.searched[pattern])
+        if pattern in rs.exists:
+            needed.update(rs.exists[pattern][0])
+
+    for rule in rs.rules:
+        decided = _applies(rule, scope)
+        if not isinstance(decided, bool):
+            add(decided)
+        if decided is False or (rule.content_kinds and content_kind not in rule.content_kinds):
+            continue
+        for pattern in (rule.when, *rule.require, *rule.unless_all):
+            add(pattern)
+    light = rs.light_index
+    return PhraseIndex(light.entries, first_only=light.first_only, only=needed)
