@@ -20,11 +20,14 @@ Which rules apply (``product``):
 - A rule's ``severity_by_product`` (INV-07: block for funds) applies only to that product; with
   ``None``/``general`` the rule's base severity is used.
 
-Forbid patterns are found by one Aho–Corasick pass over the compact text (plus a light-text
-pass for the patterns that contain separators), :mod:`app.compliance.phrase_index`, and merged
-per rule; the context guards (allow, skip, skip_before, NEG, EDU) are in
-:mod:`app.compliance.guards`. ``content_kind`` narrows the scope (:mod:`app.compliance.kinds`),
-``channel`` adds the WeCom text limit and ``charts`` the DATA-02 image checks.
+Text is normalized once and scanned once per form (:mod:`app.compliance.scan`): one
+Aho–Corasick pass over the compact text for the forbidding patterns, one over the light text
+for the patterns with separators and for every trigger, required-statement and condition
+regex (:mod:`app.compliance.searched`), each automaton holding only what the product scope
+and content kind can need; hits are merged per rule. The context guards (allow, skip,
+skip_before, NEG, EDU) are in :mod:`app.compliance.guards`. ``content_kind`` narrows the
+scope (:mod:`app.compliance.kinds`), ``channel`` adds the WeCom text limit and ``charts``
+the DATA-02 image checks.
 Pinyin, mixed-script, homophone and initialism variants (:mod:`app.compliance.pinyin_layer`) are
 reported against the rule of the term they spell.
 
@@ -169,7 +172,7 @@ def _forbidden(scan: Scan, scope: str | None) -> list[Finding]:
         spans.setdefault(id(rule), set()).update(scan.forbid_spans(number, rule))
     for key, rule in rules.items():
         findings.extend(_forbid(scan, rule, scope, spans[key]))
-    for rule in rs.rules:
+    for rule in scan.candidates:
         if rule.original and scan.eligible(rule):
             findings.extend(_forbid(scan, rule, scope, set(_original_hits(rule, scan.norm))))
     findings.extend(_evasions(scan, scope))
@@ -209,7 +212,7 @@ def check_text(text: str, product: str | None = None, *,
     findings: list[Finding] = []
     if "forbid" in wanted:
         findings.extend(_forbidden(scan, scope))
-    for rule in rs.rules:
+    for rule in scan.candidates:
         if rule.kind != "forbid" and rule.kind in wanted and scan.eligible(rule):
             findings.extend(_require(rule, scope, scan, bool(charts)))
     findings = _merge(findings, rs.statement_ids)

@@ -29,6 +29,7 @@ class Scan:
     Which rules apply (:meth:`eligible`) is decided by the product scope and content kind,
     and for some rules by a regex on the text (``unknown_when``, ``product_when``); the
     regexes of the compact pass run only for the entries of applicable rules.
+    ``candidates``: the rules that can apply in this scope and content kind, in file order.
     """
 
     def __init__(self, rs: RuleSet, norm: Normalized, scope: str | None,
@@ -42,7 +43,8 @@ class Scan:
         """
         self.rs, self.norm, self.scope, self.content_kind = rs, norm, scope, content_kind
         self._searches: dict[re.Pattern, tuple[int, int] | None] = {}
-        static, conditional, index, light_index = _eligibility(rs, scope, content_kind)
+        static, conditional, index, light_index, self.candidates = _eligibility(
+            rs, scope, content_kind)
         self._included = light_index.included
         self.light = light_index.spans(norm.text)
         wanted = set(static)
@@ -134,13 +136,14 @@ def _applies(rule: Rule, scope: str | None) -> bool | re.Pattern:
 
 def _eligibility(rs: RuleSet, scope: str | None, content_kind: str | None
                  ) -> tuple[frozenset[int], tuple[tuple[re.Pattern, tuple[int, ...]], ...],
-                            PhraseIndex, PhraseIndex]:
+                            PhraseIndex, PhraseIndex, tuple[Rule, ...]]:
     """Compact-index entries of the rules that apply, computed once per scope and kind.
 
     :returns: ``(entries that always apply, ((regex, entries applying when it matches), …),
         an automaton of just those entries, a light automaton of the entries those rules and
-        the scope's conditions need)``: keys only other rules need never hit. An entry left
-        out of the light automaton is searched with its regex (:class:`Scan`), never missed.
+        the scope's conditions need, the rules that can apply in ``RuleSet.rules`` order)``:
+        keys only other rules need never hit. An entry left out of the light automaton is
+        searched with its regex (:class:`Scan`), never missed.
     """
     key = (scope, content_kind)
     if key not in rs.eligibility:
@@ -158,7 +161,10 @@ def _eligibility(rs: RuleSet, scope: str | None, content_kind: str | None
         rs.eligibility[key] = (frozenset(static),
                                tuple((p, tuple(n)) for p, n in conditional.items()),
                                PhraseIndex(rs.index.entries, only=maybe),
-                               _light_index(rs, scope, content_kind, maybe))
+                               _light_index(rs, scope, content_kind, maybe),
+                               tuple(r for r in rs.rules if _applies(r, scope) is not False
+                                     and (not r.content_kinds
+                                          or content_kind in r.content_kinds)))
     return rs.eligibility[key]
 
 
