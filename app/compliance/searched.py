@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.compliance.literals import literals, top_level_branches
+from app.compliance.literals import is_group, literals, top_level_branches
 from app.compliance.phrase_index import Entry
 from app.compliance.regex_gate import gated
 
@@ -82,7 +82,7 @@ def _alternatives(source: str, flags: int) -> tuple[list[Entry], re.Pattern | No
     """
     indexed, rest = [], []
     branches = top_level_branches(source)
-    while len(branches) == 1 and _is_group(branches[0]):
+    while len(branches) == 1 and is_group(branches[0]):
         branches = top_level_branches(branches[0][3:-1])
     for branch in branches:
         found = literals(branch)
@@ -92,29 +92,3 @@ def _alternatives(source: str, flags: int) -> tuple[list[Entry], re.Pattern | No
             rest.append(branch)
     return indexed, re.compile(gated("|".join(rest)), flags) if rest else None
 
-
-def _is_group(source: str) -> bool:
-    """Whether ``source`` is one non-capturing group ``(?:…)`` from its first to last char."""
-    if not (source.startswith("(?:") and source.endswith(")")):
-        return False
-    depth, i, in_class = 0, 0, False
-    while i < len(source):
-        ch = source[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-            if source[i + 1:i + 2] == "]" or source[i + 1:i + 3] == "^]":
-                i += 2 if source[i + 1] == "]" else 3
-                continue
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i == len(source) - 1
-        i += 1
-    return False
