@@ -85,6 +85,7 @@ _REMOVABLE = re.compile(rf"(?<=[^\W_]|[%‰])(?!(?<=\d)\.\d)(?:{_SEP}+(?:\n{_SEP
 _REMOVABLE_FAST = re.compile(
     rf"[^\w%‰。!?;](?<=(?:[^\W_]|[%‰])[^\w%‰。!?;])(?!(?<=\d\.)\d)"
     rf"(?:(?<=\n){_SEP}*|(?<!\n){_SEP}*(?:\n{_SEP}*)?)(?=[^\W_]|[%‰])")
+_SEPARATOR_CLASS = "[^\\w%‰。!?;]"  # the first character of a _REMOVABLE_FAST run
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 TERMINATORS = re.compile(r"[。!?;\n]")
 
@@ -337,11 +338,28 @@ def normalize(text: str) -> Normalized:
     return _compacted(Normalized(text, s, starts, ends, s))
 
 
+@cache
+def _removable_bmp() -> re.Pattern:
+    """``_REMOVABLE_FAST`` with its first class spelled out over the BMP, for BMP-only texts.
+
+    ``re`` tests a class of code points in one bitmap step, where a word test costs a Unicode
+    lookup per character; the runs found are the same (built once, about 10 ms).
+    """
+    bmp = "".join(map(chr, [*range(0xD800), *range(0xE000, 0x10000)]))
+    codes = sorted(map(ord, re.findall(_SEPARATOR_CLASS, bmp)))
+    source = _REMOVABLE_FAST.pattern
+    return re.compile(f"[{_ranges(codes)}]" + source[len(_SEPARATOR_CLASS):])
+
+
 def _compacted(norm: Normalized) -> Normalized:
     """Fill in the compact text and its segment map (separator runs inside runs removed)."""
     s, pieces, pos = norm.text, [], 0
     compact_starts, light_starts, length = [], [], 0
-    for m in (_REMOVABLE if "_" in s else _REMOVABLE_FAST).finditer(s):
+    if "_" in s:
+        removable = _REMOVABLE
+    else:
+        removable = _REMOVABLE_FAST if _ASTRAL.search(s) else _removable_bmp()
+    for m in removable.finditer(s):
         compact_starts.append(length)
         light_starts.append(pos)
         pieces.append(s[pos:m.start()])
