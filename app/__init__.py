@@ -9,15 +9,15 @@ from flask import Flask
 
 from app import models  # noqa: F401  (every model: complete metadata for Alembic)
 from app.admin import bp as admin_bp
-from app.admin.cli import names_cli
+from app.admin.cli import names_cli, users_cli
 from app.audit import bp as audit_bp
 from app.audit.cli import audit_cli
 from app.auth import bp as auth_bp
-from app.auth.cli import users_cli
 from app.broadcasts import bp as broadcasts_bp
 from app.broadcasts.cli import ops_cli, scheduler_cli, sop_cli
 from app.connector import bp as connector_bp
 from app.connector.cli import wecom_cli
+from app.content import api_bp as compliance_api_bp
 from app.content import bp as content_bp
 from app.content.cli import compliance_cli, content_cli
 from app.core import storage, tasks
@@ -105,7 +105,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (
-        auth_bp, ops_bp, content_bp, market_bp, broadcasts_bp, feed_bp, feed_api_bp,
+        auth_bp, ops_bp, content_bp, compliance_api_bp, market_bp, broadcasts_bp, feed_bp,
+        feed_api_bp,
         interactions_bp, metrics_bp, admin_bp, customers_bp, audit_bp, connector_bp,
     ):
         app.register_blueprint(blueprint)

@@ -51,10 +51,14 @@ def _page(statement, number: int, count_statement) -> Page:
     return Page(items, number, pages, total)
 
 
-def record(actor: User, action: str, target_type: str, target_id: int,
+def record(actor: User | None, action: str, target_type: str, target_id: int,
            before: dict | None, after: dict | None) -> AuditEvent:
-    """Append one event to the audit log (``action`` is a key of ``ACTION_LABELS``)."""
-    return chain.record(actor.id, action, target_type, target_id, before=before, after=after)
+    """Append one event to the audit log (``action`` is a key of ``ACTION_LABELS``).
+
+    ``actor`` ``None``: the system (a CLI command run on the server).
+    """
+    return chain.record(actor.id if actor is not None else None, action, target_type,
+                        target_id, before=before, after=after)
 
 
 def user_snapshot(user: User) -> dict:
@@ -120,11 +124,12 @@ def _check_unique(username: str | None, wecom_userid: str | None, user_id: int |
             raise ValidationFailed(message, errors={field: [message]})
 
 
-def create_user(actor: User, username: str, display_name: str, role: Role, branch_id: int,
+def create_user(actor: User | None, username: str, display_name: str, role: Role, branch_id: int,
                 wecom_userid: str | None, password: str | None,
                 now: dt.datetime) -> tuple[User, str | None]:
     """Create an account whose first login must set a new password.
 
+    :param actor: the admin, or ``None`` for ``flask users create``.
     :param password: the initial password, or ``None`` to generate one.
     :returns: the user and the generated password (``None`` when one was given), to be
         shown once and never stored in clear.

@@ -35,6 +35,7 @@ FIELD_LABELS = {
     "timezone": "时区", "start_date": "开始日期", "end_date": "结束日期",
     "max_runs": "运行次数上限", "branch_ids": "下发机构 ID", "branch_names": "下发机构",
     "segment_codes": "客群", "archived_at": "归档时间",
+    "kind": "类型", "reason": "原因", "run_date": "日期", "template": "模板编号",
 }
 #: Branch levels by stored value (``app.org.models.BranchLevel``).
 LEVEL_LABELS = {"hq": "总行", "branch": "分行", "sub_branch": "支行"}

@@ -240,12 +240,22 @@ class TaskStatus(enum.Enum):
     done = "done"
 
 
+#: Longest personal note 附言 a front-line user may add to a post (characters).
+NOTE_MAX_CHARS = 200
+#: What joins the approved text and the personal note in the text that is sent.
+NOTE_SEPARATOR = "\n\n"
+
+
 class Task(db.Model):
     """One front-line user's copy of a post.
 
     The task points at its post's text and variant (``post_text``); it stores its own
     ``body`` (and ``body_sha256``) only where its text is not that post text with the staff
     member's name and branch (:attr:`text` gives the text either way).
+
+    A personal ``note`` 附言 (checked by ``app.feed.services.set_note``) is sent after the
+    approved text: ``body`` then holds the final text, approved text + ``NOTE_SEPARATOR`` +
+    note, and ``body_sha256`` its hash (:attr:`approved_text` gives the text without it).
 
     ``due_at`` is the instant the send is expected by (on-time rate); ``reach_count``
     is the number of customers the staff member sent it to, reported on completion.
@@ -267,6 +277,8 @@ class Task(db.Model):
         ),
         CheckConstraint("body IS NOT NULL OR post_text_id IS NOT NULL",
                         name="body_or_post_text"),
+        CheckConstraint(f"note IS NULL OR (body IS NOT NULL AND length(note) BETWEEN 1 AND"
+                        f" {NOTE_MAX_CHARS})", name="note_in_body"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,6 +287,7 @@ class Task(db.Model):
     post_text_id: Mapped[int | None] = mapped_column(ForeignKey("post_texts.id"))
     body: Mapped[str | None] = mapped_column(Text)
     body_sha256: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[TaskStatus] = mapped_column(
         Enum(TaskStatus, native_enum=False, length=16, create_constraint=True),
         default=TaskStatus.assigned,
@@ -294,3 +307,17 @@ class Task(db.Model):
         if self.body is not None or self.post_text is None or self.post_text.segments is None:
             return self.body
         return compose(self.post_text.segments, staff_fields(self.staff))
+
+    @property
+    def approved_text(self) -> str:
+        """The approved text for this staff member: :attr:`text` without the personal note."""
+        if self.note is None:
+            return self.text
+        return self.body[:len(self.body) - len(NOTE_SEPARATOR) - len(self.note)]
+
+    @property
+    def shares_post_text(self) -> bool:
+        """Whether the approved text is the post text with this staff member's fields."""
+        return (self.post_text is not None and self.post_text.segments is not None
+                and compose(self.post_text.segments, staff_fields(self.staff))
+                == self.approved_text)

@@ -1,6 +1,6 @@
 """Compliance engine 合规检查 (layer 3): rules, normalization and findings for Chinese text.
 
-Pure Python (stdlib, OpenCC, pypinyin, pyahocorasick): nothing here imports Flask, SQLAlchemy or
+Pure Python (stdlib, OpenCC, pypinyin, ahocorasick-rs): nothing here imports Flask, SQLAlchemy or
 another ``app`` package, so callers above (``content``, ``broadcasts``, ``feed``) use it on plain
 strings.
 

@@ -20,11 +20,14 @@ Which rules apply (``product``):
 - A rule's ``severity_by_product`` (INV-07: block for funds) applies only to that product; with
   ``None``/``general`` the rule's base severity is used.
 
-Forbid patterns are found by one Aho–Corasick pass over the compact text (plus a light-text
-pass for the patterns that contain separators), :mod:`app.compliance.phrase_index`, and merged
-per rule; the context guards (allow, skip, skip_before, NEG, EDU) are in
-:mod:`app.compliance.guards`. ``content_kind`` narrows the scope (:mod:`app.compliance.kinds`),
-``channel`` adds the WeCom text limit and ``charts`` the DATA-02 image checks.
+Text is normalized once and scanned once per form (:mod:`app.compliance.scan`): one
+Aho–Corasick pass over the compact text for the forbidding patterns, one over the light text
+for the patterns with separators and for every trigger, required-statement and condition
+regex (:mod:`app.compliance.searched`), each automaton holding only what the product scope
+and content kind can need; hits are merged per rule. The context guards (allow, skip,
+skip_before, NEG, EDU) are in :mod:`app.compliance.guards`. ``content_kind`` narrows the
+scope (:mod:`app.compliance.kinds`), ``channel`` adds the WeCom text limit and ``charts``
+the DATA-02 image checks.
 Pinyin, mixed-script, homophone and initialism variants (:mod:`app.compliance.pinyin_layer`) are
 reported against the rule of the term they spell.
 
@@ -41,11 +44,12 @@ from collections.abc import Iterable, Sequence
 
 from app.compliance.charts import ChartFacts, chart_findings
 from app.compliance.findings import Finding, Severity
-from app.compliance.guards import guarded, skipped
+from app.compliance.guards import guarded
 from app.compliance.kinds import over_limit, rule_scope
 from app.compliance.normalize import Normalized, normalize
 from app.compliance.pinyin_layer import pinyin_hits
 from app.compliance.rules import KINDS, PRODUCTS, Rule, RuleSet, load_rules
+from app.compliance.scan import Scan
 
 __all__ = ["blocking", "check_text"]
 
@@ -53,50 +57,11 @@ LENGTH_RULE_ID = "CH-LEN"
 LENGTH_CITATION = "企业微信 add_msg_template text.content ≤4000 字节；add_moment_task ≤2000 字"
 
 
-def _applies(rule: Rule, product: str | None, norm: Normalized) -> bool:
-    if "all" in rule.products:
-        return True
-    if product is None:
-        return rule.kind == "forbid" and (
-            rule.unknown_when is None or bool(rule.unknown_when.search(norm.text)))
-    if product == "general":
-        return rule.kind == "forbid" and rule.in_general
-    if product in rule.products:
-        return True
-    cond = rule.product_when.get(product)
-    return bool(cond and cond.search(norm.text))
-
-
-class _Hits:
-    """Spans of every indexed forbidding rule, computed once per :func:`check_text` call.
-
-    One automaton pass over the compact text serves every entry: removing separators inside a
-    run only brings the characters of a phrase together. The entries whose pattern needs a
-    separator (a space, ``:``, a dot) also get a pass over the light text
-    (:attr:`RuleSet.light_index`).
-    """
-
-    def __init__(self, rs: RuleSet, norm: Normalized) -> None:
-        if norm.compact == norm.text:
-            self.light, self.compact = rs.index.spans(norm.text), {}
-            return
-        self.compact = rs.index.spans(norm.compact)
-        self.light = {rs.light_numbers[n]: spans
-                      for n, spans in rs.light_index.spans(norm.text).items()}
-
-    def of(self, number: int, rule: Rule, norm: Normalized) -> set[tuple[int, int]]:
-        """Light spans of the indexed rule ``number`` (context skips applied)."""
-        spans = {(a, b) for a, b in self.light.get(number, ())
-                 if not skipped(rule, norm.text, a, b)}
-        for a, b in self.compact.get(number, ()):
-            if not skipped(rule, norm.compact, a, b):
-                spans.add(norm.light_span(a, b))
-        return spans
-
-
 def _original_hits(rule: Rule, norm: Normalized) -> list[tuple[int, int]]:
     """Light spans of a rule matched on the original text (e.g. raw HTML tags)."""
-    out = []
+    out: list[tuple[int, int]] = []
+    if rule.original_first is not None and not rule.original_first.search(norm.original):
+        return out
     for m in rule.pattern.finditer(norm.original):
         if m.end() > m.start():
             a = bisect_left(norm.starts, m.start())
@@ -112,30 +77,32 @@ def _finding(rule: Rule, product: str | None, norm: Normalized, a: int, b: int,
                    start, end, message or rule.message, rule.citation)
 
 
-def _forbid(rs: RuleSet, rule: Rule, product: str | None, norm: Normalized,
+def _forbid(scan: Scan, rule: Rule, product: str | None,
             spans: set[tuple[int, int]]) -> list[Finding]:
-    if not spans or (rule.unless_all and all(p.search(norm.text) for p in rule.unless_all)):
+    rs, norm = scan.rs, scan.norm
+    if not spans or (rule.unless_all and all(
+            scan.exists(p) for p in rule.unless_all)):
         return []
     return [_finding(rule, product, norm, a, b) for a, b in sorted(spans)
             if not guarded(rs, rule, norm, a, b)]
 
 
-def _evasion_hits(rs: RuleSet, norm: Normalized
-                  ) -> Iterable[tuple[str, int, int, str, Severity]]:
+def _evasion_hits(scan: Scan) -> Iterable[tuple[str, int, int, str, Severity]]:
     """``(rule_id, light_start, light_end, term, severity)`` for pinyin, homophones, initialisms."""
+    rs, norm = scan.rs, scan.norm
     for ca, cb, term, has_latin in pinyin_hits(norm, tuple(rs.pinyin_terms)):
         a, b = norm.light_span(ca, cb)
         yield rs.pinyin_terms[term], a, b, term, Severity.block if has_latin else Severity.warn
-    for m in rs.initialisms.finditer(norm.text):
-        term, rule_id = rs.initialism_terms[m.group().lower()]
-        yield rule_id, m.start(), m.end(), term, Severity.warn
+    for a, b in scan.matches(rs.initialisms):
+        term, rule_id = rs.initialism_terms[norm.text[a:b].lower()]
+        yield rule_id, a, b, term, Severity.warn
 
 
-def _evasions(rs: RuleSet, product: str | None, norm: Normalized) -> list[Finding]:
-    out = []
-    for rule_id, a, b, term, severity in _evasion_hits(rs, norm):
+def _evasions(scan: Scan, product: str | None) -> list[Finding]:
+    rs, norm, out = scan.rs, scan.norm, []
+    for rule_id, a, b, term, severity in _evasion_hits(scan):
         rule = rs.base_rule(rule_id)
-        if not _applies(rule, product, norm) or guarded(rs, rule, norm, a, b):
+        if not scan.applies(rule) or guarded(rs, rule, norm, a, b):
             continue
         found = norm.original[slice(*norm.original_span(a, b))][:20]
         message = f"疑似变体写法“{found}”（{term}）：{rule.message}"
@@ -143,19 +110,16 @@ def _evasions(rs: RuleSet, product: str | None, norm: Normalized) -> list[Findin
     return out
 
 
-def _require(rule: Rule, product: str | None, norm: Normalized, triggers: dict,
-             charted: bool) -> list[Finding]:
-    trigger = None
+def _require(rule: Rule, product: str | None, scan: Scan, charted: bool) -> list[Finding]:
+    norm, trigger = scan.norm, None
     if rule.kind == "require_when":
-        if rule.when not in triggers:
-            triggers[rule.when] = rule.when.search(norm.text)
-        trigger = triggers[rule.when]
+        trigger = scan.search(rule.when)
         if trigger is None and not (rule.chart_when and charted):
             return []
     if (not rule.statement or rule.statement in norm.bare) and all(
-            p.search(norm.text) for p in rule.require):
+            scan.exists(p) for p in rule.require):
         return []
-    a, b = trigger.span() if trigger else (len(norm.text), len(norm.text))
+    a, b = trigger or (len(norm.text), len(norm.text))
     return [_finding(rule, product, norm, a, b)]
 
 
@@ -197,31 +161,22 @@ def _checked_args(product, kinds: Iterable[str] | None) -> tuple[str | None, fro
     return product, wanted
 
 
-def _forbidden(rs: RuleSet, scope: str | None, content_kind: str | None,
-               norm: Normalized) -> list[Finding]:
+def _forbidden(scan: Scan, scope: str | None) -> list[Finding]:
     """Findings of every applicable forbidding rule: automaton, original-text rules, evasions."""
-    hits, findings = _Hits(rs, norm), []
+    rs, findings = scan.rs, []
     spans: dict[int, set[tuple[int, int]]] = {}
     rules: dict[int, Rule] = {}
-    for number in sorted(hits.light.keys() | hits.compact.keys()):
+    for number in scan.numbers():  # entries of applicable rules only
         rule = rs.indexed[number]
-        if id(rule) in rules or _eligible(rule, scope, content_kind, norm):
-            rules[id(rule)] = rule
-            spans.setdefault(id(rule), set()).update(hits.of(number, rule, norm))
+        rules[id(rule)] = rule
+        spans.setdefault(id(rule), set()).update(scan.forbid_spans(number, rule))
     for key, rule in rules.items():
-        findings.extend(_forbid(rs, rule, scope, norm, spans[key]))
-    for rule in rs.rules:
-        if rule.original and _eligible(rule, scope, content_kind, norm):
-            findings.extend(_forbid(rs, rule, scope, norm, set(_original_hits(rule, norm))))
-    findings.extend(_evasions(rs, scope, norm))
+        findings.extend(_forbid(scan, rule, scope, spans[key]))
+    for rule in scan.candidates:
+        if rule.original and scan.eligible(rule):
+            findings.extend(_forbid(scan, rule, scope, set(_original_hits(rule, scan.norm))))
+    findings.extend(_evasions(scan, scope))
     return findings
-
-
-def _eligible(rule: Rule, scope: str | None, content_kind: str | None,
-              norm: Normalized) -> bool:
-    if rule.content_kinds and content_kind not in rule.content_kinds:
-        return False
-    return _applies(rule, scope, norm)
 
 
 def check_text(text: str, product: str | None = None, *,
@@ -252,15 +207,14 @@ def check_text(text: str, product: str | None = None, *,
     product, wanted = _checked_args(product, kinds)
     scope = rule_scope(getattr(content_kind, "value", content_kind), product)
     content_kind = getattr(content_kind, "value", content_kind)
-    rs, norm = rules or load_rules(), normalize(text)
+    rs = rules or load_rules()
+    scan = Scan(rs, normalize(text), scope, content_kind)
     findings: list[Finding] = []
     if "forbid" in wanted:
-        findings.extend(_forbidden(rs, scope, content_kind, norm))
-    triggers: dict = {}
-    for rule in rs.rules:
-        if rule.kind != "forbid" and rule.kind in wanted and _eligible(
-                rule, scope, content_kind, norm):
-            findings.extend(_require(rule, scope, norm, triggers, bool(charts)))
+        findings.extend(_forbidden(scan, scope))
+    for rule in scan.candidates:
+        if rule.kind != "forbid" and rule.kind in wanted and scan.eligible(rule):
+            findings.extend(_require(rule, scope, scan, bool(charts)))
     findings = _merge(findings, rs.statement_ids)
     channel = getattr(channel, "value", channel)
     reason = over_limit(text, channel) if channel is not None else None

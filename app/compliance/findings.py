@@ -49,6 +49,11 @@ class Finding:
     message: str
     citation: str
 
+    def to_dict(self) -> dict:
+        """JSON shape: ``{"rule_id", "severity", "start", "end", "message", "citation"}``."""
+        return {"rule_id": self.rule_id, "severity": self.severity.value, "start": self.start,
+                "end": self.end, "message": self.message, "citation": self.citation}
+
     @property
     def is_blocking(self) -> bool:
         """True when this finding prevents approval and publication (severity ``block``)."""

@@ -193,13 +193,13 @@ def _rank(phrases: frozenset[str]) -> tuple[int, int]:
     return min(map(len, phrases)), -len(phrases)
 
 
-def top_level_branches(pattern: str) -> list[str]:
-    """The top-level alternatives of a regex source (``a|b(c|d)`` → ``["a", "b(c|d)"]``).
+def _structure(pattern: str):
+    """``(index, char, depth)`` of each character outside escapes and ``[...]`` classes.
 
-    :param pattern: a Python ``re`` source.
-    :returns: the alternatives as sources, in order (one item when there is no top-level ``|``).
+    ``depth`` counts the groups open around the character (a ``(`` is at its outer depth, a
+    ``)`` at the depth it returns to).
     """
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    depth, i, in_class = 0, 0, False
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
@@ -212,13 +212,31 @@ def top_level_branches(pattern: str) -> list[str]:
             if pattern[i + 1:i + 2] == "]" or pattern[i + 1:i + 3] == "^]":
                 i += 2 if pattern[i + 1] == "]" else 3
                 continue
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+        else:
+            depth -= ch == ")"
+            yield i, ch, depth
+            depth += ch == "("
+        i += 1
+
+
+def top_level_branches(pattern: str) -> list[str]:
+    """The top-level alternatives of a regex source (``a|b(c|d)`` → ``["a", "b(c|d)"]``).
+
+    :param pattern: a Python ``re`` source.
+    :returns: the alternatives as sources, in order (one item when there is no top-level ``|``).
+    """
+    parts, start = [], 0
+    for i, ch, depth in _structure(pattern):
+        if ch == "|" and depth == 0:
             parts.append(pattern[start:i])
             start = i + 1
-        i += 1
     parts.append(pattern[start:])
     return parts
+
+
+def is_group(source: str) -> bool:
+    """Whether ``source`` is one non-capturing group ``(?:…)`` from its first to last char."""
+    if not (source.startswith("(?:") and source.endswith(")")):
+        return False
+    return next((i for i, ch, depth in _structure(source) if ch == ")" and depth == 0),
+                -1) == len(source) - 1

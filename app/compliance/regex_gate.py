@@ -16,14 +16,24 @@ _ZERO_WIDTH = (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT)
 _MAX_GATE_CHARS = 500
 
 
+#: Categories a gate may name as such (``\d`` stands for every Unicode decimal digit).
+_CATEGORIES = {_sre.CATEGORY_DIGIT: r"\d", _sre.CATEGORY_SPACE: r"\s"}
+
+
 def _class_chars(items) -> set[str] | None:
-    """Characters of a ``[...]`` class made only of literals and ranges (``None``: other)."""
-    if any(op not in (_sre.LITERAL, _sre.RANGE) for op, _ in items):
-        return None
+    r"""Characters of a ``[...]`` class of literals, ranges, ``\d`` and ``\s`` (else ``None``).
+
+    A category is kept as its two-character escape (``"\d"``), written as is into the gate.
+    """
     out: set[str] = set()
     for op, av in items:
-        lo, hi = (av, av) if op is _sre.LITERAL else av
-        out.update(map(chr, range(lo, hi + 1)))
+        if op is _sre.CATEGORY and av in _CATEGORIES:
+            out.add(_CATEGORIES[av])
+        elif op in (_sre.LITERAL, _sre.RANGE):
+            lo, hi = (av, av) if op is _sre.LITERAL else av
+            out.update(map(chr, range(lo, hi + 1)))
+        else:
+            return None
     return out
 
 
@@ -61,6 +71,24 @@ def _first_chars(items) -> tuple[set[str] | None, bool]:
     return out, True
 
 
+def first_chars(pattern: str) -> str | None:
+    """The characters every match of ``pattern`` starts with, as a ``[...]`` class source.
+
+    :param pattern: a Python ``re`` source (macros already expanded).
+    :returns: the class, or ``None`` under the same conditions as :func:`gated` leaves a
+        pattern unchanged. A text without any of them cannot match, and ``re`` scans for a
+        plain class in C.
+    :raises re.error: when ``pattern`` is not a valid regex.
+    """
+    try:
+        first, nullable = _first_chars(_sre_parse.parse(pattern))
+    except (AttributeError, TypeError, ValueError):  # private parser API changed: no prefilter
+        return None
+    if first is None or nullable or len(first) > _MAX_GATE_CHARS:
+        return None
+    return "[" + "".join(c if len(c) > 1 else re.escape(c) for c in sorted(first)) + "]"
+
+
 def gated(pattern: str) -> str:
     """Prefix ``(?=[first chars])`` so the regex engine rejects most positions at once.
 
@@ -70,10 +98,5 @@ def gated(pattern: str) -> str:
         or the private parser API is unavailable.
     :raises re.error: when ``pattern`` is not a valid regex.
     """
-    try:
-        first, nullable = _first_chars(_sre_parse.parse(pattern))
-    except (AttributeError, TypeError, ValueError):  # private parser API changed: no prefilter
-        return pattern
-    if first is None or nullable or len(first) > _MAX_GATE_CHARS:
-        return pattern
-    return f"(?=[{''.join(map(re.escape, sorted(first)))}])(?:{pattern})"
+    first = first_chars(pattern)
+    return pattern if first is None else f"(?={first})(?:{pattern})"

@@ -21,7 +21,8 @@ from app.compliance.findings import Severity
 from app.compliance.literals import literals, top_level_branches
 from app.compliance.normalize import normalize
 from app.compliance.phrase_index import Entry, PhraseIndex
-from app.compliance.regex_gate import gated
+from app.compliance.regex_gate import first_chars, gated
+from app.compliance.searched import searched_entries
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Rule:
     product_when: dict[str, re.Pattern] = field(default_factory=dict)
     unknown_when: re.Pattern | None = None
     original: bool = False
+    original_first: re.Pattern | None = None
     chart_when: bool = False
     content_kinds: frozenset[str] = frozenset()
     entries: tuple[Entry, ...] = ()
@@ -88,7 +90,12 @@ class RuleSet:
     indexed: tuple[Rule, ...]
     light_index: PhraseIndex
     light_numbers: tuple[int, ...]
+    light_of: dict[int, int]
+    searched: dict[re.Pattern, int]
+    exists: dict[re.Pattern, tuple[tuple[int, ...], re.Pattern | None]]
     process: dict[str, str]
+    #: (scope, content kind) → applicable index entries (``app.compliance.scan``), filled lazily.
+    eligibility: dict = field(default_factory=dict, compare=False, repr=False)
 
     def base_rule(self, rule_id: str) -> Rule:
         """The first forbidding rule with ``rule_id`` (used by the evasion layer)."""
@@ -108,14 +115,20 @@ def _compiler(macros: dict[str, str]) -> Compile:
     def source(pattern: str) -> str:
         return _GAP.sub(r"[^。!?;\\n]", expand(pattern))
 
+    sources: dict[re.Pattern, str] = {}
+
     def compile_(pattern: str | None) -> re.Pattern | None:
         if pattern is None:
             return None
-        gated_source = gated(source(pattern))
+        ungated = source(pattern)
+        gated_source = gated(ungated)
         latin = re.search(r"[A-Za-z]", re.sub(r"\\(?:u[0-9a-fA-F]{4}|.)", "", gated_source))
-        return re.compile(gated_source, re.IGNORECASE if latin else 0)
+        compiled = re.compile(gated_source, re.IGNORECASE if latin else 0)
+        sources[compiled] = ungated
+        return compiled
 
     compile_.source = source  # type: ignore[attr-defined]
+    compile_.sources = sources  # type: ignore[attr-defined]
     return compile_
 
 
@@ -144,6 +157,13 @@ def _entries(pattern: str, compile_: Compile) -> tuple[Entry, ...]:
                  for branch in top_level_branches(source))
 
 
+def _first_class(pattern: str, compile_: Compile) -> re.Pattern | None:
+    """The class of first characters of ``pattern`` (case-insensitive like the pattern)."""
+    compiled = compile_(pattern)
+    first = first_chars(compile_.source(pattern))
+    return re.compile(first, compiled.flags) if first and compiled else None
+
+
 def _build_rule(raw: dict, compile_: Compile) -> Rule:
     """Validate and compile one ``[[rules]]`` table."""
     _validate(raw)
@@ -167,6 +187,7 @@ def _build_rule(raw: dict, compile_: Compile) -> Rule:
                              in raw.get("severity_by_product", {}).items()},
         product_when={k: compile_(v) for k, v in raw.get("product_when", {}).items()},
         unknown_when=compile_(raw.get("unknown_when")), original=raw.get("original", False),
+        original_first=_first_class(pattern, compile_) if raw.get("original") else None,
         chart_when=raw.get("chart_when", False),
         content_kinds=frozenset(raw.get("content_kinds", ())),
         entries=entries,
@@ -194,7 +215,13 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
     index = PhraseIndex(entries)
     light_numbers = tuple(n for n, e in enumerate(entries)
                           if _SEPARATOR.search(_SYNTAX.sub("", e.pattern.pattern)))
-    light_index = PhraseIndex([entries[n] for n in light_numbers])
+    initialisms_re = re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE)
+    compile_.sources[initialisms_re] = initialisms_re.pattern
+    aux = searched_entries(rules, initialisms_re, compile_.sources, len(light_numbers))
+    light_index = PhraseIndex(
+        [entries[n] for n in light_numbers] + list(aux.entries),
+        first_only=set(range(len(light_numbers), len(light_numbers) + len(aux.entries)))
+        - aux.iterated)
     logger.info("loaded %s compliance rules from %s (%s automaton keys)", len(rules), path,
                 index.phrase_count)
     return RuleSet(
@@ -202,10 +229,12 @@ def load_rules(path: Path = RULES_PATH) -> RuleSet:
         promise=compile_(guards["promise"]), edu=compile_(guards["edu"]),
         quotes=compile_(guards["quotes"]),
         pinyin_terms={t["term"]: t["rule"] for t in data.get("pinyin_terms", ())},
-        initialisms=re.compile(rf"(?<![a-z0-9])(?:{abbrs})(?![a-z0-9])", re.IGNORECASE),
+        initialisms=initialisms_re,
         initialism_terms={k.lower(): tuple(v) for k, v in initialisms.items()},
         statement_ids=frozenset(r.id for r in rules if r.kind != "forbid")
         - {r.id for r in rules if r.kind == "forbid"},
         index=index, indexed=indexed, light_index=light_index, light_numbers=light_numbers,
+        light_of={n: k for k, n in enumerate(light_numbers)},
+        searched=aux.spans, exists=aux.exists,
         process={p["id"]: p["status"] for p in data.get("process", ())},
     )

@@ -1,7 +1,8 @@
 """Withdraw a published post 撤回, and what 日跟踪 shows of withdrawals and reminders 催办.
 
 Withdrawing sets the post ``cancelled`` (its tasks leave 今日任务 and drop out of the
-scorecard) and records the reason. Pushes not yet sent are given up; mass messages
+scorecard) and records the reason, and an audit entry (``post_withdrawn``: the template
+version and the hash of its approved body). Pushes not yet sent are given up; mass messages
 already in WeCom get a ``cancel`` outbox row, sent by the next push run
 (``cancel_groupmsg_send``: members who have not sent it yet no longer can; WeCom cannot
 recall what was delivered). Moments tasks have no cancel API.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from app.audit.chain import record
 from app.auth.permissions import Action, require, scope
 from app.broadcasts.models import Post, PostStatus, Task
 from app.connector.models import (
@@ -58,8 +60,15 @@ def withdraw_post(actor: User, post_id: int, reason: str, now: dt.datetime) -> P
     _stop_pushes(post_id)
     db.session.flush()
     db.session.expire_all()
+    post = db.session.get(Post, post_id)
+    version = post.template_version
+    record(actor.id, "post_withdrawn", "post", post.id, version=version.number,
+           content_sha256=version.body_sha256,
+           before={"status": PostStatus.published.value},
+           after={"status": PostStatus.cancelled.value, "reason": reason,
+                  "run_date": post.run_date.isoformat(), "template": version.template_id})
     logger.info("post withdrawn post_id=%s by user_id=%s", post_id, actor.id)
-    return db.session.get(Post, post_id)
+    return post
 
 
 def _stop_pushes(post_id: int) -> None:

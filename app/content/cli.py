@@ -35,8 +35,7 @@ def compliance_check(ctx: click.Context, file: str, product: str | None) -> None
         click.echo(f"error: cannot read {file}: {reason}", err=True)
         ctx.exit(2)
     findings = check_text(text, product)
-    rows = [{"rule_id": f.rule_id, "severity": f.severity.value, "start": f.start, "end": f.end,
-             "message": f.message, "citation": f.citation} for f in findings]
+    rows = [f.to_dict() for f in findings]
     click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     ctx.exit(1 if blocking(findings) else 0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup
@@ -17,7 +18,7 @@ from app.customers.adds import add_details, staff_summary
 from app.customers.coverage import branch_coverage, staff_coverage
 from app.customers.files import UnreadableFile
 from app.customers.flags import flag_adds
-from app.customers.imports import import_file
+from app.customers.imports import import_file, record_import
 from app.customers.snapshots import take_snapshot
 from app.customers.targets import progress, set_target
 from app.org.models import Branch, User
@@ -47,10 +48,12 @@ def _import_command(kind: str):
             except UnreadableFile as error:
                 _echo_json({"error": error.message})
                 raise SystemExit(EXIT_UNREADABLE) from None
+        record_import(None, kind, path, Path(path).name, result)
         _echo_json(result.as_dict())
 
     command.__doc__ = (f"Import {kind} from a CSV or XLSX FILE; print "
                        '{"imported", "updated", "unchanged", "errors"} as JSON. '
+                       "The audit log records the file's SHA-256 and counts. "
                        f"Exit 2 when the file cannot be read.")
     return command
 

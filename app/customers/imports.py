@@ -10,6 +10,7 @@ The caller owns the unit of work: the CLI commits once at the end.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from app.audit.chain import record
 from app.core.clock import utcnow
 from app.customers.files import Cell, UnreadableFile, open_table
 from app.customers.import_rows import KINDS, PARSERS, Kind, RowError, header_key
@@ -173,3 +175,22 @@ def preview_file(kind_name: str, path: str | Path, limit: int = 20) -> Preview:
             if len(rows) + len(errors) >= limit:
                 break
     return Preview(columns=list(columns), rows=rows, errors=errors)
+
+
+def record_import(actor_id: int | None, kind_name: str, path: str | Path, filename: str,
+                  result: ImportResult, job_id: int | None = None) -> None:
+    """Write the audit entry of a finished import (web upload or CLI), in the caller's unit.
+
+    :param actor_id: who uploaded, or ``None`` for ``flask import …`` (the system).
+    :param kind_name: ``customers``, ``contacts`` or ``verifications``.
+    :param path: the imported file; its SHA-256 is the entry's content hash.
+    :param filename: the file's name as given by the user (shown in the log).
+    :param result: what the import did (rows processed and rows in error are recorded).
+    :param job_id: the web upload's ``import_jobs`` id (the entry's object), ``None`` for the CLI.
+    """
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    record(actor_id, "import_completed", "import", job_id, content_sha256=digest,
+           after={"file": filename, "kind": kind_name,
+                  "rows": result.imported + result.updated + result.unchanged,
+                  "errors": result.error_count})

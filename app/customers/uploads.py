@@ -19,7 +19,6 @@ writer at a time), the row goes from ``queued`` to its result when the import co
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import secrets
 import tempfile
@@ -27,14 +26,19 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from app.audit.chain import record
 from app.core.clock import utcnow
 from app.core.errors import NotFound
 from app.core.extensions import db
 from app.core.storage import storage
 from app.core.tasks import enqueue, queue, task
 from app.customers.files import UnreadableFile
-from app.customers.imports import ImportResult, Preview, import_file, preview_file
+from app.customers.imports import (
+    ImportResult,
+    Preview,
+    import_file,
+    preview_file,
+    record_import,
+)
 from app.customers.models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -185,12 +189,7 @@ def _import(job: ImportJob) -> ImportResult:
     with _LocalCopy(job) as path:
         progress = _Progress(job.id)
         result = import_file(job.kind, path, progress=progress)
-        with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    record(job.created_by_id, "import_completed", "import", job.id, content_sha256=digest,
-           after={"file": job.filename, "kind": job.kind,
-                  "rows": result.imported + result.updated + result.unchanged,
-                  "errors": result.error_count})
+        record_import(job.created_by_id, job.kind, path, job.filename, result, job_id=job.id)
     job.position, job.size = progress.position, progress.size
     return result
 

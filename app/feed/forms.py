@@ -1,9 +1,10 @@
 """Forms of the front-line pages (Flask-WTF, CSRF-protected)."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SubmitField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import IntegerField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from app.broadcasts.models import NOTE_MAX_CHARS
 from app.core.forms import ChineseMeta
 from app.feed.services import MAX_REACH_COUNT
 
@@ -36,3 +37,12 @@ class ReachCorrectionForm(FlaskForm):
                     NumberRange(min=0, max=MAX_REACH_COUNT)],
     )
     submit = SubmitField("更正")
+
+
+class NoteForm(FlaskForm):
+    """Set the personal note 附言 of a task (empty removes it); checked before it is saved."""
+
+    Meta = ChineseMeta
+
+    note = TextAreaField("附言", validators=[Optional(), Length(max=NOTE_MAX_CHARS)])
+    submit = SubmitField("保存附言")

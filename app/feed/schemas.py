@@ -19,7 +19,8 @@ def task_json(item: TaskItem, tz: ZoneInfo) -> dict:
     :param item: the task record from ``app.feed.services``.
     :param tz: display timezone (``TIMEZONE``, Asia/Shanghai) for the ISO 8601 instants.
     :returns: ``{"id", "post_id", "run_date", "sop", "channel", "text", "chart_url", "status",
-        "due_at", "completed_at", "reach_count", "overdue"}``; instants carry their offset.
+        "due_at", "completed_at", "reach_count", "overdue", "note"}``; instants carry their
+        offset; ``text`` includes the note.
     """
     return {
         "id": item.id,
@@ -34,6 +35,7 @@ def task_json(item: TaskItem, tz: ZoneInfo) -> dict:
         "completed_at": _iso(item.completed_at, tz),
         "reach_count": item.reach_count,
         "overdue": item.overdue,
+        "note": item.note,
     }
 
 
@@ -70,3 +72,18 @@ def parse_events_body(payload) -> list:
             '请求体须为 {"events": [...]}', {"events": "须为事件数组"}
         )
     return payload["events"]
+
+
+def parse_note_body(payload) -> str | None:
+    """Read ``note`` from the body of ``PUT /tasks/<id>/note``.
+
+    :param payload: the decoded JSON body.
+    :returns: the raw note (checked by ``app.feed.notes``), or ``None`` to remove it.
+    :raises ValidationFailed: body is not ``{"note": string or null}``.
+    """
+    if not isinstance(payload, dict) or "note" not in payload:
+        raise ValidationFailed('请求体须为 {"note": "..."}', {"note": "缺少附言"})
+    unknown = sorted(set(payload) - {"note"})
+    if unknown:
+        raise ValidationFailed("请求体含未知字段", {str(k)[:64]: "未知字段" for k in unknown})
+    return payload["note"]

@@ -36,7 +36,8 @@ class TaskItem:
 
     ``due_at`` and ``completed_at`` are aware UTC; ``chart_url`` is a site-relative
     path (``/charts/<run_date>/<spec>.png``) or ``None`` for a post without a chart;
-    ``overdue`` is true for a still-open task whose post ran before the requested day.
+    ``overdue`` is true for a still-open task whose post ran before the requested day;
+    ``text`` is the text to send, the personal ``note`` 附言 included (``app.feed.notes``).
     """
 
     id: int
@@ -51,6 +52,7 @@ class TaskItem:
     completed_at: dt.datetime | None
     reach_count: int | None
     overdue: bool
+    note: str | None = None
 
     @property
     def channel_label(self) -> str:
@@ -95,6 +97,7 @@ def task_item(task: Task, day: dt.date) -> TaskItem:
         completed_at=task.completed_at,
         reach_count=task.reach_count,
         overdue=task.status is TaskStatus.assigned and post.run_date < day,
+        note=task.note,
     )
 
 

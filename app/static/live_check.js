@@ -1,5 +1,5 @@
 // Live compliance check in the template editor: findings highlighted while typing.
-// Posts the body to /content/live-check 400 ms after the last keystroke (CSRF token in a
+// Posts the body to /api/v1/compliance/check 400 ms after the last keystroke (CSRF token in a
 // header) and redraws the highlighted copy, the findings with their citations and the
 // variables with today's values. Text is inserted with textContent only (never as HTML).
 // With several wordings 措辞, the one typed in last is checked (its number is shown).

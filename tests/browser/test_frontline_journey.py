@@ -1,4 +1,5 @@
-"""Real-browser journey: a front-line user logs in, sees today's post and its chart, marks it done.
+"""Real-browser journey: a front-line user logs in, sees today's post and its chart, adds a
+personal note, copies the text with it and marks it done.
 
 Drives Debian's chromium (/usr/bin/chromium) through Playwright against a real
 HTTP server on 127.0.0.1 with its own SQLite database, migrated and seeded by
@@ -13,6 +14,8 @@ import pytest
 from tests.browser.helpers import ARTIFACTS
 
 pytestmark = pytest.mark.browser
+
+NOTE = "有疑问欢迎随时联系我。"
 
 
 def test_frontline_sees_todays_post_with_chart_and_marks_it_done(live_server, browser):
@@ -38,6 +41,17 @@ def test_frontline_sees_todays_post_with_chart_and_marks_it_done(live_server, br
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "frontline-today.png"), full_page=True)
+
+    # a personal note 附言: checked, then part of the text that is copied
+    card = page.locator(".task").first
+    card.locator("details.note-box summary").click()
+    card.locator("textarea[name=note]").fill(NOTE)
+    card.locator("details.note-box button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    card = page.locator(".task").first
+    assert "附言已保存" in card.inner_text()
+    post_text = card.locator(".post-text").inner_text()
+    assert post_text.rstrip().endswith(NOTE) and "上证指数" in post_text
 
     page.locator("button.copy").first.click()
     copied = page.evaluate("navigator.clipboard.readText()")

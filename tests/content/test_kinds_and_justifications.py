@@ -128,8 +128,8 @@ def test_live_check_returns_findings_segments_and_variables(client, db, login_as
     page = client.get(f"/content/{template.id}/edit").get_data(as_text=True)
     assert 'id="live-check"' in page and "[AL]" in page and "广告法" in page
     body = "今日金价必涨，稳赚不赔！{{ market.GOLD.close }}"
-    response = client.post("/content/live-check", json={"template_id": template.id,
-                                                         "body": body})
+    response = client.post("/api/v1/compliance/check",
+                           json={"template_id": template.id, "body": body})
     assert response.status_code == 200
     data = response.get_json()
     hits = {(f["rule_id"], body[f["start"]:f["end"]]) for f in data["findings"]
@@ -138,5 +138,5 @@ def test_live_check_returns_findings_segments_and_variables(client, db, login_as
     assert any(s["css"] == "finding-block" and s["text"] == "稳赚不赔" for s in data["segments"])
     names = {v["name"] for v in data["variables"]}
     assert {"date", "market.GOLD.close", "staff.name"} <= names
-    bad = client.post("/content/live-check", json={"template_id": template.id, "body": ""})
+    bad = client.post("/api/v1/compliance/check", json={"template_id": template.id, "body": ""})
     assert bad.status_code == 422

@@ -64,7 +64,7 @@ def test_feed_today_lists_only_own_tasks(client, make_task, frontline_a, frontli
         "sop": mine.post.sop_plan.name, "channel": "moments_post", "text": "我的文案",
         "chart_url": "/charts/2025-04-25/global_indices.png", "status": "assigned",
         "due_at": "2025-04-25T10:30:00+08:00", "completed_at": None, "reach_count": None,
-        "overdue": False,
+        "overdue": False, "note": None,
     }
     assert body["tasks"][1]["overdue"] is True
 

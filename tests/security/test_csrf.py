@@ -69,11 +69,11 @@ def test_form_routes_are_the_expected_ones(csrf_app):
         "auth.login", "auth.logout", "content.new", "content.edit", "content.submit",
         "content.approve", "content.reject", "content.retire", "broadcasts.plans",
         "broadcasts.plan", "broadcasts.toggle_plan", "broadcasts.rerun", "broadcasts.archive_plan",
-        "feed.complete", "feed.correct_reach", "feed.api_token",
+        "feed.complete", "feed.correct_reach", "feed.set_note", "feed.api_token",
         "interactions.log_for_task", "auth.change_password", "admin.new_user",
         "admin.edit_user", "admin.set_active", "admin.reset_password", "admin.branches",
         "admin.edit_branch", "customers.imports", "customers.import_confirm",
-        "connector.withdraw_post", "content.live_check"}
+        "connector.withdraw_post"}
 
 
 @pytest.mark.parametrize("who", ["anonymous", "admin"])
@@ -111,6 +111,31 @@ def test_bearer_token_api_is_exempt(csrf_app, ids):
         {"event_id": "csrf-exempt-1", "task_id": ids.task_id, "kind": "like", "quantity": 1}]})
     assert logged.status_code == 200
     assert logged.get_json()["results"][0]["status"] == "created"
+
+
+def test_compliance_check_api_takes_a_token_or_a_session_with_csrf_header(csrf_app, ids):
+    """The editor's live check is an API route: a session alone cannot call it cross-site."""
+    body = {"template_id": ids.template_id, "body": "今日金价稳赚不赔"}
+    client = _signed_in_client(csrf_app, ids.user_ids[Role.editor])
+    refused = client.post("/api/v1/compliance/check", json=body)
+    assert refused.status_code == 400 and refused.is_json
+    assert refused.get_json()["error"] == CSRF_MESSAGE
+    page = client.get(f"/content/{ids.template_id}/edit").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    checked = client.post("/api/v1/compliance/check", json=body, headers={"X-CSRFToken": token})
+    assert checked.status_code == 200
+    assert "INV-01" in {f["rule_id"] for f in checked.get_json()["findings"]}
+    by_token = csrf_app.test_client().post(
+        "/api/v1/compliance/check", json=body,
+        headers={"Authorization": f"Bearer {ids.tokens[Role.editor]}"})
+    assert by_token.status_code == 200 and by_token.get_json() == checked.get_json()
+    frontline = _signed_in_client(csrf_app, ids.user_ids[Role.frontline])
+    page = frontline.get("/account/api-token").get_data(as_text=True)
+    own = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert frontline.post("/api/v1/compliance/check", json=body,
+                          headers={"X-CSRFToken": own}).status_code == 403
+    anonymous = csrf_app.test_client().post("/api/v1/compliance/check", json=body)
+    assert anonymous.status_code == 401 and anonymous.is_json
 
 
 _POST_FORM = re.compile(r"<form\b[^>]*method=\"post\"[^>]*>(.*?)</form>", re.I | re.S)

@@ -41,11 +41,13 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "market.chart_image": {"GET": Action.view_charts},
     "feed.today": {"GET": Action.use_feed},
     "feed.complete": {"POST": Action.use_feed},
+    "feed.set_note": {"POST": Action.use_feed},
     "feed.correct_reach": {"POST": Action.use_feed},
     "feed.api_token": {"GET": Action.use_feed, "POST": Action.use_feed},
     "interactions.log_for_task": {"POST": Action.use_feed},
     "api.feed_today": {"GET": Action.use_feed},
     "api.complete_task": {"POST": Action.use_feed},
+    "api.put_note": {"PUT": Action.use_feed},
     "api.record_interactions": {"POST": Action.use_feed},
     "api.openapi": {"GET": PUBLIC},
     "content.index": {"GET": Action.read_content},
@@ -77,7 +79,7 @@ ROUTES: dict[str, dict[str, Action | str | None]] = {
     "admin.branches": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "admin.edit_branch": {"GET": Action.manage_branches, "POST": Action.manage_branches},
     "audit.index": {"GET": Action.read_audit},
-    "content.live_check": {"POST": Action.write_content},
+    "compliance_api.compliance_check": {"POST": Action.write_content},
     "audit.export": {"GET": Action.export_audit},
     "customers.coverage": {"GET": Action.read_coverage},
     "customers.coverage_heatmap": {"GET": Action.read_coverage},
@@ -136,7 +138,7 @@ def _request(client, method: str, url: str, headers=None):
     if method == "GET":
         response = client.get(url, headers=headers)
     else:
-        response = client.post(url, data={}, headers=headers)
+        response = client.open(url, method=method, data={}, headers=headers)
     response.close()
     return response
 
