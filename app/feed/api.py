@@ -70,8 +70,10 @@ def put_note(task_id: int):
     Blocking compliance findings refuse it (422, ``errors.note``); the answer holds the task,
     whose ``text`` is the final text, and the warnings of the note.
     """
+    staff_id = token_auth.current_user().id
+    feed.get_own_task(task_id, staff_id)  # an unknown task is 404 whatever the body
     note = parse_note_body(read_json_body(required=True))
-    task, findings = notes.set_note(task_id, token_auth.current_user().id, note)
+    task, findings = notes.set_note(task_id, staff_id, note)
     item = feed.task_item(task, business_today())
     return jsonify({"task": task_json(item, _tz()), "findings": [f.to_dict() for f in findings]})
 

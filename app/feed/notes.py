@@ -72,10 +72,10 @@ def set_note(task_id: int, staff_id: int, note: object) -> tuple[Task, list[Find
     db.session.refresh(task)
     approved = task.approved_text
     final = approved if note is None else approved + NOTE_SEPARATOR + note
-    template = task.post.sop_plan.template
-    findings = check_sent(approved, final, template.product.value,
-                          content_kind=template.content_kind.value,
-                          channel=template.channel.value)
+    plan = task.post.sop_plan
+    findings = check_sent(approved, final, plan.template.product.value,
+                          content_kind=plan.template.content_kind.value,
+                          channel=plan.channel.value)
     refused = blocking(findings)
     if refused:
         raise ValidationFailed("附言未通过合规检查，未保存", {"note": "；".join(

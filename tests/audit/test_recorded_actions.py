@@ -61,11 +61,11 @@ def test_uploaded_import_is_recorded_with_the_uploader(db, client, login_as):
     response = client.post("/customers/imports", data={
         "kind": "customers", "file": (io.BytesIO(content), "名单.csv")},
         content_type="multipart/form-data")
-    upload_id = response.headers["Location"].rsplit("=", 1)[1]
+    job_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert client.post("/customers/imports/confirm",
-                       data={"upload_id": upload_id}).status_code == 302
+                       data={"job_id": job_id}).status_code == 302
     event = _last(db, "import_completed")
-    assert event.actor_id == admin.id
+    assert event.actor_id == admin.id and event.object_id == job_id
     assert event.content_sha256 == hashlib.sha256(content).hexdigest()
     assert event.after == {"file": "名单.csv", "kind": "customers", "rows": 1, "errors": 0}
     assert verify().ok

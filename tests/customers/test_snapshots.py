@@ -10,8 +10,9 @@ import json
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, true
 
+from app.core.scheduling import install_registered_jobs
 from app.customers.adds import staff_summary
-from app.customers.jobs import JOB_ID, install_jobs, take_due_snapshots
+from app.customers.jobs import JOB_ID, REQUEUE_JOB_ID, install_jobs, take_due_snapshots
 from app.customers.models import AddsSnapshot, CoverageSnapshot
 from app.customers.services import coverage_overview, my_trend, subtree_trend
 from app.customers.snapshots import (
@@ -78,12 +79,13 @@ def test_due_dates_fill_the_last_week_once(bank, db):
 
 def test_the_scheduler_runs_the_snapshot_every_night_and_at_start(app):
     scheduler = BackgroundScheduler(timezone="Asia/Shanghai")
-    assert install_jobs(scheduler, app) == [JOB_ID]
-    (job,) = [job for job in scheduler.get_jobs() if job.id == JOB_ID]
+    assert install_jobs(scheduler, app) == [JOB_ID, REQUEUE_JOB_ID]
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    job = jobs[JOB_ID]
     assert "hour='0', minute='30'" in str(job.trigger)
     assert str(job.trigger.timezone) == "Asia/Shanghai"
     assert job.next_run_time is not None  # the catch-up when the scheduler starts
-    from app.core.scheduling import install_registered_jobs
+    assert jobs[REQUEUE_JOB_ID].trigger.interval == dt.timedelta(minutes=10)
 
     registered = BackgroundScheduler(timezone="Asia/Shanghai")
     install_registered_jobs(registered, app)
