@@ -224,9 +224,13 @@ def login_as(client, db):
     return _login
 
 
-def pytest_collection_modifyitems(items):
+def pytest_itemcollected(item):
     """Keep the browser journeys on one xdist worker (``--dist loadgroup``), so the demo
-    server is seeded and chromium started once per run rather than once per worker."""
-    for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
+    server is seeded and chromium started once per run rather than once per worker, and a
+    journey's later steps find the state its earlier steps left.
+
+    Marked as each item is collected: xdist reads the ``xdist_group`` marks in its
+    ``pytest_collection_modifyitems``, which may run before any conftest's hook of that name.
+    """
+    if item.get_closest_marker("browser"):
+        item.add_marker(pytest.mark.xdist_group("browser"))

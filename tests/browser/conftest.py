@@ -32,7 +32,14 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_runtest_setup(item):
-    """Skip the browser journeys without chromium, except under CI where they must run."""
+    """Skip the browser journeys without chromium, except under CI where they must run.
+
+    Under ``--dist loadgroup`` a journey must carry its group (``@browser``): its later
+    steps need the state its earlier ones left on the same worker's server.
+    """
+    if getattr(item.config.option, "loadgroup", False) and not item.nodeid.endswith("@browser"):
+        pytest.fail("xdist did not group this browser journey (see pyproject's pytest pin)",
+                    pytrace=False)
     if Path(CHROMIUM).exists():
         return
     if os.environ.get("CI"):
