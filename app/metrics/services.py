@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.auth.permissions import Action, can, require, scope
@@ -80,7 +81,8 @@ def customer_card(viewer: User, branch_id: int | None, start: dt.date,
     :raises PermissionDenied: see ``resolve_branch``.
     :raises NotFound: see ``resolve_branch``.
     """
-    return customer_measures(resolve_branch(viewer, branch_id), start, end)
+    return customer_measures(resolve_branch(viewer, branch_id), start, end,
+                             current_app.config["ADDS_MONTHLY_TARGET"])
 
 
 def behavior_card(viewer: User, branch_id: int | None, start: dt.date,

@@ -7,11 +7,13 @@ import datetime as dt
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app.auth.permissions import DataScope
 from app.core.storage import storage
 from app.customers.models import Customer, ImportJob, ImportStatus
-from app.org.models import Role
+from app.metrics.customer_measures import adds_target
+from app.org.models import Role, User
 from tests import factories
 from tests.customers.conftest import at, verified_add
 
@@ -152,4 +154,23 @@ def test_scorecard_shows_valid_adds_coverage_and_verification_rate(bank, book, c
     # 2 adds (one verified own first add, one cross-bank unverified): 1 valid, 50 % verified
     assert "有效添加 <strong>1</strong> / 添加 2" in section
     assert "添加认证率 <strong>50.0%</strong>" in section
+    # 3 front-line staff in the subtree, 50 valid adds each per month, April month to date
+    # (25 of 30 days): 125 asked, 1 valid = 0.8 %
+    assert '本期目标 <span id="adds-target">125</span>' in section
+    assert "目标完成 <strong>0.8%</strong>" in section
     assert "私行" in section and "普通" in section
+
+
+def test_the_adds_target_is_prorated_per_period_and_counts_active_frontline_staff(bank, db):
+    everyone = DataScope(is_whole_bank=True).staff_clause
+    day, week = (dt.date(2025, 4, 25),) * 2, (dt.date(2025, 4, 21), dt.date(2025, 4, 27))
+    frontline = db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == Role.frontline, User.is_active_account.is_(True)))
+    assert adds_target(everyone, *day, 30) == pytest.approx(frontline * 30 / 30)
+    assert adds_target(everyone, *week, 30) == pytest.approx(frontline * 30 * 7 / 30)
+    assert adds_target(everyone, dt.date(2025, 2, 1), dt.date(2025, 2, 28), 40) \
+        == pytest.approx(frontline * 40)  # a whole month is the monthly target
+    bank.rm_c.is_active_account = False
+    db.session.flush()
+    assert adds_target(everyone, *day, 30) == pytest.approx(frontline - 1)
+    assert adds_target(everyone, *day, 0) is None
