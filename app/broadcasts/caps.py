@@ -124,7 +124,8 @@ def weekly_load(candidate: CapPlan | None = None, today: dt.date | None = None) 
     plans = active_plans(candidate.plan_id if candidate else None)
     if candidate is not None and candidate.is_promotional:
         plans.append(candidate)
-    per_week = [_per_week(plan, first, weeks[-1] + dt.timedelta(days=7)) for plan in plans]
+    per_week = [_per_week(plan, first, weeks[-1] + dt.timedelta(days=7), today)
+                for plan in plans]
     reach_sets = _reach_sets(plans)
     caps = current_app.config["FREQUENCY_CAP_PER_WEEK_BY_SEGMENT"]
     default_cap = current_app.config["FREQUENCY_CAP_PER_WEEK"]
@@ -144,8 +145,12 @@ def _segments() -> list[tuple[int | None, str, str]]:
     return [tuple(row) for row in rows] or [(None, "all", "全部客户")]
 
 
-def _per_week(plan: CapPlan, first: dt.date, end: dt.date) -> Counter:
-    """Distinct occurrence dates of ``plan`` in ``[first, end)`` counted per week (Monday)."""
+def _per_week(plan: CapPlan, first: dt.date, end: dt.date, today: dt.date) -> Counter:
+    """Distinct occurrence dates of ``plan`` in ``[first, end)`` counted per week (Monday).
+
+    ``runs_left`` (``max_runs`` less the runs already made) limits only the dates from
+    ``today`` on: this week's past dates are runs already made, counted once.
+    """
     start_day = max(d for d in (first, plan.start_date, plan.created_on) if d is not None)
     last_day = min(end - dt.timedelta(days=1), plan.end_date or end)
     if last_day < start_day:
@@ -160,7 +165,8 @@ def _per_week(plan: CapPlan, first: dt.date, end: dt.date) -> Counter:
         return Counter()
     dates = sorted({at.date() for at in found if start_day <= at.date() <= last_day})
     if plan.runs_left is not None:
-        dates = dates[:plan.runs_left]
+        dates = ([day for day in dates if day < today]
+                 + [day for day in dates if day >= today][:plan.runs_left])
     return Counter(day - dt.timedelta(days=day.weekday()) for day in dates)
 
 

@@ -253,7 +253,7 @@ class Task(db.Model):
     ``body`` (and ``body_sha256``) only where its text is not that post text with the staff
     member's name and branch (:attr:`text` gives the text either way).
 
-    A personal ``note`` 附言 (checked by ``app.feed.services.set_note``) is sent after the
+    A personal ``note`` 附言 (checked by ``app.feed.notes.set_note``) is sent after the
     approved text: ``body`` then holds the final text, approved text + ``NOTE_SEPARATOR`` +
     note, and ``body_sha256`` its hash (:attr:`approved_text` gives the text without it).
 

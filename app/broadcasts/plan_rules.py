@@ -72,7 +72,10 @@ def check_plan(data: PlanInput, plan_id: int | None = None) -> tuple[dict[str, s
     except ScheduleError:
         errors["timezone"] = "未知的时区"
     template = db.session.get(ContentTemplate, data.template_id)
-    if template is None or template.status is not TemplateStatus.approved:
+    # a newer version in review keeps the approved one running: the plan stays plannable
+    if template is None or template.status is TemplateStatus.retired or (
+            template.status is not TemplateStatus.approved
+            and template.approved_version_id is None):
         errors["template_id"] = "只能选择已批准的模板"
         template = None
     schedule = None

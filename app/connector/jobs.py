@@ -4,8 +4,8 @@ They only queue the connector's tasks (``app.connector.tasks``, queue ``wecom``)
 calls run on task workers when ``TASK_QUEUE_URL`` is set, in-process otherwise.
 
 - ``wecom-push`` every minute: enqueue and push today's posts (so pushes follow the daily
-  run within a minute of its commit), poll Moments jobs, send cancels, remind overdue
-  mass messages;
+  run within a minute of its commit), retry the rows of the ``WECOM_PUSH_RETRY_DAYS``
+  earlier days, poll Moments jobs, send cancels, remind overdue mass messages;
 - ``wecom-pull`` every ``WECOM_PULL_INTERVAL_SECONDS`` (300): today's results;
 - ``wecom-nightly`` at 02:30 Asia/Shanghai: the previous 7 days' results and staff
   behaviour (WeCom finalises a day's statistics after it ends).

@@ -47,14 +47,20 @@ CLAIM_SECONDS = 300
 def enqueue_pushes(run_date: dt.date) -> int:
     """Add a pending row for every task of ``run_date``'s published 群发 / 朋友圈 posts.
 
+    A task is pushed once, on the channel its plan had when it was first enqueued: a plan
+    whose channel is edited afterwards does not send the same task again on the new one.
+
     :param run_date: posts' run date (Asia/Shanghai).
     :returns: rows added (0 when the date was enqueued before: the unique key holds).
     """
+    pushed = select(WeComPush.id).where(
+        WeComPush.task_id == Task.id,
+        WeComPush.action.in_(list(CHANNEL_ACTIONS.values()))).exists()
     rows = db.session.execute(
         select(Task.id, SopPlan.channel)
         .join(Post, Task.post_id == Post.id).join(SopPlan, Post.sop_plan_id == SopPlan.id)
         .where(Post.run_date == run_date, Post.status == PostStatus.published,
-               SopPlan.channel.in_(list(CHANNEL_ACTIONS))))
+               SopPlan.channel.in_(list(CHANNEL_ACTIONS)), ~pushed))
     values = [{"task_id": task_id, "action": CHANNEL_ACTIONS[channel].value,
                "state": PushState.pending.value, "attempts": 0, "is_uncertain": False,
                "failed_customers": 0, "created_at": dt.datetime.now(dt.UTC)}

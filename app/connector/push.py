@@ -47,11 +47,12 @@ def push(client: WeComClient, run_date: dt.date, commit: Callable[[], None],
          retry_days: int = 0) -> dict:
     """Enqueue and send the pushes of ``run_date`` and retry earlier days'; poll Moments jobs.
 
-    Today's rows go first; then, for the ``retry_days`` run dates before ``run_date``: rows
-    never enqueued (the push did not run that day) are enqueued, rows due another round are
-    reopened (``outbox.reopen_failed``; withdrawn posts are skipped), and up to
-    ``EARLIER_PER_RUN`` of their pending rows are sent. Rows of older run dates still
-    pending are given up.
+    ``run_date``'s posts are enqueued and their rows go first; then, for the ``retry_days``
+    run dates before ``run_date``, rows due another round are reopened
+    (``outbox.reopen_failed``; withdrawn posts are skipped) and up to ``EARLIER_PER_RUN`` of
+    their pending rows are sent. Only rows that exist are retried: a post of a day on which
+    no push ran at all is not sent days late (its market figures would be stale). Rows of
+    older run dates still pending are given up.
 
     :param commit: ends a unit of work (``db.session.commit``); called around each call.
     :param retry_days: how many run dates before ``run_date`` are retried
@@ -60,8 +61,7 @@ def push(client: WeComClient, run_date: dt.date, commit: Callable[[], None],
         "pending", "moments_done", "cancelled", "unreachable"}``.
     """
     first = run_date - dt.timedelta(days=retry_days)
-    counts: Counter = Counter(enqueued=sum(
-        outbox.enqueue_pushes(first + dt.timedelta(days=n)) for n in range(retry_days + 1)))
+    counts: Counter = Counter(enqueued=outbox.enqueue_pushes(run_date))
     counts["reopened"] = outbox.reopen_failed(first, run_date, client.now())
     counts["given_up"] = outbox.give_up_before(first)
     commit()

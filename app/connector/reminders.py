@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app.broadcasts.models import Post, PostStatus, Task, TaskStatus
 from app.connector.models import PushAction, PushState, WeComPush, WeComReminder
 from app.core.extensions import db
+from app.core.locks import lock_rows
 from app.wecom import api
 from app.wecom.client import WeComClient
 from app.wecom.errors import RemindLimitReached, TaskCancelled, WeComError
@@ -43,15 +44,21 @@ def remind_overdue(client: WeComClient, remind_after_minutes: int,
                Task.due_at < now - dt.timedelta(minutes=remind_after_minutes))).all()
     sent = 0
     for push_id, msgid in candidates:
+        # two push runs may overlap (queued every minute): the row lock makes the second
+        # wait for the first's reminder row, so a slot is never spent twice
+        lock_rows(db.session, WeComPush, WeComPush.id == push_id)
         if not _may_remind(msgid, now):
+            commit()
             continue
         try:
             api.remind_groupmsg_send(client, msgid)
         except (RemindLimitReached, TaskCancelled) as error:
             logger.info("wecom remind skipped push_id=%s errcode=%s", push_id, error.code)
+            commit()
             continue
         except WeComError as error:
             logger.warning("wecom remind failed push_id=%s errcode=%s", push_id, error.code)
+            commit()
             continue
         db.session.add(WeComReminder(push_id=push_id, msgid=msgid, reminded_at=now))
         commit()

@@ -3,8 +3,9 @@
 A 群发 plan whose audience lists customer segments (``plan_audience``) sends each staff
 member's mass message only to the contacts of that staff member (still followed) that
 real-name verification links to a customer in one of those segments who has not refused
-marketing (``customers.marketing_opt_out``). One query per push row, answered from the
-indexes on ``wecom_contacts (staff_id, …)``, ``verifications`` and ``customers``.
+marketing (``customers.marketing_opt_out``). A few queries per push row (the plan's
+audience, then the contacts), answered from the indexes on ``wecom_contacts (staff_id, …)``,
+``verifications`` and ``customers``.
 """
 
 from __future__ import annotations

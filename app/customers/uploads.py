@@ -163,11 +163,13 @@ def run_import(job_id: int) -> str:
 
 
 def requeue_stalled(now: dt.datetime | None = None) -> list[int]:
-    """Queue again every job whose worker died while importing it (``STALLED_AFTER``).
+    """Queue again every job whose worker died or whose message was lost (``STALLED_AFTER``).
 
     A worker killed mid-import leaves its job ``running`` with nothing written (the import
-    is one transaction). Each such job goes back to ``queued`` with a conditional UPDATE
-    (two schedulers never queue one twice) and its task is queued again.
+    is one transaction): it goes back to ``queued`` with a conditional UPDATE (two
+    schedulers never queue one twice). A job still ``queued`` that long after its upload
+    (the broker lost the message) is sent again. A message delivered twice is harmless:
+    only one run claims the job.
 
     :param now: aware UTC (default: the clock).
     :returns: the ids queued again.
@@ -178,11 +180,14 @@ def requeue_stalled(now: dt.datetime | None = None) -> list[int]:
                                 ImportJob.started_at < cutoff)
         .values(status=ImportStatus.queued)
         .returning(ImportJob.id)))
-    for job_id in ids:
+    ids += db.session.scalars(select(ImportJob.id).where(
+        ImportJob.status == ImportStatus.queued, ImportJob.created_at < cutoff,
+        ImportJob.id.not_in(ids)))
+    for job_id in sorted(ids):
         logger.warning("import job_id=%s stalled since before %s: queued again", job_id,
                        cutoff.isoformat())
         enqueue(run_import, job_id)
-    return ids
+    return sorted(ids)
 
 
 def _import(job: ImportJob) -> ImportResult:

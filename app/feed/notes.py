@@ -5,7 +5,9 @@ The note is checked by the compliance engine before it is saved, as CH-01 demand
 rules as the post, the channel's length limit on the whole text). A blocking finding refuses
 it with the rule's message; warnings are returned to be shown. The task then records the
 final text in ``tasks.body`` and its SHA-256 in ``body_sha256`` (``app.broadcasts.models.Task``);
-copying, the API and WeCom pushes use that text.
+copying and the API use that text. With WeCom connected, 群发 and 朋友圈 posts go to customers
+as WeCom tasks created when the post is published, which a note could no longer change: notes
+are then refused for those channels (客户群 posts are still sent by hand).
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import re
 
 from app.broadcasts.models import NOTE_MAX_CHARS, NOTE_SEPARATOR, PostStatus, Task, TaskStatus
 from app.compliance import Finding, blocking, check_sent, text_sha256
+from app.content.models import Channel
 from app.core.errors import Conflict, ValidationFailed
 from app.core.extensions import db
 from app.core.locks import lock_rows
 from app.feed.services import get_own_task
+from app.wecom.setup import wecom_enabled
 
 logger = logging.getLogger(__name__)
+#: Channels whose posts WeCom sends itself once connected (``app.connector.outbox``).
+WECOM_PUSHED = frozenset({Channel.mass_message, Channel.moments_post})
 
 #: Control characters (line breaks and tabs aside) and lone surrogates: never stored.
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -58,21 +64,25 @@ def set_note(task_id: int, staff_id: int, note: object) -> tuple[Task, list[Find
     :returns: the task (``text`` is the final text, ``body_sha256`` its hash) and the
         non-blocking findings of the note (warnings to show), offsets into the final text.
     :raises NotFound: unknown task or another user's task.
-    :raises Conflict: the post was withdrawn, or the task is done (the text was sent).
+    :raises Conflict: the post was withdrawn, the task is done (the text was sent), or WeCom
+        sends this channel's posts itself (see the module docstring).
     :raises ValidationFailed: a bad note, or one with blocking findings (``errors["note"]``
         holds their rule ids and messages).
     """
     note = clean_note(note)
     task = get_own_task(task_id, staff_id)
+    lock_rows(db.session, Task, Task.id == task.id)  # then judge what is current
+    db.session.refresh(task)
+    db.session.refresh(task.post)
     if task.post.status is not PostStatus.published:
         raise Conflict("该内容已撤回，无需发送")
     if task.status is TaskStatus.done:
         raise Conflict("任务已完成，附言不能再修改")
-    lock_rows(db.session, Task, Task.id == task.id)
-    db.session.refresh(task)
+    plan = task.post.sop_plan
+    if plan.channel in WECOM_PUSHED and wecom_enabled():
+        raise Conflict("该内容由企业微信直接下发给客户，无法附加附言")
     approved = task.approved_text
     final = approved if note is None else approved + NOTE_SEPARATOR + note
-    plan = task.post.sop_plan
     findings = check_sent(approved, final, plan.template.product.value,
                           content_kind=plan.template.content_kind.value,
                           channel=plan.channel.value)

@@ -29,8 +29,8 @@ class CustomerMeasures:
     ``verification_rate`` = adds verified within the grace ÷ adds; ``valid_rate`` = valid
     adds ÷ adds; both ``None`` without adds. ``adds_target`` is the valid adds asked of the
     subtree's active front-line staff over the period: ``ADDS_MONTHLY_TARGET`` per person and
-    calendar month, prorated by the period's days over the days of its last month (a day, a
-    week or a month: 日跟踪、周通报、月考核); ``None`` without staff or target.
+    calendar month, prorated by day (a day, a week or a month: 日跟踪、周通报、月考核);
+    ``None`` without staff or target.
     """
 
     staff: list[StaffAdds]
@@ -86,7 +86,8 @@ def customer_measures(branch: Branch | None, start: dt.date, end: dt.date,
 def adds_target(staff_clause, start: dt.date, end: dt.date, monthly_target: int) -> float | None:
     """Valid adds asked over ``[start, end]`` of the front-line staff ``staff_clause`` selects.
 
-    ``monthly_target`` each, prorated by the period's days over the days of ``end``'s month.
+    ``monthly_target`` each per calendar month, prorated by day: each day of the period
+    counts 1 / (days of its month), so a week across two months takes from both.
 
     :returns: the target in adds, or ``None`` when there is no target or no such staff.
     """
@@ -96,5 +97,10 @@ def adds_target(staff_clause, start: dt.date, end: dt.date, monthly_target: int)
         staff_clause(User.id), User.role == Role.frontline, User.is_active_account.is_(True)))
     if not staff:
         return None
-    days = (end - start).days + 1
-    return monthly_target * staff * days / calendar.monthrange(end.year, end.month)[1]
+    months, day = 0.0, start
+    while day <= end:
+        month_days = calendar.monthrange(day.year, day.month)[1]
+        last = min(end, day.replace(day=month_days))
+        months += ((last - day).days + 1) / month_days
+        day = last + dt.timedelta(days=1)
+    return monthly_target * staff * months

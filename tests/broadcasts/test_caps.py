@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 
 from app.broadcasts.caps import weekly_load
+from app.broadcasts.models import PlanRun, RunStatus
 from app.broadcasts.plan_rules import PlanInput
 from app.broadcasts.services import create_plan, edit_plan, set_plan_active
 from app.content.models import Channel
@@ -88,6 +89,20 @@ def test_an_edit_replaces_the_plans_own_count_and_end_dates_and_runs_limit_it(wo
           start_date=MONDAY + dt.timedelta(days=6), channel=Channel.mass_message,
           segment_ids=[segment("vip").id])  # starts Sunday: next Friday only
     assert _load("vip") == {MONDAY: (2, 3), MONDAY + dt.timedelta(weeks=1): (3, 3)}
+
+
+def test_runs_left_limit_only_the_coming_dates_of_the_week(app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "FREQUENCY_CAP_PER_WEEK", 9)
+    monkeypatch.setitem(app.config, "FREQUENCY_CAP_PER_WEEK_BY_SEGMENT", {})
+    plan = _plan(world, world.promo, [world.b], "weekly:MON,TUE,WED,THU,FRI@09:00", "五次",
+                 max_runs=5)
+    for n in range(3):  # Monday to Wednesday ran
+        at = dt.datetime.combine(MONDAY + dt.timedelta(days=n), dt.time(1, 0), tzinfo=dt.UTC)
+        _db.session.add(PlanRun(sop_plan_id=plan.id, scheduled_at=at, run_date=at.date(),
+                                due_at=at, status=RunStatus.published, attempts=1))
+    monkeypatch.setitem(app.config, "BUSINESS_DATE", (MONDAY + dt.timedelta(days=3)).isoformat())
+    _db.session.flush()  # Thursday: 2 runs left, this week's 5 all count
+    assert _load("vip") == {MONDAY: (5, 9), MONDAY + dt.timedelta(weeks=1): (0, 9)}
 
 
 def test_resuming_a_paused_plan_is_checked_against_the_cap(world):

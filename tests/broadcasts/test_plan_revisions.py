@@ -4,6 +4,7 @@ Every plan action leaves an audit entry. Ticks are called with explicit instants
 """
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from app.broadcasts.models import PlanRun, Post, RunStatus
 from app.broadcasts.plan_models import SopPlanRevision
 from app.broadcasts.plan_rules import PlanInput
 from app.broadcasts.services import archive_plan, create_plan, edit_plan, set_plan_active
+from app.content.models import TemplateStatus
 from app.core.errors import PermissionDenied, ValidationFailed
 from app.core.extensions import db as _db
 from app.org.models import BranchLevel
@@ -144,3 +146,16 @@ def test_a_reviewer_reads_the_plan_page_but_cannot_edit(setup, client, login_as)
     assert "修改记录" in client.get(f"/plans/{plan.id}").get_data(as_text=True)
     assert "保存为新版本" not in client.get(f"/plans/{plan.id}").get_data(as_text=True)
     assert client.post(f"/plans/{plan.id}", data={"name": "x"}).status_code == 403
+
+
+def test_a_plan_stays_editable_while_its_template_has_a_new_version_in_review(setup):
+    plan, editor, data = setup
+    plan.template.status = TemplateStatus.in_review  # the approved version keeps running
+    _db.session.flush()
+    edit_plan(editor, plan.id, replace(data, name="每小时（改）"))
+    assert plan.name == "每小时（改）" and plan.revision == 2
+    plan.template.status = TemplateStatus.retired
+    _db.session.flush()
+    with pytest.raises(ValidationFailed) as refused:
+        edit_plan(editor, plan.id, replace(data, name="停用后"))
+    assert refused.value.errors["template_id"] == "只能选择已批准的模板"

@@ -84,13 +84,15 @@ def test_a_final_failure_and_a_withdrawn_post_are_not_retried(connected, one_try
     assert _row(withdrawn).state is PushState.failed
 
 
-def test_earlier_days_never_pushed_are_enqueued_after_todays_and_bounded(
+def test_earlier_days_pending_rows_go_after_todays_and_bounded(
         connected, fake, make_post, monkeypatch):
     monkeypatch.setattr(push, "EARLIER_PER_RUN", 1)
     _, earlier = _post_on(make_post, YESTERDAY, staff_count=2)
+    outbox.enqueue_pushes(YESTERDAY)  # yesterday's push run enqueued them, then stopped
+    _commit()
     _, today = _post_on(make_post, DAY, staff_count=2)
     first = push.push(connected, DAY, _commit, retry_days=2)
-    assert first["enqueued"] == 4 and first["sent"] == 2 + 1  # today's all, one earlier
+    assert first["enqueued"] == 2 and first["sent"] == 2 + 1  # today's all, one earlier
     assert [_row(t).state for t in today] == [PushState.sent] * 2
     assert sorted(_row(t).state.value for t in earlier) == ["pending", "sent"]
     assert push.push(connected, DAY, _commit, retry_days=2)["sent"] == 1
@@ -98,10 +100,18 @@ def test_earlier_days_never_pushed_are_enqueued_after_todays_and_bounded(
     assert len(fake.msgs) == 4
 
 
+def test_a_day_no_push_ran_for_is_not_sent_days_late(connected, fake, make_post):
+    _, earlier = _post_on(make_post, YESTERDAY)
+    summary = push.push(connected, DAY, _commit, retry_days=2)
+    assert summary["enqueued"] == 0 and summary["sent"] == 0
+    assert [_row(t) for t in earlier] == [None] and fake.msgs == {}
+
+
 def test_rows_older_than_the_window_are_given_up(connected, fake, make_post):
     _, (old,) = _post_on(make_post, DAY - dt.timedelta(days=3))
     _, (recent,) = _post_on(make_post, DAY - dt.timedelta(days=2))
-    outbox.enqueue_pushes(DAY - dt.timedelta(days=3))
+    for days in (3, 2):
+        outbox.enqueue_pushes(DAY - dt.timedelta(days=days))
     _commit()
     summary = push.push(connected, DAY, _commit, retry_days=2)
     assert summary["given_up"] == 1 and summary["sent"] == 1
@@ -113,7 +123,9 @@ def test_rows_older_than_the_window_are_given_up(connected, fake, make_post):
 def test_push_day_task_uses_the_configured_window(app, connected, fake, make_post,
                                                   monkeypatch):
     monkeypatch.setitem(app.config, "WECOM_PUSH_RETRY_DAYS", 1)
-    _post_on(make_post, YESTERDAY)
-    _post_on(make_post, DAY - dt.timedelta(days=2))
+    for day in (YESTERDAY, DAY - dt.timedelta(days=2)):
+        _post_on(make_post, day)
+        outbox.enqueue_pushes(day)
+    _commit()
     summary = push_day(DAY.isoformat())
-    assert summary["enqueued"] == 1 and summary["sent"] == 1
+    assert summary["enqueued"] == 0 and summary["sent"] == 1 and summary["given_up"] == 1

@@ -75,6 +75,18 @@ def test_the_plans_channel_decides_the_push_not_the_templates(connected, fake, m
         PushAction.mass_message]
 
 
+def test_a_channel_edited_after_the_push_does_not_send_the_task_again(connected, fake,
+                                                                      make_post):
+    post, [task] = make_post(Channel.moments_post, staff_count=1)
+    push.push(connected, DAY, _commit)
+    post.sop_plan.channel = Channel.mass_message  # edited after today's post went out
+    _db.session.commit()
+    push.push(connected, DAY, _commit)
+    assert [r.action for r in _db.session.scalars(select(WeComPush))] == [
+        PushAction.moments_post]
+    assert fake.msgs == {}  # no 群发 of the same post
+
+
 def test_a_welcome_plan_sends_only_to_the_contacts_added_n_days_before(connected, fake,
                                                                         make_post):
     post, [task] = make_post(Channel.mass_message, staff_count=1, customers=0)

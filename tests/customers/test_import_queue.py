@@ -145,26 +145,28 @@ def test_a_failing_import_is_rolled_back_and_recorded(queued_app):
         _db.session.remove()
 
 
-def test_a_job_whose_worker_died_is_queued_again_once_and_imported(queued_app):
+def test_a_job_whose_worker_died_or_message_was_lost_is_queued_again_and_imported(queued_app):
     app, admin_id = queued_app
-    stalled, recent = _upload(app, admin_id, _book(10)), _upload(app, admin_id, _book(5))
+    stalled, recent, lost = (_upload(app, admin_id, _book(n)) for n in (10, 5, 7))
     started = utcnow() - uploads.STALLED_AFTER
-    with app.app_context():  # both claimed by a worker that died mid-import
+    with app.app_context():  # two claimed by a worker that died mid-import
         for job_id, at in ((stalled, started - dt.timedelta(minutes=1)),
                            (recent, started + dt.timedelta(minutes=5))):
             _db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
                 status=ImportStatus.running, started_at=at))
+        _db.session.execute(update(ImportJob).where(ImportJob.id == lost).values(  # no message
+            status=ImportStatus.queued, created_at=started - dt.timedelta(minutes=1)))
         _db.session.commit()
-        assert uploads.requeue_stalled() == [stalled]
-        _db.session.commit()
-        assert uploads.requeue_stalled() == []  # queued now, not running: not twice
+        assert uploads.requeue_stalled() == sorted([stalled, lost])
         _db.session.commit()
         _db.session.remove()
     run_worker(app, "imports")
     with app.app_context():
-        assert _db.session.get(ImportJob, stalled).status is ImportStatus.done
-        assert _db.session.get(ImportJob, stalled).imported == 10
+        jobs = [_db.session.get(ImportJob, job) for job in (stalled, lost)]
+        assert [job.status for job in jobs] == [ImportStatus.done] * 2
+        assert [job.imported + job.unchanged for job in jobs] == [10, 7]  # same first ids
         assert _db.session.get(ImportJob, recent).status is ImportStatus.running
+        assert uploads.requeue_stalled() == []  # done now: never again
         _db.session.remove()
 
 

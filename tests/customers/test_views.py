@@ -174,3 +174,5 @@ def test_the_adds_target_is_prorated_per_period_and_counts_active_frontline_staf
     db.session.flush()
     assert adds_target(everyone, *day, 30) == pytest.approx(frontline - 1)
     assert adds_target(everyone, *day, 0) is None
+    across = adds_target(everyone, dt.date(2025, 4, 28), dt.date(2025, 5, 4), 30)
+    assert across == pytest.approx((frontline - 1) * 30 * (3 / 30 + 4 / 31))  # Apr + May days

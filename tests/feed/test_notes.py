@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.auth.services import issue_api_token
 from app.broadcasts.models import PostStatus, PostText, Task
+from app.content.models import Channel
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.feed.notes import set_note
@@ -83,6 +84,19 @@ def test_only_the_owner_and_only_while_it_can_still_be_sent(frontline_a, frontli
     db.session.commit()
     with pytest.raises(Conflict, match="撤回"):
         set_note(task.id, frontline_a.id, NOTE)
+
+
+def test_with_wecom_connected_pushed_channels_take_no_note(app, frontline_a, make_task,
+                                                         monkeypatch):
+    task = make_task(frontline_a, body=APPROVED)  # 朋友圈
+    monkeypatch.setitem(app.config, "WECOM_CORP_ID", "wwcorp")
+    monkeypatch.setitem(app.config, "WECOM_SECRET", "secret")
+    with pytest.raises(Conflict, match="企业微信直接下发"):
+        set_note(task.id, frontline_a.id, NOTE)
+    task.post.sop_plan.channel = Channel.customer_group  # sent by hand: the note is kept
+    db.session.flush()
+    saved, _ = set_note(task.id, frontline_a.id, NOTE)
+    assert saved.text == f"{APPROVED}\n\n{NOTE}"
 
 
 def test_a_shared_post_text_task_gets_its_own_body_only_while_it_has_a_note(
