@@ -92,8 +92,12 @@ class _LocalCopy:
     def __enter__(self) -> Path:
         suffix = Path(self.job.storage_key).suffix
         with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
-            storage("imports").get_file(self.job.storage_key, handle)
-        self.path = Path(handle.name)
+            self.path = Path(handle.name)
+            try:
+                storage("imports").get_file(self.job.storage_key, handle)
+            except BaseException:
+                self.path.unlink(missing_ok=True)
+                raise
         return self.path
 
     def __exit__(self, *exc) -> None:
