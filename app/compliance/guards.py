@@ -14,7 +14,6 @@ Spans are ``[start, end)`` character offsets into the text they were found in.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from functools import lru_cache
 
 from app.compliance.normalize import TERMINATORS, Normalized
@@ -25,13 +24,15 @@ _ALLOW_REACH = 40  # an allow phrase (e.g. 最低起购金额) starts/ends withi
 
 
 @lru_cache(maxsize=8)
-def _stops(text: str) -> list[int]:
-    """Positions of sentence terminators (。!?; and line breaks) in ``text``."""
-    return [m.start() for m in TERMINATORS.finditer(text)]
+def _reversed(text: str) -> str:
+    return text[::-1]
 
 
 def sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
     """Bounds of the sentence around the span ``[a, b)``.
+
+    Two searches that stop at the nearest terminator: forwards from ``b``, and from ``a``
+    backwards in the reversed text (cached per text), so no list of every terminator is built.
 
     :param text: light or compact normalized text.
     :param a: span start (character offset into ``text``).
@@ -39,9 +40,9 @@ def sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
     :returns: ``(start, end)``: after the previous terminator (。!?; or line break) or 0, up to
         the next terminator or the end of ``text``.
     """
-    stops = _stops(text)
-    i, j = bisect_left(stops, a), bisect_left(stops, b)
-    return (stops[i - 1] + 1 if i else 0), (stops[j] if j < len(stops) else len(text))
+    before = TERMINATORS.search(_reversed(text), len(text) - a)
+    after = TERMINATORS.search(text, b)
+    return (len(text) - before.start() if before else 0), (after.start() if after else len(text))
 
 
 def skipped(rule: Rule, text: str, a: int, b: int) -> bool:
