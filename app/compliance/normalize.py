@@ -199,9 +199,9 @@ class CharClass:
         """Every member in ``text``, as matches in text order."""
         return self._pattern(text).finditer(text)
 
-    def sub(self, repl, text: str) -> str:
-        """``re.sub`` of every member."""
-        return self._pattern(text).sub(repl, text)
+    def findall(self, text: str) -> list[str]:
+        """Every member in ``text``, in text order (repeats included)."""
+        return self._pattern(text).findall(text)
 
 
 @cache
@@ -209,7 +209,9 @@ def _char_tables() -> tuple[dict[str, str], CharClass]:
     """``(map of every changing character, class of them)``.
 
     Built once per process over the BMP and :data:`_ASTRAL_RANGES` (about 0.1 s), so that a
-    text is mapped by one regex pass that stops only at the characters that change.
+    text is mapped by one regex pass that stops only at the characters that change. No
+    character of a mapped value is itself mapped (NFKC output is stable under NFKC, and the
+    homoglyph targets are plain letters), so the changes can be applied one after the other.
     """
     table = {}
     codes = [range(0xD800), range(0xE000, 0x10000)]
@@ -220,6 +222,8 @@ def _char_tables() -> tuple[dict[str, str], CharClass]:
             out = _char_map(ch)
             if out != ch:
                 table[ch] = out
+    if any(c in table for out in table.values() for c in out):
+        raise RuntimeError("a mapped character maps again; _map_chars needs one pass")
     return table, CharClass(table)
 
 
@@ -247,19 +251,18 @@ def _substitute(text, starts, ends, pattern, repl):
 
 
 def _map_chars(text, starts, ends):
-    """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits)."""
+    """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits).
+
+    A text has few distinct changing characters (full-width punctuation, mostly), so while
+    each maps to one character the text is mapped by one ``str.replace`` per distinct one
+    (in C; the offsets stay as they are); otherwise character by character.
+    """
     table, changing = _char_tables()
-    lengths_changed = []
-
-    def one(m: re.Match) -> str:
-        out = table[m.group()]
-        if len(out) != 1:
-            lengths_changed.append(m.start())
-        return out
-
-    mapped = changing.sub(one, text)
-    if not lengths_changed:
-        return mapped, starts, ends
+    found = set(changing.findall(text))
+    if all(len(table[ch]) == 1 for ch in found):
+        for ch in found:
+            text = text.replace(ch, table[ch])
+        return text, starts, ends
     out, out_s, out_e = [], [], []
     for i, ch in enumerate(text):
         mapped = table.get(ch, ch)
