@@ -138,6 +138,23 @@ class Normalized:
             self._bare = _SEP_RUN.sub("", self.compact)
         return self._bare
 
+    def in_bare(self, phrase: str) -> bool:
+        """``phrase in self.bare``, answered without building :attr:`bare`.
+
+        :param phrase: a bare text (e.g. a rule's statement, stored bare).
+        :returns: whether it occurs in :attr:`bare`: its characters in the compact text
+            with only separators between them (one regex that starts with a literal).
+        """
+        if _SEP_RUN.search(phrase):
+            return False  # bare text has no separator
+        return _bare_phrase(phrase).search(self.compact) is not None
+
+
+@cache
+def _bare_phrase(phrase: str) -> re.Pattern:
+    """``phrase`` with any separators (what :attr:`Normalized.bare` drops) between its chars."""
+    return re.compile(r"(?:[^\w%‰]|_)*".join(map(re.escape, phrase)))
+
 
 def _is_dropped(ch: str) -> bool:
     cp = ord(ch)
