@@ -17,6 +17,7 @@ import re
 from functools import lru_cache
 
 from app.compliance.normalize import TERMINATORS, Normalized
+from app.compliance.regex_gate import finditer, search
 from app.compliance.rules import Rule, RuleSet
 
 _BARE = re.compile(r"[\W_]+")
@@ -55,16 +56,16 @@ def skipped(rule: Rule, text: str, a: int, b: int) -> bool:
     :returns: True when the hit must be dropped.
     """
     if rule.allow:
-        window = rule.allow.finditer(text, max(0, a - _ALLOW_REACH), b + _ALLOW_REACH)
+        window = finditer(rule.allow, text, max(0, a - _ALLOW_REACH), b + _ALLOW_REACH)
         if any(m.start() <= a and b <= m.end() for m in window):
             return True
     if rule.skip:
         s0, s1 = sentence_bounds(text, a, b)
-        if any(m.start() < b and a < m.end() for m in rule.skip.finditer(text, s0, s1)):
+        if any(m.start() < b and a < m.end() for m in finditer(rule.skip, text, s0, s1)):
             return True
     if rule.skip_before:
         lo = max(0, a - rule.skip_window - 8)
-        ends = (m.end() for m in rule.skip_before.finditer(text, lo, a))
+        ends = (m.end() for m in finditer(rule.skip_before, text, lo, a))
         return any(e >= a - rule.skip_window for e in ends)
     return False
 
@@ -84,7 +85,7 @@ def guarded(rs: RuleSet, rule: Rule, norm: Normalized, a: int, b: int) -> bool:
     if rule.neg and not rs.promise.search(_BARE.sub("", text[a:b])):
         if rs.neg.search(text[max(s0, a - rs.neg_window):b]):
             return True
-    if rule.edu and rs.edu.search(text, s0, s1):
-        quotes = rs.quotes.finditer(text, s0, s1)
+    if rule.edu and search(rs.edu, text, s0, s1):
+        quotes = finditer(rs.quotes, text, s0, s1)
         return any(m.start() <= a and b <= m.end() for m in quotes)
     return False
