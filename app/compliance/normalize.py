@@ -229,9 +229,14 @@ class CharClass:
         return self._pattern(text).findall(text)
 
 
+#: Changing characters that most Chinese texts have (full-width punctuation and space); each
+#: maps to one character.
+_COMMON = "，（）：；！？％\u3000"
+
+
 @cache
-def _char_tables() -> tuple[dict[str, str], CharClass]:
-    """``(map of every changing character, class of them)``.
+def _char_tables() -> tuple[dict[str, str], CharClass, CharClass]:
+    """``(map of every changing character, class of them, class of those changing length)``.
 
     Built once per process over the BMP and :data:`_ASTRAL_RANGES` (about 0.1 s), so that a
     text is mapped by one regex pass that stops only at the characters that change. No
@@ -247,9 +252,10 @@ def _char_tables() -> tuple[dict[str, str], CharClass]:
             out = _char_map(ch)
             if out != ch:
                 table[ch] = out
-    if any(c in table for out in table.values() for c in out):
-        raise RuntimeError("a mapped character maps again; _map_chars needs one pass")
-    return table, CharClass(table)
+    if any(c in table for out in table.values() for c in out) or any(
+            len(table.get(c, "")) != 1 for c in _COMMON):
+        raise RuntimeError("a mapped character maps again, or a common one is not 1:1")
+    return table, CharClass(table), CharClass(k for k, v in table.items() if len(v) != 1)
 
 
 def _substitute(text, starts, ends, pattern, repl):
@@ -278,23 +284,23 @@ def _substitute(text, starts, ends, pattern, repl):
 def _map_chars(text, starts, ends):
     """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits).
 
-    A text has few distinct changing characters (full-width punctuation, mostly), so while
-    each maps to one character the text is mapped by one ``str.replace`` per distinct one
-    (in C; the offsets stay as they are); otherwise character by character.
+    A text has few distinct changing characters (full-width punctuation, mostly): those that
+    map to one character are replaced by one ``str.replace`` each (in C; the offsets stay as
+    they are; :data:`_COMMON` without looking first), then those that are dropped or expand
+    (emoji, ½) are substituted with their offsets (:func:`_substitute`).
     """
-    table, changing = _char_tables()
-    found = set(changing.findall(text))
-    if all(len(table[ch]) == 1 for ch in found):
-        for ch in found:
-            text = text.replace(ch, table[ch])
+    table, changing, resized = _char_tables()
+    for ch in _COMMON:
+        text = text.replace(ch, table[ch])
+    if changing.search(text) is None:
         return text, starts, ends
-    out, out_s, out_e = [], [], []
-    for i, ch in enumerate(text):
-        mapped = table.get(ch, ch)
-        out.append(mapped)
-        out_s.extend([starts[i]] * len(mapped))
-        out_e.extend([ends[i]] * len(mapped))
-    return "".join(out), out_s, out_e
+    found = set(changing.findall(text))
+    for ch in found:
+        if len(table[ch]) == 1:
+            text = text.replace(ch, table[ch])
+    if any(len(table[ch]) != 1 for ch in found):
+        return _substitute(text, starts, ends, resized, lambda m: table[m.group()])
+    return text, starts, ends
 
 
 @cache
