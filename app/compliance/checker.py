@@ -116,7 +116,7 @@ def _require(rule: Rule, product: str | None, scan: Scan, charted: bool) -> list
         trigger = scan.search(rule.when)
         if trigger is None and not (rule.chart_when and charted):
             return []
-    if (not rule.statement or rule.statement in norm.bare) and all(
+    if (not rule.statement or norm.in_bare(rule.statement)) and all(
             scan.exists(p) for p in rule.require):
         return []
     a, b = trigger or (len(norm.text), len(norm.text))

@@ -14,10 +14,10 @@ Spans are ``[start, end)`` character offsets into the text they were found in.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from functools import lru_cache
 
 from app.compliance.normalize import TERMINATORS, Normalized
+from app.compliance.regex_gate import finditer, search
 from app.compliance.rules import Rule, RuleSet
 
 _BARE = re.compile(r"[\W_]+")
@@ -25,13 +25,15 @@ _ALLOW_REACH = 40  # an allow phrase (e.g. 最低起购金额) starts/ends withi
 
 
 @lru_cache(maxsize=8)
-def _stops(text: str) -> list[int]:
-    """Positions of sentence terminators (。!?; and line breaks) in ``text``."""
-    return [m.start() for m in TERMINATORS.finditer(text)]
+def _reversed(text: str) -> str:
+    return text[::-1]
 
 
 def sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
     """Bounds of the sentence around the span ``[a, b)``.
+
+    Two searches that stop at the nearest terminator: forwards from ``b``, and from ``a``
+    backwards in the reversed text (cached per text), so no list of every terminator is built.
 
     :param text: light or compact normalized text.
     :param a: span start (character offset into ``text``).
@@ -39,9 +41,9 @@ def sentence_bounds(text: str, a: int, b: int) -> tuple[int, int]:
     :returns: ``(start, end)``: after the previous terminator (。!?; or line break) or 0, up to
         the next terminator or the end of ``text``.
     """
-    stops = _stops(text)
-    i, j = bisect_left(stops, a), bisect_left(stops, b)
-    return (stops[i - 1] + 1 if i else 0), (stops[j] if j < len(stops) else len(text))
+    before = TERMINATORS.search(_reversed(text), len(text) - a)
+    after = TERMINATORS.search(text, b)
+    return (len(text) - before.start() if before else 0), (after.start() if after else len(text))
 
 
 def skipped(rule: Rule, text: str, a: int, b: int) -> bool:
@@ -54,16 +56,16 @@ def skipped(rule: Rule, text: str, a: int, b: int) -> bool:
     :returns: True when the hit must be dropped.
     """
     if rule.allow:
-        window = rule.allow.finditer(text, max(0, a - _ALLOW_REACH), b + _ALLOW_REACH)
+        window = finditer(rule.allow, text, max(0, a - _ALLOW_REACH), b + _ALLOW_REACH)
         if any(m.start() <= a and b <= m.end() for m in window):
             return True
     if rule.skip:
         s0, s1 = sentence_bounds(text, a, b)
-        if any(m.start() < b and a < m.end() for m in rule.skip.finditer(text, s0, s1)):
+        if any(m.start() < b and a < m.end() for m in finditer(rule.skip, text, s0, s1)):
             return True
     if rule.skip_before:
         lo = max(0, a - rule.skip_window - 8)
-        ends = (m.end() for m in rule.skip_before.finditer(text, lo, a))
+        ends = (m.end() for m in finditer(rule.skip_before, text, lo, a))
         return any(e >= a - rule.skip_window for e in ends)
     return False
 
@@ -83,7 +85,7 @@ def guarded(rs: RuleSet, rule: Rule, norm: Normalized, a: int, b: int) -> bool:
     if rule.neg and not rs.promise.search(_BARE.sub("", text[a:b])):
         if rs.neg.search(text[max(s0, a - rs.neg_window):b]):
             return True
-    if rule.edu and rs.edu.search(text, s0, s1):
-        quotes = rs.quotes.finditer(text, s0, s1)
+    if rule.edu and search(rs.edu, text, s0, s1):
+        quotes = finditer(rs.quotes, text, s0, s1)
         return any(m.start() <= a and b <= m.end() for m in quotes)
     return False

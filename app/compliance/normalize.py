@@ -31,6 +31,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 
 import opencc as opencc_pkg
@@ -76,18 +77,26 @@ def _word_sub(m: re.Match) -> str:
 _SEP_RUN = re.compile(r"[\W_](?<![%‰])(?:[\W_](?<![%‰]))*")
 _SEP = r"(?:[^\w%‰。!?;\n]|_)"
 # A separator run between word characters with no sentence terminator, at most one line break,
-# and not a lone decimal point between digits.
-_REMOVABLE = re.compile(rf"(?<=[^\W_]|[%‰])(?!(?<=\d)\.\d)(?:{_SEP}+(?:\n{_SEP}*)?|\n{_SEP}*)"
+# and not a lone decimal point between digits; one group, so that ``split`` keeps the runs.
+_REMOVABLE = re.compile(rf"(?<=[^\W_]|[%‰])(?!(?<=\d)\.\d)((?:{_SEP}+(?:\n{_SEP}*)?|\n{_SEP}*))"
                         r"(?=[^\W_]|[%‰])")
 # The same runs, found faster: the match starts with one separator character (a class, which
 # ``re`` scans for in C) and lookbehinds check what the run follows. Runs that start with "_"
 # are left to _REMOVABLE (a text with "_" uses it).
 _REMOVABLE_FAST = re.compile(
-    rf"[^\w%‰。!?;](?<=(?:[^\W_]|[%‰])[^\w%‰。!?;])(?!(?<=\d\.)\d)"
-    rf"(?:(?<=\n){_SEP}*|(?<!\n){_SEP}*(?:\n{_SEP}*)?)(?=[^\W_]|[%‰])")
+    rf"([^\w%‰。!?;](?<=(?:[^\W_]|[%‰])[^\w%‰。!?;])(?!(?<=\d\.)\d)"
+    rf"(?:(?<=\n){_SEP}*|(?<!\n){_SEP}*(?:\n{_SEP}*)?))(?=[^\W_]|[%‰])")
 _SEPARATOR_CLASS = "[^\\w%‰。!?;]"  # the first character of a _REMOVABLE_FAST run
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 TERMINATORS = re.compile(r"[。!?;\n]")
+
+
+def _has_astral(text: str) -> bool:
+    """Whether ``text`` has a character outside the BMP (UTF-16 needs a surrogate pair).
+
+    Encoding to UTF-16 is a copy for a BMP text (about 1 us for 2,000 characters, a
+    quarter of a regex scan); a lone surrogate counts as BMP, as in a ``[...]`` class.
+    """
+    return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
 
 
 @dataclass(slots=True)
@@ -128,10 +137,31 @@ class Normalized:
 
     @property
     def bare(self) -> str:
-        """Light text without any separator (for punctuation-insensitive statements)."""
+        """Light text without any separator (for punctuation-insensitive statements).
+
+        Taken from the compact text, which is the light text with some separators already
+        removed, so fewer runs are left to remove.
+        """
         if self._bare is None:
-            self._bare = _SEP_RUN.sub("", self.text)
+            self._bare = _SEP_RUN.sub("", self.compact)
         return self._bare
+
+    def in_bare(self, phrase: str) -> bool:
+        """``phrase in self.bare``, answered without building :attr:`bare`.
+
+        :param phrase: a bare text (e.g. a rule's statement, stored bare).
+        :returns: whether it occurs in :attr:`bare`: its characters in the compact text
+            with only separators between them (one regex that starts with a literal).
+        """
+        if _SEP_RUN.search(phrase):
+            return False  # bare text has no separator
+        return _bare_phrase(phrase).search(self.compact) is not None
+
+
+@cache
+def _bare_phrase(phrase: str) -> re.Pattern:
+    """``phrase`` with any separators (what :attr:`Normalized.bare` drops) between its chars."""
+    return re.compile(r"(?:[^\w%‰]|_)*".join(map(re.escape, phrase)))
 
 
 def _is_dropped(ch: str) -> bool:
@@ -184,7 +214,7 @@ class CharClass:
                                ) if astral else self.bmp
 
     def _pattern(self, text: str) -> re.Pattern:
-        return self.both if self.both is not self.bmp and _ASTRAL.search(text) else self.bmp
+        return self.both if self.both is not self.bmp and _has_astral(text) else self.bmp
 
     def search(self, text: str) -> re.Match | None:
         """The first member in ``text`` or ``None``."""
@@ -194,17 +224,24 @@ class CharClass:
         """Every member in ``text``, as matches in text order."""
         return self._pattern(text).finditer(text)
 
-    def sub(self, repl, text: str) -> str:
-        """``re.sub`` of every member."""
-        return self._pattern(text).sub(repl, text)
+    def findall(self, text: str) -> list[str]:
+        """Every member in ``text``, in text order (repeats included)."""
+        return self._pattern(text).findall(text)
+
+
+#: Changing characters that most Chinese texts have (full-width punctuation and space); each
+#: maps to one character.
+_COMMON = "，（）：；！？％\u3000"
 
 
 @cache
-def _char_tables() -> tuple[dict[str, str], CharClass]:
-    """``(map of every changing character, class of them)``.
+def _char_tables() -> tuple[dict[str, str], CharClass, CharClass]:
+    """``(map of every changing character, class of them, class of those changing length)``.
 
     Built once per process over the BMP and :data:`_ASTRAL_RANGES` (about 0.1 s), so that a
-    text is mapped by one regex pass that stops only at the characters that change.
+    text is mapped by one regex pass that stops only at the characters that change. No
+    character of a mapped value is itself mapped (NFKC output is stable under NFKC, and the
+    homoglyph targets are plain letters), so the changes can be applied one after the other.
     """
     table = {}
     codes = [range(0xD800), range(0xE000, 0x10000)]
@@ -215,7 +252,10 @@ def _char_tables() -> tuple[dict[str, str], CharClass]:
             out = _char_map(ch)
             if out != ch:
                 table[ch] = out
-    return table, CharClass(table)
+    if any(c in table for out in table.values() for c in out) or any(
+            len(table.get(c, "")) != 1 for c in _COMMON):
+        raise RuntimeError("a mapped character maps again, or a common one is not 1:1")
+    return table, CharClass(table), CharClass(k for k, v in table.items() if len(v) != 1)
 
 
 def _substitute(text, starts, ends, pattern, repl):
@@ -242,26 +282,25 @@ def _substitute(text, starts, ends, pattern, repl):
 
 
 def _map_chars(text, starts, ends):
-    """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits)."""
-    table, changing = _char_tables()
-    lengths_changed = []
+    """Apply :func:`_char_map` to every character (NFKC, drops, dingbat digits).
 
-    def one(m: re.Match) -> str:
-        out = table[m.group()]
-        if len(out) != 1:
-            lengths_changed.append(m.start())
-        return out
-
-    mapped = changing.sub(one, text)
-    if not lengths_changed:
-        return mapped, starts, ends
-    out, out_s, out_e = [], [], []
-    for i, ch in enumerate(text):
-        mapped = table.get(ch, ch)
-        out.append(mapped)
-        out_s.extend([starts[i]] * len(mapped))
-        out_e.extend([ends[i]] * len(mapped))
-    return "".join(out), out_s, out_e
+    A text has few distinct changing characters (full-width punctuation, mostly): those that
+    map to one character are replaced by one ``str.replace`` each (in C; the offsets stay as
+    they are; :data:`_COMMON` without looking first), then those that are dropped or expand
+    (emoji, ½) are substituted with their offsets (:func:`_substitute`).
+    """
+    table, changing, resized = _char_tables()
+    for ch in _COMMON:
+        text = text.replace(ch, table[ch])
+    if changing.search(text) is None:
+        return text, starts, ends
+    found = set(changing.findall(text))
+    for ch in found:
+        if len(table[ch]) == 1:
+            text = text.replace(ch, table[ch])
+    if any(len(table[ch]) != 1 for ch in found):
+        return _substitute(text, starts, ends, resized, lambda m: table[m.group()])
+    return text, starts, ends
 
 
 @cache
@@ -340,36 +379,44 @@ def normalize(text: str) -> Normalized:
 
 @cache
 def _removable_bmp() -> re.Pattern:
-    """``_REMOVABLE_FAST`` with its first class spelled out over the BMP, for BMP-only texts.
+    r"""The removable runs of a text without "_" or astral characters, as a ``split`` pattern.
 
-    ``re`` tests a class of code points in one bitmap step, where a word test costs a Unicode
-    lookup per character; the runs found are the same (built once, about 10 ms).
+    ``_REMOVABLE_FAST`` with its classes spelled out over the BMP: ``re`` tests a spelled-out
+    class in one bitmap step, where ``\w`` costs a Unicode lookup per character. Without
+    "_" in the text, ``[^\W_]|[%‰]`` is ``[\w%‰]`` and ``_SEP`` one class; a run of
+    separators can never be followed by the word character its lookahead needs, so the
+    repeats are possessive. The runs found are the same (built once, about 20 ms).
     """
-    bmp = "".join(map(chr, [*range(0xD800), *range(0xE000, 0x10000)]))
-    codes = sorted(map(ord, re.findall(_SEPARATOR_CLASS, bmp)))
-    source = _REMOVABLE_FAST.pattern
-    return re.compile(f"[{_ranges(codes)}]" + source[len(_SEPARATOR_CLASS):])
+    bmp = "".join(map(chr, range(0x10000)))
+
+    def spelled(source: str, chars: str = bmp) -> str:
+        return f"[{_ranges(sorted(map(ord, re.findall(source, chars))))}]"
+
+    # A run never starts at a lone surrogate here (as before), it may go on over one.
+    first = spelled(_SEPARATOR_CLASS, bmp[:0xD800] + bmp[0xE000:])
+    sep, word = spelled(r"[^\w%‰。!?;\n]"), spelled(r"[\w%‰]")
+    return re.compile(rf"({first}(?<={word}.)(?!(?<=\d\.)\d)"
+                      rf"(?:(?<=\n){sep}*+|(?<!\n){sep}*+(?:\n{sep}*+)?))(?={word})", re.DOTALL)
+
+
+def _split_pattern(text: str) -> re.Pattern:
+    """The pattern whose ``split`` gives ``[kept, run, kept, run, …, kept]`` for ``text``."""
+    if "_" in text:
+        return _REMOVABLE
+    return _REMOVABLE_FAST if _has_astral(text) else _removable_bmp()
 
 
 def _compacted(norm: Normalized) -> Normalized:
-    """Fill in the compact text and its segment map (separator runs inside runs removed)."""
-    s, pieces, pos = norm.text, [], 0
-    compact_starts, light_starts, length = [], [], 0
-    if "_" in s:
-        removable = _REMOVABLE
-    else:
-        removable = _REMOVABLE_FAST if _ASTRAL.search(s) else _removable_bmp()
-    for m in removable.finditer(s):
-        compact_starts.append(length)
-        light_starts.append(pos)
-        pieces.append(s[pos:m.start()])
-        length += m.start() - pos
-        pos = m.end()
-    if not pieces:
+    """Fill in the compact text and its segment map (separator runs inside runs removed).
+
+    One ``split`` in C (the patterns capture the runs); the offsets are running sums of the
+    parts' lengths (``accumulate``), so no Python code runs per separator run.
+    """
+    parts = _split_pattern(norm.text).split(norm.text)
+    if len(parts) == 1:
         return norm
-    compact_starts.append(length)
-    light_starts.append(pos)
-    pieces.append(s[pos:])
-    norm.compact = "".join(pieces)
-    norm.compact_starts, norm.light_starts = compact_starts, light_starts
+    kept = parts[::2]
+    norm.compact = "".join(kept)
+    norm.light_starts = [0, *accumulate(map(len, parts))][::2]
+    norm.compact_starts = [0, *accumulate(map(len, kept[:-1]))]
     return norm

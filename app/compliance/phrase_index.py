@@ -77,11 +77,12 @@ class PhraseIndex:
             (len(key), *(tuple(n for n, r in targets if r == role)
                          for role in (_PHRASE, _HEAD, _REQUIRED)))
             for key, targets in keys.items()]
-        #: entry number → (required phrases in the automaton?, required phrases, width)
-        self.filters = {n: (_long(e.literals.required), e.literals.required, e.literals.width)
-                        for n, e in enumerate(self.entries)
-                        if e.literals.heads and e.literals.required
-                        and e.literals.width is not None}
+        #: entry number → (required phrases in the automaton?, a regex of the required
+        #: phrases, width, width - 1 + the longest required phrase)
+        self.filters = {n: (_long(lit.required), _any_of(lit.required), lit.width,
+                            lit.width - 1 + max(map(len, lit.required)))
+                        for n, lit in ((n, e.literals) for n, e in enumerate(self.entries))
+                        if lit.heads and lit.required and lit.width is not None}
         self.phrase_count = len(keys)
         self.automaton = ahocorasick_rs.AhoCorasick(
             list(keys), matchkind=ahocorasick_rs.MatchKind.Standard) if keys else None
@@ -127,10 +128,10 @@ class PhraseIndex:
                 for number in table.keys() - wanted:
                     del table[number]
         for number in heads.keys() & self.filters.keys():
-            in_automaton, required, width = self.filters[number]
+            in_automaton, required, width, reach = self.filters[number]
             starts = heads.pop(number)
             near = (_near(starts, needed.get(number, ()), width) if in_automaton
-                    else _near_found(text, starts, required, width))
+                    else _near_found(text, starts, required, width, reach))
             if near:
                 heads[number] = near
         out: dict[int, list[tuple[int, int]]] = {}
@@ -157,12 +158,14 @@ def _near(starts: set[int], needed: list[int], width: int) -> set[int]:
     if not needed:
         return set()
     needed = sorted(needed)
-    kept = set()
-    for start in starts:
-        i = bisect_right(needed, start)
-        if i < len(needed) and needed[i] < start + width:
-            kept.add(start)
-    return kept
+    last = len(needed)
+    return {start for start in starts
+            if (i := bisect_right(needed, start)) < last and needed[i] < start + width}
+
+
+def _any_of(phrases: frozenset[str]) -> re.Pattern:
+    """A regex matching any of ``phrases`` (for :func:`_near_found`)."""
+    return re.compile("|".join(map(re.escape, sorted(phrases, key=len, reverse=True))))
 
 
 def _long(required: frozenset[str]) -> bool:
@@ -173,10 +176,17 @@ def _long(required: frozenset[str]) -> bool:
     return min(map(len, required)) > 1 or len(required) > 3
 
 
-def _near_found(text: str, starts: set[int], required: frozenset[str], width: int) -> set[int]:
-    """Like :func:`_near`, looking for the required phrases with ``str.find`` after each head."""
+def _near_found(text: str, starts: set[int], required: re.Pattern, width: int,
+                reach: int) -> set[int]:
+    """Like :func:`_near`, searching ``required`` (:func:`_any_of`) after each head.
+
+    A required phrase must start within ``[start + 1, start + width - 1]``: the first one
+    found from ``start + 1`` up to ``start + reach`` (``width - 1`` plus the longest
+    phrase, so a phrase starting in time fits) decides.
+    """
     return {start for start in starts
-            if any(text.find(p, start + 1, start + width - 1 + len(p)) >= 0 for p in required)}
+            if (m := required.search(text, start + 1, start + reach)) is not None
+            and m.start() < start + width}
 
 
 def _non_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

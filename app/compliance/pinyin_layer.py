@@ -5,7 +5,8 @@ read by its first toneless reading in pypinyin's dictionary, accent-folded (zh/z
 -ng/-n merged), so 保本, bao本, baoben and 宝本 all read ``bao ben``. Each term becomes one
 regex, built once: per syllable a class of every CJK character with that folded reading, or the
 Latin spellings of that syllable; a Latin part may not continue a longer Latin word. The regex
-runs in C over the compact text, so the layer costs one scan per term.
+runs in C over the compact text. One combined regex of all terms runs first, so a text where no
+term can match costs one scan, not one per term.
 """
 
 from __future__ import annotations
@@ -45,13 +46,8 @@ def _cased(spelling: str) -> str:
 
 
 @cache
-def _term_regex(term: str) -> re.Pattern:
-    """The regex of every spelling of ``term``: CJK homophones, pinyin, mixed script.
-
-    It starts with one character class (the first syllable's characters and the first
-    letters of its spellings), so ``re`` scans for it in C; lookbehinds then tell which
-    alternative that first character began. A Latin part may not extend a longer Latin word.
-    """
+def _term_parts(term: str) -> tuple[str, str]:
+    """``(first class, rest)``: the source of :func:`_term_regex` in two parts."""
     readings, syllables = _pinyin_table()
     options = []
     for ch in term:
@@ -63,9 +59,33 @@ def _term_regex(term: str) -> re.Pattern:
     chars, spellings = options[0]
     firsts = sorted({c for s in spellings for c in (s[0], s[0].upper())})
     latin = "|".join(f"(?<=[{s[0]}{s[0].upper()}]){_cased(s[1:])}" for s in spellings)
-    head = f"[{chars}{''.join(firsts)}](?<![A-Za-z]{{2}})(?:(?<=[{chars}])|{latin})"
+    head = f"(?<![A-Za-z]{{2}})(?:(?<=[{chars}])|{latin})"
     rest = "".join(f"(?:[{c}]|{'|'.join(_cased(s) for s in sp)})" for c, sp in options[1:])
-    return re.compile(rf"{head}{rest}(?:(?![A-Za-z])|(?<=[^A-Za-z]))")
+    return f"[{chars}{''.join(firsts)}]", rf"{head}{rest}(?:(?![A-Za-z])|(?<=[^A-Za-z]))"
+
+
+@cache
+def _term_regex(term: str) -> re.Pattern:
+    """The regex of every spelling of ``term``: CJK homophones, pinyin, mixed script.
+
+    It starts with one character class (the first syllable's characters and the first
+    letters of its spellings), so ``re`` scans for it in C; lookbehinds then tell which
+    alternative that first character began. A Latin part may not extend a longer Latin word.
+    """
+    return re.compile("".join(_term_parts(term)))
+
+
+@cache
+def _any_term_regex(terms: tuple[str, ...]) -> re.Pattern:
+    """A regex that matches where (and only where) the regex of one of ``terms`` matches.
+
+    One class of every term's first characters, scanned in C once, then each term's rest
+    behind a lookbehind of its own first class: one pass instead of one per term.
+    """
+    parts = [_term_parts(term) for term in terms]
+    firsts = sorted(set("".join(first[1:-1] for first, _ in parts)))
+    rests = "|".join(f"(?<={first}){rest}" for first, rest in parts)
+    return re.compile(f"[{''.join(firsts)}](?:{rests})")
 
 
 def pinyin_hits(norm: Normalized, terms: tuple[str, ...]) -> list[tuple[int, int, str, bool]]:
@@ -78,7 +98,9 @@ def pinyin_hits(norm: Normalized, terms: tuple[str, ...]) -> list[tuple[int, int
     :param terms: risk terms in simplified Chinese, e.g. ``("保本", "刚兑")``.
     :returns: ``(compact_start, compact_end, term, has_latin)`` tuples in text order.
     """
-    hits = []
+    hits: list[tuple[int, int, str, bool]] = []
+    if not terms or _any_term_regex(terms).search(norm.compact) is None:
+        return hits
     for term in terms:
         for m in _term_regex(term).finditer(norm.compact):
             found = m.group()

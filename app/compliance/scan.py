@@ -20,6 +20,7 @@ import re
 from app.compliance.guards import skipped
 from app.compliance.normalize import Normalized
 from app.compliance.phrase_index import PhraseIndex
+from app.compliance.regex_gate import finditer, search
 from app.compliance.rules import Rule, RuleSet
 
 
@@ -87,7 +88,7 @@ class Scan:
         if pattern not in self._searches:
             text, number = self.norm.text, self.rs.searched.get(pattern)
             if number is None or number not in self._included:
-                m = pattern.search(text)
+                m = search(pattern, text)
             else:
                 found = self.light.get(number)
                 m = pattern.match(text, found[0][0]) if found else None
@@ -109,7 +110,7 @@ class Scan:
         number = self.rs.searched.get(pattern)
         if number is not None and number in self._included:
             return list(self.light.get(number, ()))
-        return [m.span() for m in pattern.finditer(self.norm.text) if m.end() > m.start()]
+        return [m.span() for m in finditer(pattern, self.norm.text) if m.end() > m.start()]
 
 
 def _applies(rule: Rule, scope: str | None) -> bool | re.Pattern:

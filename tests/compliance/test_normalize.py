@@ -76,3 +76,46 @@ def test_pinyin_layer_finds_variants(text, term, latin):
 @pytest.mark.parametrize("text", ["保本", "干对了", "benefit保", "宝贝本来就好", "PR2风险"])
 def test_pinyin_layer_ignores_literals_and_unrelated_text(text):
     assert pinyin_hits(normalize(text), ("保本", "稳赚不赔", "刚兑", "无风险")) == []
+
+
+COMPACT_CORPUS = [
+    "稳.赚 不/赔，收益1.45%。保\n本\n\n保 证", "保 \n 本", "保\n \n本", "a , b", "1. 5", "1.5",
+    "收益 5 % 起", "保（本）", "本息\t\n\t保障", "‰ 保", "——稳赚——", "保\u3000本", "保。 本",
+    "A股 , H股", "\n保本\n", "本 金𠀀安 全", " 保本 ", "1 .2", "x.\n.y",
+]
+
+
+@pytest.mark.parametrize("text", COMPACT_CORPUS)
+def test_fast_compaction_removes_the_same_runs_as_the_general_pattern(text):
+    from app.compliance import normalize as module
+
+    light = normalize(text).text
+    general = module._REMOVABLE.split(light)
+    assert module._split_pattern(light).split(light) == general
+    if not module._has_astral(light):
+        assert module._removable_bmp().split(light) == general
+    kept = general[::2]
+    norm = normalize(text)
+    assert norm.compact == "".join(kept)
+    for j in range(len(norm.compact)):  # every compact character maps to the same light one
+        assert norm.text[norm.light_index(j)] == norm.compact[j]
+
+
+@pytest.mark.parametrize("text", COMPACT_CORPUS)
+def test_in_bare_answers_like_the_bare_text(text):
+    norm = normalize(text)
+    for phrase in ("保本", "稳赚不赔", "收益1.45%", "保证", "本金安全", "5%", "A股H股", "",
+                   "保 本"):
+        assert norm.in_bare(phrase) == (phrase in norm.bare), phrase
+
+
+def test_sentence_bounds_stop_at_the_nearest_terminators():
+    from app.compliance.guards import sentence_bounds
+
+    text = "甲乙。丙丁！戊\n己;庚"
+    stops = [i for i, ch in enumerate(text) if ch in "。!?;\n"]
+    for a in range(len(text) + 1):
+        for b in range(a, len(text) + 1):
+            start = max([s + 1 for s in stops if s < a], default=0)
+            end = min([s for s in stops if s >= b], default=len(text))
+            assert sentence_bounds(text, a, b) == (start, end)

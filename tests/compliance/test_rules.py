@@ -301,3 +301,27 @@ def test_long_text_findings_scale_with_repetitions():
     assert len(one) == 3 and len(many) == 600
     assert [(f.rule_id, f.start % len(unit), f.end % len(unit)) for f in many[:3]] == [
         (f.rule_id, f.start, f.end) for f in one]
+
+
+def test_gate_finder_gives_the_patterns_own_matches():
+    from app.compliance import regex_gate
+
+    corpus = [s for s, _ in SHOULD_PASS] + [t for t, *_ in EVASIONS] + [
+        "本产品最低起购金额1元，最佳选择；追求稳定收益，相对稳定。最高偿付限额50万元，最",
+        "“保本高收益”是违规话术，谨防诈骗。\n数据来源：Wind，截至2025年4月25日。",
+    ]
+    finders = 0
+    for rule in load_rules().rules:
+        for compiled in filter(None, [rule.pattern, rule.when, rule.skip, rule.allow,
+                                      rule.skip_before]):
+            finders += regex_gate._finder(compiled) is not None
+            for text in corpus:
+                view = normalize(text).compact
+                for lo, hi in ((0, len(view)), (3, len(view) - 2), (5, 9)):
+                    assert ([m.span() for m in regex_gate.finditer(compiled, view, lo, hi)]
+                            == [m.span() for m in compiled.finditer(view, lo, hi)]), rule.id
+                    got, want = (regex_gate.search(compiled, view, lo, hi),
+                                 compiled.search(view, lo, hi))
+                    assert (got and got.span()) == (want and want.span()), rule.id
+    assert finders > 30
+    assert regex_gate._finder(re.compile("(?=[a])(?:a*)")) is None  # not gated(): may be empty
