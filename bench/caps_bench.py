@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
+from bench.schema import fresh_schema  # noqa: E402
 from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402
 
@@ -126,11 +126,7 @@ def main() -> None:
     app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=url, LOG_LEVEL="WARNING",
                      BUSINESS_DATE="2025-04-21")
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-        upgrade()
+        fresh_schema()
         template_id, subs = build(args.branches, args.plans)
         from app.broadcasts.caps import candidate_of, cap_errors, weekly_load
         from app.broadcasts.plan_rules import PlanInput

@@ -36,7 +36,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text, true  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -48,6 +47,7 @@ from app.customers.models import Customer  # noqa: E402
 from app.customers.services import coverage_overview  # noqa: E402
 from app.customers.snapshots import coverage_trend, take_snapshot  # noqa: E402
 from app.org.models import Branch, User  # noqa: E402
+from bench.schema import fresh_schema  # noqa: E402
 from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402
 
@@ -193,10 +193,7 @@ def main() -> None:
     app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=args.database_url)
     rng = random.Random(7)
     with app.test_request_context():
-        db.drop_all()
-        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.session.commit()
-        upgrade()
+        fresh_schema()
         build_bank()
         db.session.commit()
         admin, manager, branch_id, sub_id = viewers()

@@ -28,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import delete, func, insert, select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
@@ -37,6 +36,7 @@ from app.customers.imports import import_file  # noqa: E402
 from app.customers.models import WecomContact  # noqa: E402
 from app.org.models import Branch, BranchLevel, Role, User  # noqa: E402
 from bench.memory import peak_rss  # noqa: E402
+from bench.schema import fresh_schema  # noqa: E402
 from config import TestConfig  # noqa: E402
 
 HEADER = ["外部联系人ID", "员工", "添加时间", "添加方式", "联系人类型", "企业名称", "删除时间"]
@@ -125,11 +125,7 @@ def main() -> None:
         url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
         app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=url)
         with app.app_context():
-            if args.database_url:
-                db.drop_all()
-                db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
-                db.session.commit()
-            upgrade()
+            fresh_schema()
             staff_ids = make_staff(args.staff)
             small, full = folder / "small.csv", folder / "contacts.csv"
             write_csv(small, args.rows // 10, args.staff)

@@ -30,11 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jinja2  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
+from bench.schema import fresh_schema  # noqa: E402
 from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402
 
@@ -130,11 +130,7 @@ def main() -> None:
     app = create_app(TestConfig(), SQLALCHEMY_DATABASE_URI=url,
                      CHART_OUTPUT_DIR=str(workdir / "charts"), LOG_LEVEL="WARNING")
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-            conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-        upgrade()
+        fresh_schema()
         bodies = build(args.staff, args.plans)
         from app.broadcasts.models import Task
         from app.broadcasts.plan_texts import base_context
