@@ -9,7 +9,6 @@ Views check ``manage_users`` / ``manage_branches`` (``app.auth.permissions``) fi
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import math
 from dataclasses import dataclass
 
@@ -22,13 +21,12 @@ from app.audit.models import AuditEvent
 from app.auth import throttle
 from app.auth.passwords import generate_password
 from app.auth.services import revoke_sessions, set_password
-from app.connector.contact_events import apply_pending
+from app.connector.tasks import apply_member_events
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
+from app.core.tasks import enqueue
 from app.org import services as org
 from app.org.models import Branch, BranchLevel, Role, User
-
-logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 
@@ -157,7 +155,7 @@ def update_user(actor: User, user_id: int, display_name: str, role: Role, branch
     """Change a user's display name, role, branch or WeCom userid.
 
     Giving a user a WeCom userid applies the contact events WeCom sent for that member
-    before the link (``app.connector.contact_events.apply_pending``).
+    before the link (queued: ``app.connector.tasks.apply_member_events``).
 
     :raises Conflict: an admin changing their own role (they could lock everyone out).
     :raises ValidationFailed: WeCom userid used by another user, or a display name with a
@@ -182,12 +180,12 @@ def update_user(actor: User, user_id: int, display_name: str, role: Role, branch
 
 
 def _apply_contact_events(user: User) -> None:
-    """WeCom contact events received before ``user`` had their WeCom userid: apply them now."""
+    """Queue applying the WeCom contact events received before ``user`` had their userid.
+
+    On a worker after this unit of work commits; in-process (the default): at once.
+    """
     if user.wecom_userid:
-        applied = apply_pending([user.wecom_userid])
-        if applied:
-            logger.info("user_id=%s linked to WeCom: %s earlier contact events applied",
-                        user.id, applied)
+        enqueue(apply_member_events, user.wecom_userid)
 
 
 def set_user_active(actor: User, user_id: int, active: bool) -> User:

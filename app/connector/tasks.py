@@ -16,6 +16,7 @@ import logging
 from flask import current_app
 
 from app.connector import behavior, pull, push, reminders
+from app.connector.contact_events import apply_pending
 from app.core.extensions import db
 from app.core.tasks import task
 from app.wecom.setup import wecom_client
@@ -64,3 +65,20 @@ def pull_days(start: str, end: str, with_behavior: bool = False) -> dict:
         summary.update(behavior.pull_behavior(client, first, last, _commit))
     logger.info("wecom pull %s..%s: %s", start, end, summary)
     return summary
+
+
+@task(queue_name=QUEUE, max_retries=3, time_limit_seconds=3600)
+def apply_member_events(wecom_userid: str) -> int:
+    """Apply the contact events WeCom sent for a member before a user got its WeCom userid.
+
+    Queued by the admin service that links the user (``app.admin.services``), so a member
+    with months of events never slows the admin's request; applying is idempotent (an
+    applied event is never applied again).
+
+    :returns: events applied.
+    """
+    applied = apply_pending([wecom_userid])
+    if applied:
+        logger.info("wecom member %s linked: %s earlier contact events applied",
+                    wecom_userid, applied)
+    return applied
