@@ -31,7 +31,7 @@ from app.core.extensions import db
 from app.core.upserts import upsert_returning_ids
 
 logger = logging.getLogger(__name__)
-#: Channel of the plan → the outbox action that pushes it.
+#: Channel of the plan → the outbox action that pushes it (every ``WECOM_SENT_CHANNELS``).
 CHANNEL_ACTIONS = {Channel.mass_message: PushAction.mass_message,
                    Channel.moments_post: PushAction.moments_post}
 #: A row fails after this many attempts in a row (then waits ``RETRY_AFTER``).

@@ -97,6 +97,9 @@ CHANNEL_LABELS = {
     Channel.moments_post: "朋友圈",
     Channel.customer_group: "客户群",
 }
+#: Channels whose posts WeCom itself sends once connected (``app.connector.outbox``);
+#: 客户群 posts are always sent by hand.
+WECOM_SENT_CHANNELS = frozenset({Channel.mass_message, Channel.moments_post})
 
 
 class ContentTemplate(db.Model):

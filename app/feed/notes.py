@@ -17,7 +17,7 @@ import re
 
 from app.broadcasts.models import NOTE_MAX_CHARS, NOTE_SEPARATOR, PostStatus, Task, TaskStatus
 from app.compliance import Finding, blocking, check_sent, text_sha256
-from app.content.models import Channel
+from app.content.models import WECOM_SENT_CHANNELS
 from app.core.errors import Conflict, ValidationFailed
 from app.core.extensions import db
 from app.core.locks import lock_rows
@@ -25,8 +25,6 @@ from app.feed.services import get_own_task
 from app.wecom.setup import wecom_enabled
 
 logger = logging.getLogger(__name__)
-#: Channels whose posts WeCom sends itself once connected (``app.connector.outbox``).
-WECOM_PUSHED = frozenset({Channel.mass_message, Channel.moments_post})
 
 #: Control characters (line breaks and tabs aside) and lone surrogates: never stored.
 _BAD_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -79,7 +77,7 @@ def set_note(task_id: int, staff_id: int, note: object) -> tuple[Task, list[Find
     if task.status is TaskStatus.done:
         raise Conflict("任务已完成，附言不能再修改")
     plan = task.post.sop_plan
-    if plan.channel in WECOM_PUSHED and wecom_enabled():
+    if plan.channel in WECOM_SENT_CHANNELS and wecom_enabled():
         raise Conflict("该内容由企业微信直接下发给客户，无法附加附言")
     approved = task.approved_text
     final = approved if note is None else approved + NOTE_SEPARATOR + note

@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import select
 
 from app.broadcasts.plan_models import PlanAudience
-from app.connector import push
+from app.connector import outbox, push
 from app.connector.models import PushAction, PushState, WeComPush
-from app.content.models import Channel
+from app.content.models import WECOM_SENT_CHANNELS, Channel
 from app.core.extensions import db as _db
 from tests.connector.conftest import DAY
 from tests.factories import (
@@ -100,3 +100,8 @@ def test_a_welcome_plan_sends_only_to_the_contacts_added_n_days_before(connected
     push.push(connected, DAY, _commit)
     [row] = _db.session.scalars(select(WeComPush)).all()
     assert list(fake.msgs[row.msgid]["sends"]) == [ids[0]]
+
+
+def test_the_outbox_pushes_exactly_the_channels_wecom_sends():
+    """Notes are refused for these channels (``app.feed.notes``): the two lists are one."""
+    assert set(outbox.CHANNEL_ACTIONS) == WECOM_SENT_CHANNELS
