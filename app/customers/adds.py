@@ -6,10 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.core.clock import to_local
 from app.core.extensions import db
+from app.customers.sqltime import as_date, local_date
 from app.customers.validity import REASONS, AddRules, add_facts
 
 
@@ -67,13 +69,42 @@ def staff_summary(start: dt.date, end: dt.date, staff_clause: Callable,
     """
     facts = add_facts(start, end, staff_clause, rules or AddRules.from_config()).subquery()
     rows = db.session.execute(
-        select(facts.c.staff_id, facts.c.username, func.count().label("adds"),
-               func.sum(facts.c.valid).label("valid_adds"),
-               *[func.sum(facts.c[reason]).label(reason) for reason in REASONS])
-        .group_by(facts.c.staff_id, facts.c.username).order_by(facts.c.username))
-    return [StaffAdds(r.staff_id, r.username, int(r.adds), int(r.valid_adds or 0),
-                      {reason: int(r._mapping[reason] or 0) for reason in REASONS})
-            for r in rows]
+        select(*_counts(facts)).group_by(facts.c.staff_id, facts.c.username)
+        .order_by(facts.c.username))
+    return [_staff_adds(r) for r in rows]
+
+
+def staff_adds_by_day(start: dt.date, end: dt.date, staff_clause: Callable,
+                      rules: AddRules | None = None) -> dict[dt.date, list[StaffAdds]]:
+    """:func:`staff_summary` split by the Asia/Shanghai date of the add, in one query.
+
+    Validity is judged over whole calendar months as in :func:`staff_summary`, so summing a
+    staff member's days ``start..d`` gives ``staff_summary(start, d)`` for any ``d ≤ end``.
+
+    :returns: date → the staff members with adds that day (ordered by username); days
+        without adds are missing.
+    """
+    rules = rules or AddRules.from_config()
+    facts = add_facts(start, end, staff_clause, rules).subquery()
+    day = local_date(facts.c.added_at, current_app.config["TIMEZONE"]).label("day")
+    rows = db.session.execute(
+        select(day, *_counts(facts)).group_by(day, facts.c.staff_id, facts.c.username)
+        .order_by(day, facts.c.username))
+    by_day: dict[dt.date, list[StaffAdds]] = {}
+    for r in rows:
+        by_day.setdefault(as_date(r.day), []).append(_staff_adds(r))
+    return by_day
+
+
+def _counts(facts) -> list:
+    return [facts.c.staff_id, facts.c.username, func.count().label("adds"),
+            func.sum(facts.c.valid).label("valid_adds"),
+            *[func.sum(facts.c[reason]).label(reason) for reason in REASONS]]
+
+
+def _staff_adds(row) -> StaffAdds:
+    return StaffAdds(row.staff_id, row.username, int(row.adds), int(row.valid_adds or 0),
+                     {reason: int(row._mapping[reason] or 0) for reason in REASONS})
 
 
 def add_details(start: dt.date, end: dt.date, staff_clause: Callable,

@@ -18,12 +18,32 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
+def _sqlite_offset(zone: str) -> str:
+    """SQLite date modifier for ``zone``'s fixed offset, e.g. ``'+8 hours'``."""
+    hours = ZoneInfo(zone).utcoffset(dt.datetime(2000, 1, 1)).total_seconds() / 3600
+    return f"{hours:+.0f} hours"
+
+
 def local_month(instant, zone: str) -> ColumnElement[str]:
     """SQL ``'YYYY-MM'`` of ``instant`` in ``zone`` (the calendar month of an add)."""
     if _dialect() == "postgresql":
         return func.to_char(func.timezone(zone, instant), "YYYY-MM")
-    hours = ZoneInfo(zone).utcoffset(dt.datetime(2000, 1, 1)).total_seconds() / 3600
-    return func.strftime("%Y-%m", instant, f"{hours:+.0f} hours")
+    return func.strftime("%Y-%m", instant, _sqlite_offset(zone))
+
+
+def local_date(instant, zone: str) -> ColumnElement:
+    """SQL calendar date of ``instant`` in ``zone`` (the day of an add).
+
+    A ``date`` on PostgreSQL, ``'YYYY-MM-DD'`` text on SQLite: read it with :func:`as_date`.
+    """
+    if _dialect() == "postgresql":
+        return func.date(func.timezone(zone, instant))
+    return func.date(instant, _sqlite_offset(zone))
+
+
+def as_date(value: dt.date | str) -> dt.date:
+    """A :func:`local_date` value read back, as a ``date`` on either database."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
 
 
 def at_most_days_after(later, earlier, days: int) -> ColumnElement[bool]:

@@ -27,7 +27,7 @@ from app.content.library import install_library
 from app.content.models import ContentTemplate
 from app.core.extensions import db
 from app.customers.imports import import_file
-from app.customers.snapshots import take_snapshot
+from app.customers.snapshots import take_snapshots
 from app.customers.targets import set_target
 from app.demo.synthetic_adds import generate, write_population
 from app.interactions.models import InteractionEvent
@@ -254,6 +254,5 @@ def _customer_book(users: dict[str, User], end_date: dt.date) -> int:
     quarter_end = (quarter + dt.timedelta(days=95)).replace(day=1) - dt.timedelta(days=1)
     for segment, rate in DEMO_TARGETS.items():
         set_target(segment, quarter, quarter_end, rate)
-    for back in range(29, -1, -1):
-        take_snapshot(end_date - dt.timedelta(days=back))
+    take_snapshots(end_date - dt.timedelta(days=back) for back in range(30))
     return len(population.customers)

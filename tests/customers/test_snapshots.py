@@ -20,6 +20,7 @@ from app.customers.snapshots import (
     due_dates,
     snapshot_adds,
     take_snapshot,
+    take_snapshots,
 )
 from app.org.models import Role
 from tests import factories
@@ -47,6 +48,24 @@ def test_adds_snapshot_equals_the_live_month_to_date_summary(bank, db):
     assert (counts.coverage_rows, counts.adds_rows) == (3, 2)  # rm_b: a customer, no April add
     assert [vars(r) for r in snapshot_adds(ON, _everyone)] == [vars(r) for r in live]
     (rm_a,) = snapshot_adds(ON, lambda column: column == bank.rm_a.id)
+    assert (rm_a.adds, rm_a.valid_adds, rm_a.invalid["not_verified"]) == (2, 1, 1)
+
+
+def test_a_backfill_equals_the_live_summary_of_each_date(bank, db):
+    verified_add(bank.rm_a, at(30, hour=23, minute=30, month=3))  # 15:30 UTC, March 30 local
+    verified_add(bank.rm_a, at(1, hour=0, minute=30))  # March 31 16:30 UTC, April 1 local
+    verified_add(bank.rm_a, at(1, hour=23, minute=59), verified_after=None)
+    verified_add(bank.rm_c, at(2), ip_province="11")
+    verified_add(bank.rm_c, at(2, hour=7))  # April 1 23:00 UTC
+    verified_add(bank.rm_b, at(4))  # after the last date
+    dates = [dt.date(2025, 3, 29) + dt.timedelta(days=n) for n in range(6)]  # 03-29 … 04-03
+    counts = take_snapshots(reversed(dates))
+    assert [c.date for c in counts] == dates
+    for on in dates:
+        live = staff_summary(on.replace(day=1), on, _everyone)
+        assert [vars(r) for r in snapshot_adds(on, _everyone)] == [vars(r) for r in live], on
+    assert [c.adds_rows for c in counts] == [0, 1, 1, 1, 2, 2]
+    (rm_a,) = snapshot_adds(dt.date(2025, 4, 1), lambda column: column == bank.rm_a.id)
     assert (rm_a.adds, rm_a.valid_adds, rm_a.invalid["not_verified"]) == (2, 1, 1)
 
 
