@@ -53,9 +53,11 @@ serve: install
 
 ## test: the whole suite on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set; in
 ## parallel over the CPU cores (pytest-xdist; TEST_WORKERS=0 runs it in one process)
+# Byte-code caches are written even where PYTHONDONTWRITEBYTECODE is set: each xdist worker
+# imports the whole app and suite, and compiling it all again costs each process seconds.
 TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(BIN)/ruff check app tests config.py bench

@@ -1,17 +1,30 @@
-"""The demo seed: built once (two days) and read by each test; re-seeding changes nothing."""
+"""The demo seed: built once (two days) and read by each test; re-seeding changes nothing.
+
+Every read-only test of what the seed builds (bank, posts, names, customer book, events)
+lives here, so the seed runs once for all of them.
+"""
 
 import datetime as dt
+import decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from app.broadcasts.models import Post, PostText, SopPlan, Task
+from app.auth.permissions import DataScope
+from app.broadcasts.models import Post, PostText, SopPlan, Task, TaskStatus
 from app.compliance import name_check_sha256
 from app.content.models import ContentTemplate, TemplateStatus
 from app.core.extensions import db as _db
+from app.customers.adds import add_details, staff_summary
+from app.customers.coverage import staff_coverage
+from app.customers.flags import flag_adds, flag_counts
+from app.customers.models import CoverageSnapshot, Customer
+from app.customers.services import segment_totals
 from app.demo.seed import demo_usernames, seed
 from app.interactions.models import InteractionEvent
+from app.interactions.rules import TaskFacts, check_event
 from app.market.instruments import get_series
 from app.org.models import Role, User
 from tests.market.helpers import published_days
@@ -90,3 +103,48 @@ def test_seeded_names_are_marked_checked_and_wordings_alternate(seeded):
                               .where(ContentTemplate.slug == "global-indices-morning",
                                      Post.run_date == DEMO_DATE))
     assert sorted(morning) == [0, 1]  # the library's two wordings both go out
+
+
+def test_seed_builds_a_book_with_coverage_and_flagged_adds(seeded):
+    result = seeded[1]
+    assert result.customers == 3600
+    assert _db.session.scalar(select(func.count()).select_from(Customer)) == 3600
+    everyone = DataScope(is_whole_bank=True).staff_clause
+    totals = {row.segment: row for row in segment_totals(staff_coverage(DEMO_DATE, everyone))}
+    assert set(totals) == {"private", "vip", "payroll", "mass"}
+    rate = sum(r.covered for r in totals.values()) / 3600
+    assert 0.2 < rate < 0.6
+    summary = staff_summary(DEMO_DATE.replace(day=1), DEMO_DATE, everyone)
+    assert len(summary) == 36 and 0 < sum(s.valid_adds for s in summary) < sum(
+        s.adds for s in summary)
+    flags = flag_counts(flag_adds(add_details(DEMO_DATE.replace(day=1), DEMO_DATE, everyone)))
+    assert all(flags[code] > 0 for code in ("cross_bank", "bought_followers", "colleague"))
+    snapshots = _db.session.scalar(
+        select(func.count(func.distinct(CoverageSnapshot.snapshot_date))))
+    assert snapshots == 30
+
+
+def test_seeded_events_pass_the_rules_of_live_input(app, seeded):
+    session, _ = seeded
+    # the seed is history as of the end of the demo date (Asia/Shanghai)
+    now = dt.datetime.combine(DEMO_DATE, dt.time(23, 59, 59), ZoneInfo("Asia/Shanghai"))
+    max_amount = decimal.Decimal(app.config["MAX_CONVERSION_AMOUNT_CNY"])
+    tasks = {
+        row.id: TaskFacts(row.id, row.status is TaskStatus.done, row.reach_count,
+                          row.scheduled_at, row.completed_at)
+        for row in session.execute(
+            select(Task.id, Task.status, Task.reach_count, Task.completed_at, Post.scheduled_at)
+            .join(Post, Task.post_id == Post.id))
+    }
+    events = session.scalars(select(InteractionEvent).order_by(InteractionEvent.id)).all()
+    assert len(events) > 100
+    logged: dict[tuple, int] = {}
+    failures = []
+    for e in events:
+        key = (e.task_id, e.kind)
+        errors = check_event(tasks[e.task_id], e.kind, e.quantity, e.occurred_at, e.amount_cny,
+                             logged.get(key, 0), now, max_amount)
+        logged[key] = logged.get(key, 0) + e.quantity
+        if errors:
+            failures.append((e.event_id, errors))
+    assert failures == []
