@@ -18,6 +18,7 @@ from app.connector.models import (  # noqa: F401
     WeComContactEvent,
     WeComOutcome,
     WeComPush,
+    WeComPushMessage,
     WeComReminder,
     WeComStaffDay,
     WeComTaskResult,

@@ -14,6 +14,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from app.broadcasts.models import Post, Task
+from app.connector.models import PushAction, WeComPush, WeComPushMessage
 from app.content.models import Approval, ContentTemplate, TemplateVersion
 from app.interactions.models import InteractionEvent
 from app.market.models import PriceBar
@@ -29,6 +30,9 @@ def valid_rows(db):
     task = TaskFactory()
     version = task.post.template_version
     other_staff = UserFactory(branch=task.staff.branch)
+    push = WeComPush(task_id=task.id, action=PushAction.mass_message)
+    db.session.add(push)
+    db.session.flush()
     return {
         Branch: {"code": "CK-1", "name": "约束测试支行", "level": "sub_branch",
                  "parent_id": task.staff.branch_id, "path": "/1/2/3/"},
@@ -53,6 +57,10 @@ def valid_rows(db):
         InteractionEvent: {"reporter_id": task.staff_id, "event_id": "ck-event",
                            "task_id": task.id, "kind": "like", "quantity": 1,
                            "amount_cny": None, "occurred_at": NOW},
+        WeComPushMessage: {"push_id": push.id, "seq": 0, "msgid": "msg-ck",
+                           "first_external_userid": "wm-a", "last_external_userid": "wm-z",
+                           "recipients": 10_000, "failed_customers": 1, "attempted_at": NOW,
+                           "sent_at": NOW},
     }
 
 
@@ -98,6 +106,21 @@ REJECTED = [
     (Task, {"reach_count": 5}, "ck_tasks_reach_count_only_when_done"),
     (Branch, {"path": "1/2/3/"}, "ck_branches_path_slashes"),
     (Branch, {"path": "/1/2/3"}, "ck_branches_path_slashes"),
+    # a mass message (chunk) of a 群发 push: WeCom's 10,000 limit, range, sent state
+    (WeComPushMessage, {"recipients": 10_001},
+     "ck_wecom_push_messages_recipients_within_wecom_limit"),
+    (WeComPushMessage, {"recipients": 0, "failed_customers": 0},
+     "ck_wecom_push_messages_recipients_within_wecom_limit"),
+    (WeComPushMessage, {"last_external_userid": None},
+     "ck_wecom_push_messages_range_iff_recipients"),
+    (WeComPushMessage, {"recipients": None}, "ck_wecom_push_messages_range_iff_recipients"),
+    (WeComPushMessage, {"recipients": 2, "failed_customers": 3},
+     "ck_wecom_push_messages_failed_customers_within_recipients"),
+    (WeComPushMessage, {"failed_customers": -1},
+     "ck_wecom_push_messages_failed_customers_within_recipients"),
+    (WeComPushMessage, {"sent_at": None}, "ck_wecom_push_messages_sent_iff_msgid"),
+    (WeComPushMessage, {"msgid": None}, "ck_wecom_push_messages_sent_iff_msgid"),
+    (WeComPushMessage, {"seq": -1}, "ck_wecom_push_messages_seq_not_negative"),
 ]
 
 
@@ -121,6 +144,10 @@ ACCEPTED = [
     (PriceBar, {"volume": 0.0}),
     (Branch, {"level": "hq", "parent_id": None, "path": "/"}),
     (TemplateVersion, {"number": 1}),
+    (WeComPushMessage, {}),
+    (WeComPushMessage, {"msgid": None, "sent_at": None, "failed_customers": 0}),  # in flight
+    (WeComPushMessage, {"first_external_userid": None, "last_external_userid": None,
+                        "recipients": None}),  # to all the sender's customers
 ]
 
 
@@ -133,3 +160,12 @@ def test_the_database_accepts_what_the_app_writes(db, valid_rows, model, change)
             insert(ContentTemplate).values(valid_rows[ContentTemplate])
             .returning(ContentTemplate.id))
     _insert(db, model, values)
+
+
+def test_a_push_has_one_message_in_flight_at_most(db, valid_rows):
+    in_flight = {**valid_rows[WeComPushMessage], "msgid": None, "sent_at": None,
+                 "failed_customers": 0}
+    _insert(db, WeComPushMessage, in_flight)
+    with pytest.raises(IntegrityError):  # uq_wecom_push_messages_in_flight (partial)
+        _insert(db, WeComPushMessage, {**in_flight, "seq": 1})
+    _insert(db, WeComPushMessage, {**valid_rows[WeComPushMessage], "seq": 1})

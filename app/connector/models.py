@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -55,12 +56,15 @@ class PushState(enum.Enum):
 class WeComPush(db.Model):
     """One outbox row per task and action.
 
-    ``msgid`` (群发), ``jobid`` and ``moment_id`` (朋友圈) are WeCom's ids; ``attempted_at``
-    is set before each call, and ``is_uncertain`` after a call that got no answer (WeCom
-    may have accepted it): such a row is reconciled against WeCom before any new call.
-    ``failed_customers`` counts the task's customers in WeCom's ``fail_list``.
-    ``next_attempt_at`` is set on a row that failed for a passing reason: from then on a
-    push run opens it again (``outbox.reopen_failed``); ``None`` on a final failure.
+    A 群发 row's WeCom tasks are its ``messages`` (one ``msgid`` per chunk of at most
+    ``api.EXTERNAL_USERIDS_MAX`` customers, :class:`WeComPushMessage`); ``jobid`` and
+    ``moment_id`` (朋友圈) are WeCom's ids of a Moments row. ``attempted_at`` is set
+    before each call, and ``is_uncertain`` after a call that got no answer (WeCom may have
+    accepted it): such a row is reconciled against WeCom before any new call.
+    ``failed_customers`` counts the task's customers in WeCom's ``fail_list``, summed over
+    the row's messages. ``next_attempt_at`` is set on a row that failed for a passing
+    reason: from then on a push run opens it again (``outbox.reopen_failed``); ``None`` on
+    a final failure.
     """
 
     __tablename__ = "wecom_pushes"
@@ -77,7 +81,6 @@ class WeComPush(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     is_uncertain: Mapped[bool] = mapped_column(default=False)
-    msgid: Mapped[str | None] = mapped_column(String(128), index=True)
     jobid: Mapped[str | None] = mapped_column(String(64), index=True)
     moment_id: Mapped[str | None] = mapped_column(String(128), index=True)
     failed_customers: Mapped[int] = mapped_column(Integer, default=0)
@@ -87,6 +90,71 @@ class WeComPush(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     task = relationship("Task")
+    messages: Mapped[list[WeComPushMessage]] = relationship(
+        back_populates="push", order_by="WeComPushMessage.seq")
+
+    @property
+    def msgids(self) -> list[str]:
+        """WeCom's ``msgid`` of each accepted message (chunk) of a 群发 row, in send order."""
+        return [message.msgid for message in self.messages if message.msgid]
+
+
+class WeComPushMessage(db.Model):
+    """One ``add_msg_template`` call of a 群发 outbox row: a chunk of its customers.
+
+    WeCom takes at most ``api.EXTERNAL_USERIDS_MAX`` (10,000) ``external_userid`` per
+    call (../shared/wecom-api.md §2.1), so a row whose customer filter lists more is sent
+    as several messages, ``seq`` 0, 1, …, each its own WeCom task. A chunk holds the
+    customers from ``first_external_userid`` to ``last_external_userid`` (inclusive, in
+    Python's code-point order of the filter's ids, never the database collation);
+    ``recipients`` counts them (1..10,000). All three are ``None`` for a message to all the
+    sender's customers (no filter), which is never split.
+
+    The row is written (``msgid`` ``None``) and committed before its call, so a call
+    that got no answer can be reconciled against WeCom; ``msgid``, ``sent_at`` and
+    ``failed_customers`` (its customers in WeCom's ``fail_list``) are set when WeCom
+    accepted it. A push row has at most one message without a ``msgid`` (the one in
+    flight), and a retry sends only the customers outside the accepted messages' ranges.
+    """
+
+    __tablename__ = "wecom_push_messages"
+    __table_args__ = (
+        UniqueConstraint("push_id", "seq"),
+        Index("uq_wecom_push_messages_in_flight", "push_id", unique=True,
+              sqlite_where=text("msgid IS NULL"), postgresql_where=text("msgid IS NULL")),
+        CheckConstraint("seq >= 0", name="seq_not_negative"),
+        CheckConstraint("recipients BETWEEN 1 AND 10000", name="recipients_within_wecom_limit"),
+        CheckConstraint(
+            "(recipients IS NULL AND first_external_userid IS NULL "
+            "AND last_external_userid IS NULL) OR (recipients IS NOT NULL "
+            "AND first_external_userid IS NOT NULL AND last_external_userid IS NOT NULL)",
+            name="range_iff_recipients"),
+        CheckConstraint("failed_customers >= 0 AND failed_customers <= "
+                        "COALESCE(recipients, failed_customers)",
+                        name="failed_customers_within_recipients"),
+        CheckConstraint("(msgid IS NULL AND sent_at IS NULL AND failed_customers = 0) "
+                        "OR (msgid IS NOT NULL AND sent_at IS NOT NULL)",
+                        name="sent_iff_msgid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    push_id: Mapped[int] = mapped_column(ForeignKey("wecom_pushes.id"))
+    seq: Mapped[int] = mapped_column(SmallInteger)
+    msgid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    first_external_userid: Mapped[str | None] = mapped_column(String(64))
+    last_external_userid: Mapped[str | None] = mapped_column(String(64))
+    recipients: Mapped[int | None] = mapped_column(Integer)
+    failed_customers: Mapped[int] = mapped_column(Integer, default=0)
+    attempted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+
+    push: Mapped[WeComPush] = relationship(back_populates="messages")
+
+    def covers(self, external_userid: str) -> bool:
+        """Whether this message's chunk holds ``external_userid`` (all customers if no range)."""
+        if self.first_external_userid is None:
+            return True
+        return self.first_external_userid <= external_userid <= self.last_external_userid
 
 
 class WeComReminder(db.Model):

@@ -1,6 +1,7 @@
 """The push outbox: one ``wecom_pushes`` row per task and action, and its state changes.
 
-States: ``pending`` → ``sent`` (WeCom accepted: msgid / jobid stored) → ``confirmed``
+States: ``pending`` → ``sent`` (WeCom accepted: the msgid of each of a 群发 row's messages
+in ``wecom_push_messages``, or a Moments row's jobid, stored) → ``confirmed``
 (the staff member sent or published it, or the cancel went through) or ``failed``.
 Each attempt is its own unit of work, committed before and after the WeCom call: the
 claim (``attempted_at``, ``attempts + 1``, ``is_uncertain``) is durable before anything
@@ -138,7 +139,11 @@ def claim(push_ids: list[int], now: dt.datetime) -> list[int]:
 
 
 def mark_sent(push: WeComPush, now: dt.datetime, **wecom_ids) -> None:
-    """WeCom accepted the push: store its ids (``msgid``, ``jobid``, ``moment_id``)."""
+    """WeCom accepted the push: store its ids (``jobid``, ``moment_id``), if any.
+
+    A 群发 row's ``msgid``s are stored per message as WeCom accepts each
+    (``chunks.accept``); it is marked sent once every chunk is.
+    """
     for name, value in wecom_ids.items():
         setattr(push, name, value)
     push.state, push.is_uncertain, push.sent_at, push.last_error = (

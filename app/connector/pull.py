@@ -2,7 +2,9 @@
 
 - 群发: ``get_groupmsg_task`` gives each member's send time; ``get_groupmsg_send_result``
   each customer's delivery. A sent task becomes done at WeCom's send time (on time or
-  late against ``due_at``) with reach = customers delivered (status 1).
+  late against ``due_at``) with reach = customers delivered (status 1); a task sent as
+  several messages (over 10,000 customers) once all are sent, at the last send time,
+  with reach summed over them.
 - 朋友圈: ``get_moment_task`` gives who published; ``get_moment_customer_list`` who could
   see it (reach); ``get_moment_comments`` likes and comments per external user id.
 - Staff behaviour: ``get_user_behavior_data`` per member and day (chats, messages,
@@ -23,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from app.broadcasts.models import Post, PostStatus, Task, TaskStatus
 from app.connector.models import (
@@ -49,7 +52,7 @@ def _pushes(action: PushAction, start: dt.date, end: dt.date) -> list[WeComPush]
         .where(WeComPush.action == action,
                WeComPush.state.in_([PushState.sent, PushState.confirmed]),
                Post.run_date.between(start, end), Post.status == PostStatus.published)
-        .order_by(WeComPush.id)))
+        .options(selectinload(WeComPush.messages)).order_by(WeComPush.id)))
 
 
 def record_result(task_id: int, sent_at: dt.datetime, delivered: int, now: dt.datetime) -> None:
@@ -67,28 +70,47 @@ def record_result(task_id: int, sent_at: dt.datetime, delivered: int, now: dt.da
 
 def pull_mass_messages(client: WeComClient, start: dt.date, end: dt.date,
                        commit: Callable[[], None]) -> Counter:
-    """Send status and delivery of the range's mass messages; returns counts."""
+    """Send status and delivery of the range's mass messages; returns counts.
+
+    A task sent as several messages (chunks of at most ``api.EXTERNAL_USERIDS_MAX``
+    customers) is done once the staff member sent every one: at the last send time, with
+    the customers delivered summed over the messages. Until then it counts as unsent.
+    """
     counts: Counter = Counter()
     for push in _pushes(PushAction.mass_message, start, end):
-        userid = push.task.staff.wecom_userid
         try:
-            sent = [t for t in api.get_groupmsg_task(client, push.msgid)
-                    if t.get("userid") == userid and int(t.get("status", 0)) == 2]
-            if not sent:
-                counts["mass_unsent"] += 1
-                continue
-            delivered = sum(1 for row in api.get_groupmsg_send_result(client, push.msgid, userid)
-                            if int(row.get("status", 0)) == 1)
+            measured = _measure(client, push.msgids, push.task.staff.wecom_userid)
         except NotReadyYet:
             counts["mass_not_ready"] += 1
             continue
-        sent_at = dt.datetime.fromtimestamp(int(sent[0]["send_time"]), dt.UTC)
+        if measured is None:
+            counts["mass_unsent"] += 1
+            continue
+        sent_at, delivered = measured
         record_result(push.task_id, sent_at, delivered, client.now())
         push.state = PushState.confirmed
         counts["mass_sent"] += 1
         counts["reach"] += delivered
         commit()
     return counts
+
+
+def _measure(client: WeComClient, msgids: list[str],
+             userid: str) -> tuple[dt.datetime, int] | None:
+    """(last send time, customers delivered) over ``msgids``; ``None`` while any is unsent."""
+    send_times = []
+    for msgid in msgids:
+        sent = [t for t in api.get_groupmsg_task(client, msgid)
+                if t.get("userid") == userid and int(t.get("status", 0)) == 2]
+        if not sent:
+            return None
+        send_times.append(int(sent[0]["send_time"]))
+    if not send_times:
+        return None
+    delivered = sum(1 for msgid in msgids
+                    for row in api.get_groupmsg_send_result(client, msgid, userid)
+                    if int(row.get("status", 0)) == 1)
+    return dt.datetime.fromtimestamp(max(send_times), dt.UTC), delivered
 
 
 def pull_moments(client: WeComClient, start: dt.date, end: dt.date,

@@ -4,6 +4,11 @@
 in its own unit of work (see ``app.connector.outbox``). A row whose last call got no
 answer is first looked up in WeCom (``reconcile``): if WeCom had accepted it, its ids are
 adopted and nothing new is created, so a retried push never makes a second WeCom task.
+
+A 群发 row whose customer filter lists more than ``api.EXTERNAL_USERIDS_MAX`` customers
+is sent as several mass messages of at most that many (``app.connector.chunks``), each
+committed as soon as WeCom accepts it: a retry after a later chunk failed sends only the
+customers no accepted message holds.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from app.broadcasts.models import PostStatus
-from app.connector import outbox, reconcile, segments
+from app.connector import chunks, outbox, reconcile, segments, withdraw
 from app.connector.models import PushAction, PushState, WeComPush
 from app.core.extensions import db
 from app.market.charts import chart_image
@@ -25,7 +30,6 @@ from app.wecom.client import WeComClient
 from app.wecom.errors import (
     NotReadyYet,
     RateLimited,
-    TaskCancelled,
     TokenRejected,
     WeComError,
     WeComTransportError,
@@ -74,7 +78,7 @@ def push(client: WeComClient, run_date: dt.date, commit: Callable[[], None],
             for group in _moment_groups(moments):
                 counts[_send_one(client, group, _send_moment, commit)] += 1
         counts["moments_done"] = poll_moment_jobs(client, commit)
-        counts["cancelled"] = send_cancels(client, commit)
+        counts["cancelled"] = withdraw.send_cancels(client, commit)
     except WeComUnreachable as error:
         logger.warning("wecom push stopped: %s", error)
         counts["unreachable"] = 1
@@ -96,7 +100,11 @@ class WeComUnreachable(Exception):
 
 
 def _send_one(client: WeComClient, push_ids, send, commit) -> str:
-    """One attempt for one row (or one Moments group): claim, reconcile, send, record."""
+    """One attempt for one row (or one Moments group): claim, reconcile, send, record.
+
+    :returns: the outcome counted by ``push``: ``"sent"`` (WeCom tasks created),
+        ``"adopted"`` (found in WeCom, nothing new created), ``"pending"`` or ``"failed"``.
+    """
     ids = push_ids if isinstance(push_ids, list) else [push_ids]
     rows = [db.session.get(WeComPush, i) for i in ids]
     was_uncertain = any(row.is_uncertain for row in rows)
@@ -108,14 +116,16 @@ def _send_one(client: WeComClient, push_ids, send, commit) -> str:
         return "pending"
     rows = [db.session.get(WeComPush, i) for i in won]
     try:
-        if was_uncertain and since and reconcile.adopt(client, rows, since):
-            return _finish(commit, "adopted")
+        adopted = bool(was_uncertain and since and reconcile.adopt(client, rows, since))
+        if adopted and all(row.state is PushState.sent for row in rows):
+            return _finish(commit, "adopted")  # a Moments task: nothing left to send
         if any(row.task.post.status is not PostStatus.published for row in rows):
             for row in rows:
-                outbox.mark_failed(row, "post withdrawn before it was pushed")
+                outbox.mark_failed(row, "post withdrawn while it was being pushed"
+                                   if row.msgids else "post withdrawn before it was pushed")
             return _finish(commit, "failed")
-        send(client, rows)
-        return _finish(commit, "sent")
+        created = send(client, rows, commit)
+        return _finish(commit, "adopted" if adopted and not created else "sent")
     except WeComTransportError as error:
         if not error.may_have_arrived:
             for row in rows:  # never reached WeCom: the attempt does not count
@@ -153,7 +163,18 @@ def _chart(row: WeComPush) -> tuple[bytes, str] | None:
     return png, f"{chart.spec_name}.png"
 
 
-def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
+def _send_mass_message(client: WeComClient, rows: list[WeComPush],
+                       commit: Callable[[], None]) -> int:
+    """Send a 群发 row's customers not sent yet, one WeCom task per chunk; mark it sent.
+
+    Each chunk's range is committed before its call and its ``msgid`` as soon as WeCom
+    accepts it, so when a later chunk fails the row stays pending with the accepted
+    chunks recorded, and its retry sends only the rest (``chunks.remaining``).
+
+    :returns: WeCom tasks created by this call (0 when reconcile had found the last one).
+    :raises ValueError: no WeCom userid, text over ``api.TEXT_MAX_BYTES``, or nobody
+        matches the plan's customer filter (and nothing was sent before).
+    """
     (row,) = rows
     sender, text = row.task.staff.wecom_userid, row.task.text
     if not sender:
@@ -161,19 +182,24 @@ def _send_mass_message(client: WeComClient, rows: list[WeComPush]) -> None:
     if len(text.encode()) > api.TEXT_MAX_BYTES:
         raise ValueError(f"text exceeds {api.TEXT_MAX_BYTES} bytes")
     recipients = _recipients(row)
-    if recipients == []:
+    if recipients == [] and not row.msgids:
         raise ValueError("no contact of the staff member matches the plan's customer filter "
                          "(segments, or contacts to welcome)")
-    chart = _chart(row)
+    todo = chunks.remaining(row, recipients)
+    chart = _chart(row) if todo else None
+    for chunk in todo:
+        def create(media_id, chunk=chunk):
+            return api.add_msg_template(client, sender=sender, text=text,
+                                        image_media_id=media_id, external_userids=chunk)
 
-    def create(media_id):
-        return api.add_msg_template(client, sender=sender, text=text, image_media_id=media_id,
-                                    external_userids=recipients)
-
-    result = (with_media(client, chart[0], chart[1], attachment=False, use=create) if chart
-              else create(None))
-    outbox.mark_sent(row, client.now(), msgid=result["msgid"])
-    row.failed_customers = len(result["fail_list"])
+        message = chunks.begin(row, chunk, client.now())
+        commit()  # the chunk is on record before WeCom may create it (reconcile)
+        result = (with_media(client, chart[0], chart[1], attachment=False, use=create)
+                  if chart else create(None))
+        chunks.accept(row, message, result["msgid"], result["fail_list"], client.now())
+        commit()  # accepted: no retry sends this chunk again
+    outbox.mark_sent(row, client.now())
+    return len(todo)
 
 
 def _recipients(row: WeComPush) -> list[str] | None:
@@ -195,13 +221,14 @@ def _moment_groups(push_ids: list[int]) -> list[list[int]]:
     return list(groups.values())
 
 
-def _send_moment(client: WeComClient, rows: list[WeComPush]) -> None:
+def _send_moment(client: WeComClient, rows: list[WeComPush], commit) -> int:
+    """Create one Moments task for ``rows`` (same post and text); returns tasks created."""
     for row in rows:
         if not row.task.staff.wecom_userid:
             outbox.mark_failed(row, "staff member has no WeCom userid (users.wecom_userid)")
     rows = [row for row in rows if row.task.staff.wecom_userid]
     if not rows:
-        return
+        return 0
     text = rows[0].task.text
     if len(text) > api.MOMENT_TEXT_MAX_CHARS:
         raise ValueError(f"text exceeds {api.MOMENT_TEXT_MAX_CHARS} characters")
@@ -216,6 +243,7 @@ def _send_moment(client: WeComClient, rows: list[WeComPush]) -> None:
              else create(None))
     for row in rows:
         outbox.mark_sent(row, client.now(), jobid=jobid)
+    return 1
 
 
 def poll_moment_jobs(client: WeComClient, commit: Callable[[], None]) -> int:
@@ -255,36 +283,3 @@ def _record_moment(rows: list[WeComPush], result: dict) -> None:
             outbox.mark_failed(row, "WeCom lists the sender as invalid")
         else:
             row.moment_id = result.get("moment_id")
-
-
-def send_cancels(client: WeComClient, commit: Callable[[], None]) -> int:
-    """Send ``cancel_groupmsg_send`` for withdrawn posts' mass messages (pending cancel rows).
-
-    A cancel waits while its mass message's push is unresolved (no answer yet); one with
-    nothing in WeCom, or already cancelled there (41093), is confirmed as is.
-
-    :returns: cancels confirmed in this call.
-    """
-    done = 0
-    for cancel in db.session.scalars(select(WeComPush).where(
-            WeComPush.action == PushAction.cancel, WeComPush.state == PushState.pending)).all():
-        original = db.session.scalar(select(WeComPush).where(
-            WeComPush.task_id == cancel.task_id, WeComPush.action == PushAction.mass_message))
-        if original is not None and original.msgid is None and original.is_uncertain:
-            continue  # resolved by the mass message's own reconcile first
-        try:
-            if original is not None and original.msgid:
-                api.cancel_groupmsg_send(client, original.msgid)
-        except TaskCancelled:
-            pass
-        except WeComError as error:
-            cancel.attempts += 1
-            outbox.mark_retry(cancel, f"errcode {error.code}", uncertain=False)
-            commit()
-            continue
-        cancel.attempts += 1
-        cancel.state, cancel.sent_at, cancel.msgid = (PushState.confirmed, client.now(),
-                                                      original.msgid if original else None)
-        done += 1
-        commit()
-    return done

@@ -15,7 +15,13 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 
 from app.broadcasts.models import Post, PostStatus, Task, TaskStatus
-from app.connector.models import PushAction, PushState, WeComPush, WeComReminder
+from app.connector.models import (
+    PushAction,
+    PushState,
+    WeComPush,
+    WeComPushMessage,
+    WeComReminder,
+)
 from app.core.extensions import db
 from app.core.locks import lock_rows
 from app.wecom import api
@@ -31,17 +37,22 @@ def remind_overdue(client: WeComClient, remind_after_minutes: int,
                    commit: Callable[[], None]) -> int:
     """Remind every sent, unconfirmed mass message whose task is overdue.
 
+    A task sent as several messages (chunks, ``app.connector.chunks``) gets a reminder per
+    message: the staff member sends each in the WeCom client.
+
     :param remind_after_minutes: minutes past ``tasks.due_at`` before the first reminder.
-    :returns: reminders sent.
+    :returns: reminders sent (one per ``msgid``).
     """
     now = client.now()
     candidates = db.session.execute(
-        select(WeComPush.id, WeComPush.msgid)
+        select(WeComPush.id, WeComPushMessage.msgid)
+        .join(WeComPushMessage, WeComPushMessage.push_id == WeComPush.id)
         .join(Task, WeComPush.task_id == Task.id).join(Post, Task.post_id == Post.id)
         .where(WeComPush.action == PushAction.mass_message,
-               WeComPush.state == PushState.sent, WeComPush.msgid.is_not(None),
+               WeComPush.state == PushState.sent, WeComPushMessage.msgid.is_not(None),
                Post.status == PostStatus.published, Task.status == TaskStatus.assigned,
-               Task.due_at < now - dt.timedelta(minutes=remind_after_minutes))).all()
+               Task.due_at < now - dt.timedelta(minutes=remind_after_minutes))
+        .order_by(WeComPush.id, WeComPushMessage.seq)).all()
     sent = 0
     for push_id, msgid in candidates:
         # two push runs may overlap (queued every minute): the row lock makes the second

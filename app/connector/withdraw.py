@@ -3,15 +3,17 @@
 Withdrawing sets the post ``cancelled`` (its tasks leave 今日任务 and drop out of the
 scorecard) and records the reason, and an audit entry (``post_withdrawn``: the template
 version and the hash of its approved body). Pushes not yet sent are given up; mass messages
-already in WeCom get a ``cancel`` outbox row, sent by the next push run
-(``cancel_groupmsg_send``: members who have not sent it yet no longer can; WeCom cannot
-recall what was delivered). Moments tasks have no cancel API.
+already in WeCom (any chunk of one) get a ``cancel`` outbox row, sent by the next push run
+(:func:`send_cancels`: ``cancel_groupmsg_send`` per message; members who have not sent it
+yet no longer can; WeCom cannot recall what was delivered). Moments tasks have no cancel
+API.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -19,17 +21,22 @@ from sqlalchemy import select, update
 from app.audit.chain import record
 from app.auth.permissions import Action, require, scope
 from app.broadcasts.models import Post, PostStatus, Task
+from app.connector import outbox
 from app.connector.models import (
     PostWithdrawal,
     PushAction,
     PushState,
     WeComPush,
+    WeComPushMessage,
     WeComReminder,
 )
 from app.core.errors import Conflict, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.upserts import upsert_returning_ids
 from app.org.models import User
+from app.wecom import api
+from app.wecom.client import WeComClient
+from app.wecom.errors import TaskCancelled, WeComError
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +86,11 @@ def _stop_pushes(post_id: int) -> None:
                                 WeComPush.is_uncertain.is_(False))
         .values(state=PushState.failed, last_error="post withdrawn before it was pushed")
         .execution_options(synchronize_session=False))
+    accepted = select(WeComPushMessage.id).where(WeComPushMessage.push_id == WeComPush.id,
+                                                 WeComPushMessage.msgid.is_not(None)).exists()
     in_wecom = db.session.scalars(select(WeComPush.task_id).where(
         WeComPush.task_id.in_(task_ids), WeComPush.action == PushAction.mass_message,
-        (WeComPush.msgid.is_not(None)) | (WeComPush.is_uncertain.is_(True))))
+        accepted | (WeComPush.is_uncertain.is_(True))))
     upsert_returning_ids(WeComPush, [{
         "task_id": task_id, "action": PushAction.cancel.value, "state": PushState.pending.value,
         "attempts": 0, "is_uncertain": False, "failed_customers": 0,
@@ -104,13 +113,55 @@ class ReminderLine:
 def reminders_of(viewer: User, post_id: int) -> list[ReminderLine]:
     """Reminders sent for a post's tasks, limited to the viewer's data scope, newest first.
 
+    One line per task and time: a mass message sent in chunks is reminded once per
+    message (``wecom_reminders`` row per ``msgid``), shown as one reminder.
+
     :raises PermissionDenied: unless the viewer may read tracking.
     """
     require(viewer, Action.read_tracking)
     rows = db.session.execute(
-        select(User.display_name, WeComReminder.reminded_at)
+        select(WeComReminder.push_id, User.display_name, WeComReminder.reminded_at).distinct()
         .join(WeComPush, WeComReminder.push_id == WeComPush.id)
         .join(Task, WeComPush.task_id == Task.id).join(User, Task.staff_id == User.id)
         .where(Task.post_id == post_id, scope(viewer).staff_clause(Task.staff_id))
         .order_by(WeComReminder.reminded_at.desc()))
-    return [ReminderLine(name, at) for name, at in rows]
+    return [ReminderLine(name, at) for _push_id, name, at in rows]
+
+
+def send_cancels(client: WeComClient, commit: Callable[[], None]) -> int:
+    """Send ``cancel_groupmsg_send`` for withdrawn posts' mass messages (pending cancel rows).
+
+    Every message (chunk) WeCom accepted for the task is cancelled. A cancel waits while
+    its mass message's push is unresolved (a call without an answer yet); one with nothing
+    in WeCom, or already cancelled there (41093), is confirmed as is. A cancel that fails
+    is retried whole (cancelling a message twice is harmless).
+
+    :returns: cancels confirmed in this call.
+    """
+    done = 0
+    for cancel in db.session.scalars(select(WeComPush).where(
+            WeComPush.action == PushAction.cancel, WeComPush.state == PushState.pending)).all():
+        original = db.session.scalar(select(WeComPush).where(
+            WeComPush.task_id == cancel.task_id, WeComPush.action == PushAction.mass_message))
+        if original is not None and original.is_uncertain:
+            continue  # resolved by the mass message's own reconcile first
+        try:
+            for msgid in original.msgids if original is not None else []:
+                _cancel_message(client, msgid)
+        except WeComError as error:
+            cancel.attempts += 1
+            outbox.mark_retry(cancel, f"errcode {error.code}", uncertain=False)
+            commit()
+            continue
+        cancel.attempts += 1
+        cancel.state, cancel.sent_at = PushState.confirmed, client.now()
+        done += 1
+        commit()
+    return done
+
+
+def _cancel_message(client: WeComClient, msgid: str) -> None:
+    try:
+        api.cancel_groupmsg_send(client, msgid)
+    except TaskCancelled:
+        pass

@@ -12,6 +12,9 @@ from app.wecom.client import WeComClient
 from app.wecom.errors import NoRelationship
 
 TEXT_MAX_BYTES = 4000  # add_msg_template text.content (§2.1)
+#: add_msg_template ``external_userid``: at most this many customers per call (§2.1;
+#: more → 40058). A longer list is sent as several mass messages (``app.connector.push``).
+EXTERNAL_USERIDS_MAX = 10_000
 MOMENT_TEXT_MAX_CHARS = 2000  # add_moment_task text.content (§3.1)
 
 
@@ -22,9 +25,11 @@ def add_msg_template(client: WeComClient, *, sender: str, text: str,
 
     :param text: message text, at most 4000 UTF-8 bytes.
     :param image_media_id: a ``media/upload`` image id, attached when given.
-    :param external_userids: customers to send to; ``None`` = all of the sender's customers.
+    :param external_userids: customers to send to, at most ``EXTERNAL_USERIDS_MAX``;
+        ``None`` = all of the sender's customers.
     :returns: ``{"msgid": str, "fail_list": [external_userid, ...]}``.
     :raises MediaExpired: the image id expired (re-upload and call again).
+    :raises InvalidRequest: 40058, e.g. over ``EXTERNAL_USERIDS_MAX`` customers.
     """
     body: dict = {"chat_type": "single", "sender": sender, "text": {"content": text}}
     if image_media_id:

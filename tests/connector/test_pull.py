@@ -21,7 +21,8 @@ def _commit():
 
 
 def _msgid(task):
-    return _db.session.scalar(select(WeComPush.msgid).where(WeComPush.task_id == task.id))
+    (msgid,) = _db.session.scalar(select(WeComPush).where(WeComPush.task_id == task.id)).msgids
+    return msgid
 
 
 def _moment_id(task):

@@ -32,8 +32,9 @@ def test_mass_message_push_creates_one_task_per_staff_with_text_and_chart(connec
     assert summary["enqueued"] == 2 and summary["sent"] == 2
     rows = _pushes()
     assert [r.state for r in rows] == [PushState.sent, PushState.sent]
-    assert {fake.msgs[r.msgid]["sender"] for r in rows} == {t.staff.wecom_userid for t in tasks}
-    message = fake.msgs[rows[0].msgid]
+    assert {fake.msgs[r.msgids[0]]["sender"] for r in rows} == {t.staff.wecom_userid for t in tasks}
+    assert [len(r.msgids) for r in rows] == [1, 1]  # one WeCom task each
+    message = fake.msgs[rows[0].msgids[0]]
     assert message["text"] == "今日市场速览"
     assert message["attachments"][0]["msgtype"] == "image"
     assert fake.uploads == 1  # one chart, uploaded once for both tasks
@@ -52,7 +53,7 @@ def test_push_that_times_out_after_wecom_accepted_creates_no_duplicate(
     release.set()
     assert first["pending"] == 1
     (row,) = _pushes()
-    assert row.state is PushState.pending and row.is_uncertain and row.msgid is None
+    assert row.state is PushState.pending and row.is_uncertain and row.msgids == []
     assert "no answer" in row.last_error
     assert len(fake.msgs) == 1  # WeCom did create it
     assert push.push(impatient, DAY, _commit)["pending"] == 1  # claim still fresh: wait
@@ -60,7 +61,7 @@ def test_push_that_times_out_after_wecom_accepted_creates_no_duplicate(
     second = push.push(impatient, DAY, _commit)
     assert second["adopted"] == 1 and second["sent"] == 0
     _db.session.refresh(row)
-    assert row.state is PushState.sent and row.msgid == next(iter(fake.msgs))
+    assert row.state is PushState.sent and row.msgids == list(fake.msgs)
     assert fake.count("externalcontact/add_msg_template") == 1
     assert len(fake.msgs) == 1
 
@@ -125,7 +126,7 @@ def test_withdraw_after_push_cancels_the_mass_message(connected, fake, make_post
     assert tasks_for_day(tasks[0].staff_id, DAY) == []
     summary = push.push(connected, DAY, _commit)
     assert summary["cancelled"] == 2
-    assert all(fake.msgs[r.msgid]["cancelled"] for r in _pushes())
+    assert all(fake.msgs[r.msgids[0]]["cancelled"] for r in _pushes())
     assert [r.state for r in _pushes(PushAction.cancel)] == [PushState.confirmed] * 2
     assert withdraw.withdrawal_of(post.id).reason == "行情数据有误"
     with pytest.raises(Conflict):

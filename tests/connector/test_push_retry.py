@@ -58,8 +58,9 @@ def test_a_row_that_failed_yesterday_for_a_passing_reason_is_sent_today(
     summary = push.push(one_try, DAY, _commit, retry_days=2)
     assert summary["reopened"] == 1 and summary["sent"] == 1
     _db.session.refresh(row)
-    assert row.state is PushState.sent and row.msgid in fake.msgs
-    assert fake.msgs[row.msgid]["sender"] == task.staff.wecom_userid
+    (msgid,) = row.msgids
+    assert row.state is PushState.sent and msgid in fake.msgs
+    assert fake.msgs[msgid]["sender"] == task.staff.wecom_userid
     assert row.attempts == outbox.MAX_ATTEMPTS + 1
 
 

@@ -54,7 +54,7 @@ def test_segment_plan_sends_to_the_senders_contacts_in_the_segments_only(connect
     rows = {r.task_id: r for r in _db.session.scalars(
         select(WeComPush).where(WeComPush.action == PushAction.mass_message))}
     sent = rows[with_vip.id]
-    assert sorted(fake.msgs[sent.msgid]["sends"]) == sorted(ids[:2])
+    assert sorted(fake.msgs[sent.msgids[0]]["sends"]) == sorted(ids[:2])
     assert rows[without.id].state is PushState.failed
     assert "customer filter" in rows[without.id].last_error
 
@@ -63,7 +63,7 @@ def test_a_plan_without_segments_sends_to_all_the_senders_customers(connected, f
     post, [task] = make_post(Channel.mass_message, staff_count=1, customers=4)
     push.push(connected, DAY, _commit)
     [row] = _db.session.scalars(select(WeComPush)).all()
-    assert len(fake.msgs[row.msgid]["sends"]) == 4
+    assert len(fake.msgs[row.msgids[0]]["sends"]) == 4
 
 
 def test_the_plans_channel_decides_the_push_not_the_templates(connected, fake, make_post):
@@ -99,7 +99,7 @@ def test_a_welcome_plan_sends_only_to_the_contacts_added_n_days_before(connected
     _db.session.commit()
     push.push(connected, DAY, _commit)
     [row] = _db.session.scalars(select(WeComPush)).all()
-    assert list(fake.msgs[row.msgid]["sends"]) == [ids[0]]
+    assert list(fake.msgs[row.msgids[0]]["sends"]) == [ids[0]]
 
 
 def test_the_outbox_pushes_exactly_the_channels_wecom_sends():

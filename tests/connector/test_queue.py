@@ -81,7 +81,7 @@ def test_the_push_job_queues_and_a_worker_pushes_to_wecom(queued_app, fake):
         assert queue_depths(broker)[("wecom", "ready")] == 0
         sent = _db.session.scalars(select(WeComPush)).all()
         assert [p.state for p in sent] == [PushState.sent] * STAFF
-        assert {fake.msgs[p.msgid]["sender"] for p in sent} == {
+        assert {fake.msgs[msgid]["sender"] for p in sent for msgid in p.msgids} == {
             f"rm{staff_id}" for staff_id in _db.session.scalars(select(Task.staff_id))}
         _db.session.remove()
     assert fake.count("externalcontact/add_msg_template") == STAFF

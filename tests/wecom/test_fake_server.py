@@ -25,6 +25,17 @@ def test_field_limits_are_enforced(fake, wecom):
         list(api.batch_get_by_user(wecom, [f"u{i}" for i in range(101)]))
 
 
+def test_a_mass_message_takes_at_most_10000_customers(fake, wecom):
+    customers = fake.add_staff("rm1", customers=api.EXTERNAL_USERIDS_MAX + 1)
+    with pytest.raises(InvalidRequest) as raised:
+        api.add_msg_template(wecom, sender="rm1", text="早报", external_userids=customers)
+    assert raised.value.code == 40058 and fake.msgs == {}
+    sent = api.add_msg_template(wecom, sender="rm1", text="早报",
+                                external_userids=customers[:api.EXTERNAL_USERIDS_MAX])
+    assert sent["fail_list"] == []
+    assert len(fake.msgs[sent["msgid"]]["sends"]) == api.EXTERNAL_USERIDS_MAX
+
+
 def test_media_kinds_and_expiry(fake, wecom, clock):
     fake.add_staff("rm1", customers=1)
     upload = api.upload_media(wecom, b"\x89PNG" + b"0" * 64, "c.png")

@@ -8,6 +8,8 @@ from app.wecom.fake.base import Fail
 
 ATTACHMENT_TYPES = {"image", "link", "miniprogram", "video", "file"}
 DAY = 86400
+#: add_msg_template: most ``external_userid`` in one call (§2.1); more → 40058.
+EXTERNAL_USERIDS_MAX = 10_000
 
 
 class MessagesMixin:
@@ -54,12 +56,12 @@ class MessagesMixin:
         sender, wanted = body.get("sender"), body.get("external_userid")
         if chat_type != "single" or not sender:
             raise Fail(40058, "this fake supports chat_type single with a sender")
-        if wanted is not None and len(wanted) > 10_000:
-            raise Fail(40058, "external_userid exceeds 10000")
+        if wanted is not None and len(wanted) > EXTERNAL_USERIDS_MAX:
+            raise Fail(40058, f"external_userid exceeds {EXTERNAL_USERIDS_MAX}")
         if sender not in self.staff:
             raise Fail(40003, "invalid userid")
-        own = [c["external_userid"] for c in self.staff[sender]]
-        targets = own if wanted is None else [e for e in wanted if e in own]
+        own = {c["external_userid"]: None for c in self.staff[sender]}  # ordered, O(1) lookup
+        targets = list(own) if wanted is None else [e for e in wanted if e in own]
         fail_list = [] if wanted is None else [e for e in wanted if e not in own]
         msgid = f"msg{secrets.token_hex(12)}"
         with self.lock:
