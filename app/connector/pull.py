@@ -46,11 +46,16 @@ logger = logging.getLogger(__name__)
 
 
 def _pushes(action: PushAction, start: dt.date, end: dt.date) -> list[WeComPush]:
+    """The range's rows WeCom may hold tasks of: sent, confirmed, or failed.
+
+    A failed 群发 row may have been given up after some of its chunks were accepted; the
+    callers skip failed rows without an accepted message.
+    """
     return list(db.session.scalars(
         select(WeComPush).join(Task, WeComPush.task_id == Task.id)
         .join(Post, Task.post_id == Post.id)
         .where(WeComPush.action == action,
-               WeComPush.state.in_([PushState.sent, PushState.confirmed]),
+               WeComPush.state.in_([PushState.sent, PushState.confirmed, PushState.failed]),
                Post.run_date.between(start, end), Post.status == PostStatus.published)
         .options(selectinload(WeComPush.messages)).order_by(WeComPush.id)))
 
@@ -74,10 +79,14 @@ def pull_mass_messages(client: WeComClient, start: dt.date, end: dt.date,
 
     A task sent as several messages (chunks of at most ``api.EXTERNAL_USERIDS_MAX``
     customers) is done once the staff member sent every one: at the last send time, with
-    the customers delivered summed over the messages. Until then it counts as unsent.
+    the customers delivered summed over the messages. Until then it counts as unsent. A
+    row given up after some chunks were accepted is measured over those (the staff member
+    still sends them) and stays ``failed``: the customers of the other chunks got nothing.
     """
     counts: Counter = Counter()
     for push in _pushes(PushAction.mass_message, start, end):
+        if not push.msgids:
+            continue  # failed before WeCom accepted any message: nothing to measure
         try:
             measured = _measure(client, push.msgids, push.task.staff.wecom_userid)
         except NotReadyYet:
@@ -88,7 +97,8 @@ def pull_mass_messages(client: WeComClient, start: dt.date, end: dt.date,
             continue
         sent_at, delivered = measured
         record_result(push.task_id, sent_at, delivered, client.now())
-        push.state = PushState.confirmed
+        if push.state is PushState.sent:
+            push.state = PushState.confirmed
         counts["mass_sent"] += 1
         counts["reach"] += delivered
         commit()

@@ -38,7 +38,8 @@ def remind_overdue(client: WeComClient, remind_after_minutes: int,
     """Remind every sent, unconfirmed mass message whose task is overdue.
 
     A task sent as several messages (chunks, ``app.connector.chunks``) gets a reminder per
-    message: the staff member sends each in the WeCom client.
+    message: the staff member sends each in the WeCom client; so do the accepted messages
+    of a row given up after a later chunk failed.
 
     :param remind_after_minutes: minutes past ``tasks.due_at`` before the first reminder.
     :returns: reminders sent (one per ``msgid``).
@@ -49,7 +50,9 @@ def remind_overdue(client: WeComClient, remind_after_minutes: int,
         .join(WeComPushMessage, WeComPushMessage.push_id == WeComPush.id)
         .join(Task, WeComPush.task_id == Task.id).join(Post, Task.post_id == Post.id)
         .where(WeComPush.action == PushAction.mass_message,
-               WeComPush.state == PushState.sent, WeComPushMessage.msgid.is_not(None),
+               # failed: given up after some chunks were accepted, which are still to send
+               WeComPush.state.in_([PushState.sent, PushState.failed]),
+               WeComPushMessage.msgid.is_not(None),
                Post.status == PostStatus.published, Task.status == TaskStatus.assigned,
                Task.due_at < now - dt.timedelta(minutes=remind_after_minutes))
         .order_by(WeComPush.id, WeComPushMessage.seq)).all()

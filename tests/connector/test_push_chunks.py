@@ -165,3 +165,25 @@ def test_results_reminders_and_withdraw_cover_every_chunk(connected, fake, big_p
     _commit()
     assert push.push(connected, DAY, _commit)["cancelled"] == 1
     assert fake.msgs[first]["cancelled"] and fake.msgs[second]["cancelled"]
+
+
+def test_a_row_given_up_after_its_first_chunk_is_still_reminded_and_measured(
+        connected, one_try, fake, big_post, clock):
+    post, task, recipients = big_post
+    fake.set_limit(PATH, 1, 60.0)  # the second chunk: 45009, retried later
+    push.push(one_try, DAY, _commit)
+    clock.advance(60)
+    fake.fail_next(PATH, 40058)  # the retry of the second chunk is refused for good
+    assert push.push(one_try, DAY, _commit)["failed"] == 1
+    row = _row(task)
+    (first,) = row.msgids
+    assert row.state is PushState.failed and len(fake.msgs) == 1
+    clock.advance(3 * 3600)  # overdue: the accepted message is still the staff's to send
+    assert reminders.remind_overdue(one_try, 30, _commit) == 1
+    fake.staff_sends(first, at=DUE.timestamp() + 300)
+    summary = pull.pull(one_try, DAY, DAY, _commit)
+    assert summary["mass_sent"] == 1 and summary["reach"] == LIMIT - 1  # wm0-gone failed
+    _db.session.refresh(task)
+    assert task.status is TaskStatus.done and task.reach_count == LIMIT - 1
+    assert task.completed_at == DUE + dt.timedelta(minutes=5)
+    assert _row(task).state is PushState.failed  # the last chunk's customers got nothing
