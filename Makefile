@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export FLASK_APP := app
+export FLASK_APP := app.factory
 # The demo runs on the bundled market snapshot: pin "today" to a date it covers.
 BUSINESS_DATE ?= 2025-04-25
 export BUSINESS_DATE

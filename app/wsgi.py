@@ -5,6 +5,6 @@ production settings are validated here, at import, so a bad configuration stops 
 worker before it accepts a request.
 """
 
-from app import create_app
+from app.factory import create_app
 
 application = create_app()

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from bench.schema import fresh_schema  # noqa: E402
 from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402

@@ -38,7 +38,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select, text, true  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.auth.permissions import DataScope  # noqa: E402
 from app.core.extensions import db  # noqa: E402
 from app.customers.charts import coverage_trend_png  # noqa: E402
@@ -46,6 +45,7 @@ from app.customers.coverage import branch_coverage, segment_names, staff_coverag
 from app.customers.models import Customer  # noqa: E402
 from app.customers.services import coverage_overview  # noqa: E402
 from app.customers.snapshots import coverage_trend, take_snapshot  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from app.org.models import Branch, User  # noqa: E402
 from bench.schema import fresh_schema  # noqa: E402
 from bench.timing import best  # noqa: E402

@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete, func, insert, select  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
 from app.customers.imports import import_file  # noqa: E402
 from app.customers.models import WecomContact  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from app.org.models import Branch, BranchLevel, Role, User  # noqa: E402
 from bench.memory import peak_rss  # noqa: E402
 from bench.schema import fresh_schema  # noqa: E402

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import delete, func, select  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.auth.services import issue_api_token  # noqa: E402
 from app.core.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from app.interactions.models import InteractionEvent, InteractionKind  # noqa: E402
 from app.interactions.services import record_events, summarize  # noqa: E402
 from app.org.models import User  # noqa: E402

@@ -18,7 +18,7 @@ PORT="${BENCH_PORT:-8722}"
 DATABASE="${BENCH_DATABASE:-zhongtai_bench}"
 BIN=.venv/bin
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-export FLASK_APP=app BUSINESS_DATE=2025-04-25
+export FLASK_APP=app.factory BUSINESS_DATE=2025-04-25
 export DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$DATABASE"
 export RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 TASK_QUEUE_URL=redis://127.0.0.1:6379/1
 export TASK_QUEUE_NAMESPACE=zhongtai-bench LOG_FORMAT=json GUNICORN_BIND="127.0.0.1:$PORT"
@@ -38,7 +38,7 @@ curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null || { tail -20 "$work/stack.l
 TOKEN="$($BIN/flask users token rm001 | tail -1)"
 COOKIE="$($BIN/python - <<'PY'
 from sqlalchemy import select
-from app import create_app
+from app.factory import create_app
 from app.core.extensions import db
 from app.org.models import User
 app = create_app()

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from app.market.charts import render_charts  # noqa: E402
 from app.market.instruments import SERIES_CODES  # noqa: E402
 from app.market.models import PriceBar  # noqa: E402

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import jinja2  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from bench.schema import fresh_schema  # noqa: E402
 from bench.timing import best  # noqa: E402
 from config import TestConfig  # noqa: E402
@@ -88,7 +88,7 @@ def floor(bodies, context, staff_rows, task_rows) -> float:
 
     Staff member ``i`` gets wording ``i mod n`` (the run spreads them by sub-branch).
     """
-    from app.content import sandbox
+    from app.rendering import sandbox
 
     plain = jinja2.Environment(keep_trailing_newline=True)
     plain.filters.update(num=sandbox.num, pct=sandbox.pct, updown=sandbox.updown,

@@ -31,8 +31,8 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
 from sqlalchemy.schema import CreateIndex  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.core.extensions import db  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from config import TestConfig  # noqa: E402
 
 KINDS = ["like", "comment", "inquiry", "reply", "block", "delete", "conversion"]

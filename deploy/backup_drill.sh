@@ -43,7 +43,7 @@ echo "4/4 app on the copy: /readyz"
 DATABASE_URL="${source_url%/*}/$drill_db" READYZ_REQUIRE_SCHEDULER="${READYZ_REQUIRE_SCHEDULER:-0}" \
   .venv/bin/python - <<'PY'
 import json, sys
-from app import create_app
+from app.factory import create_app
 app = create_app()
 response = app.test_client().get("/readyz")
 print("   /readyz", response.status_code, json.dumps(response.get_json(), ensure_ascii=False))

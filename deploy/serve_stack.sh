@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-export FLASK_APP=app BUSINESS_DATE="${BUSINESS_DATE-2025-04-25}"
+export FLASK_APP=app.factory BUSINESS_DATE="${BUSINESS_DATE-2025-04-25}"
 $BIN/flask db upgrade
 $BIN/flask demo seed
 pids=()

@@ -20,9 +20,9 @@ from sqlalchemy import delete, event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 from werkzeug.security import generate_password_hash
 
-from app import create_app
 from app.auth import services as auth_services
 from app.core.extensions import db as _db
+from app.factory import create_app
 from app.market import charts
 from app.market.models import PriceBar
 from app.market.services import refresh_market_data

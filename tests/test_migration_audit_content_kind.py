@@ -3,9 +3,9 @@
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
-from app import create_app
 from app.audit.chain import verify
 from app.core.extensions import db as _db
+from app.factory import create_app
 from config import TestConfig
 
 BEFORE, AFTER = "514fe1b94a4e", "8e4f2a9c7d13"

@@ -5,8 +5,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
 from app.core.extensions import db as _db
+from app.factory import create_app
 from config import TestConfig
 
 BEFORE, AFTER = "65bca8b170dc", "ae713a0fc194"

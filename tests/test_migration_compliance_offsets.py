@@ -3,8 +3,8 @@
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, text
 
-from app import create_app
 from app.core.extensions import db as _db
+from app.factory import create_app
 from config import TestConfig
 
 BEFORE, AFTER = "f1170b4c52a2", "1c06dfeece0c"

@@ -6,8 +6,8 @@ import json
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
-from app import create_app
 from app.core.extensions import db as _db
+from app.factory import create_app
 from config import TestConfig
 
 BEFORE = "7b3e9c1d2f40"

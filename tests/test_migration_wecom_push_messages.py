@@ -4,8 +4,8 @@ WeCom mass message of a push, several when its customers were sent in chunks) an
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
-from app import create_app
 from app.core.extensions import db as _db
+from app.factory import create_app
 from config import TestConfig
 
 BEFORE, AFTER = "c4d1e8a2b9f6", "beea68feaec2"

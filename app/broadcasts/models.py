@@ -29,11 +29,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.broadcasts.schedules import schedule_for
 from app.content.models import Channel, ContentTemplate
-from app.content.sandbox import staff_fields
 from app.content.substitution import compose
 from app.core.clock import utcnow
 from app.core.db import UtcDateTime
 from app.core.extensions import db
+from app.rendering.sandbox import staff_fields
 
 
 def _default_schedule(context) -> str:

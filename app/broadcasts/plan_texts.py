@@ -27,8 +27,6 @@ from app.compliance import (
     over_limit,
 )
 from app.content.checks import check_rendered
-from app.content.isolation import render_isolated_many
-from app.content.sandbox import SAMPLE_STAFF, TemplateRenderError, build_context
 from app.content.substitution import (
     MARKERS,
     compose,
@@ -36,6 +34,8 @@ from app.content.substitution import (
     prints_staff_fields_only,
     segments_of,
 )
+from app.rendering.isolation import render_isolated_many
+from app.rendering.sandbox import SAMPLE_STAFF, TemplateRenderError, build_context
 
 #: Joins the substituted values for one screening check (a hard break between values).
 _VALUE_SEPARATOR = "\n。\n"

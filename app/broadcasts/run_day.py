@@ -192,7 +192,7 @@ def render_plans(day: MarketDay, sop_plan_ids: list[int] | None = None) -> Rende
     """Render and check every active plan (or the given ones) for ``day``; reads, never writes.
 
     Each plan's renders go to a render worker in one call, under the render budget
-    (``app.content.isolation``): a template over budget skips only its plan, with the
+    (``app.rendering.isolation``): a template over budget skips only its plan, with the
     Chinese reason (e.g. ``渲染失败：模板渲染超出限制：运行时间超过 1 秒``), and the other
     plans go on. Each wording of the template is rendered once and checked once, for the
     staff who receive it (``app.broadcasts.variants``). A plan is skipped, with a reason

@@ -15,10 +15,10 @@ import datetime as dt
 import logging
 
 from app.compliance import ChartFacts, Finding, Severity, check_text
-from app.content.isolation import render_isolated
-from app.content.sandbox import TemplateRenderError
 from app.market.chart_specs import load_spec
 from app.market.instruments import get_series
+from app.rendering.isolation import render_isolated
+from app.rendering.sandbox import TemplateRenderError
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def findings_for_body(
     :returns: (findings with offsets in ``body`` or ``None`` when only seen in the sample
         rendering, sorted with those first and then by start; the sample date used or
         ``None``). A failed sample rendering, a breach of the render budget included (the
-        render runs in a worker process, ``app.content.isolation``), yields one blocking
+        render runs in a worker process, ``app.rendering.isolation``), yields one blocking
         ``TPL-RENDER`` finding with the safe message. Texts are cut to the column sizes of
         ``ComplianceFinding``. Reads and renders only: call it before writing anything.
     """

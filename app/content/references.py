@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from jinja2 import TemplateSyntaxError, nodes
 
-from app.content.sandbox import parse_body
 from app.market.instruments import SERIES
+from app.rendering.sandbox import parse_body
 
 
 def quoted_series(body: str) -> frozenset[str] | None:

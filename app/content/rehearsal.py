@@ -19,11 +19,11 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
-from app.content.isolation import BatchRenderError, render_isolated_each
 from app.content.rendering import latest_market_date, placeholder_chart_urls, sample_context
-from app.content.sandbox import build_context
 from app.core.clock import business_today
 from app.core.errors import Conflict
+from app.rendering.isolation import BatchRenderError, render_isolated_each
+from app.rendering.sandbox import build_context
 
 logger = logging.getLogger(__name__)
 

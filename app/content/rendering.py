@@ -17,8 +17,6 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.content.isolation import render_isolated
-from app.content.sandbox import TemplateRenderError, build_context
 from app.core.clock import business_today
 from app.core.errors import DomainError
 from app.core.extensions import db
@@ -26,6 +24,8 @@ from app.market.charts import render_charts, stored_chart_urls
 from app.market.models import PriceBar
 from app.market.services import MarketDataUnavailable, market_context, refresh_market_data
 from app.org.models import User
+from app.rendering.isolation import render_isolated
+from app.rendering.sandbox import TemplateRenderError, build_context
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def render_as_scheduled(body: str, run_date: dt.date, staff: Any = None) -> Rend
     Loads the provider's bars for the date (idempotent upsert), renders the chart
     specs (upserting ``chart_images``), builds the context with ``staff`` (a ``User``,
     or ``None`` for the sample signature) and renders in the sandbox, in a render worker
-    under the render budget (``app.content.isolation``). Flushes only.
+    under the render budget (``app.rendering.isolation``). Flushes only.
 
     :param body: template source.
     :param run_date: business date (Asia/Shanghai calendar date).
@@ -144,7 +144,7 @@ def render_preview(body: str, run_date: dt.date | None = None) -> RenderOutcome:
         ``business_today()`` (Asia/Shanghai).
     :returns: a :class:`RenderOutcome` with text, or a safe Chinese ``error`` when the date
         has no stored market data or the template fails to render (or breaks the render
-        budget: rendered in a worker process, ``app.content.isolation``).
+        budget: rendered in a worker process, ``app.rendering.isolation``).
     """
     day = run_date or latest_market_date()
     if day is None:

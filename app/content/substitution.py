@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 from jinja2 import TemplateSyntaxError, nodes
 
-from app.content.sandbox import parse_body
+from app.rendering.sandbox import parse_body
 
 #: Staff fields for the one render: private-use characters, never in editor text.
 MARKERS = {"name": "\ue000staff.name\ue001", "branch": "\ue000staff.branch\ue001"}
@@ -72,7 +72,7 @@ def compose(segments: Sequence[str], staff: Mapping[str, str]) -> str:
     """The text of one staff member: literal segments plus their ``name`` / ``branch``.
 
     :param segments: from :func:`segments_of`.
-    :param staff: ``{"name": ..., "branch": ...}`` (``app.content.sandbox.staff_fields``).
+    :param staff: ``{"name": ..., "branch": ...}`` (``app.rendering.sandbox.staff_fields``).
     """
     return "".join(part if index % 2 == 0 else staff[part]
                    for index, part in enumerate(segments))

@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from app import create_app
 from app.auth.views import safe_next_url
+from app.factory import create_app
 from config import TestConfig
 from tests.factories import PASSWORD, UserFactory
 

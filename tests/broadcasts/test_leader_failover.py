@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from app.broadcasts import jobs
 from app.broadcasts.models import PlanRun, Post, RunStatus, SchedulerTick, Task
 from app.core.extensions import db as _db
+from app.factory import create_app
 from app.org.models import Branch, BranchLevel
 from config import TestConfig
 from tests import factories
@@ -78,7 +78,7 @@ class _Scheduler:
 
     def __init__(self, app, tmp_path: Path, name: str) -> None:
         self.log = tmp_path / f"{name}.log"
-        env = {**os.environ, "ZHONGTAI_ENV": "development", "FLASK_APP": "app",
+        env = {**os.environ, "ZHONGTAI_ENV": "development", "FLASK_APP": "app.factory",
                "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                "SCHEDULER_TICK_SECONDS": "1", "SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
                "CHART_OUTPUT_DIR": str(tmp_path / "charts"),

@@ -18,11 +18,11 @@ from app.broadcasts.plan_texts import (
 from app.broadcasts.run_day import run_day
 from app.content.library import load_library
 from app.content.rendering import placeholder_chart_urls
-from app.content.sandbox import render_body
 from app.content.substitution import prints_staff_fields_only
 from app.core.extensions import db as _db
 from app.market.services import market_context
 from app.org.models import BranchLevel
+from app.rendering.sandbox import render_body
 from tests.broadcasts.test_run_day import approved_template
 from tests.factories import BranchFactory, SopPlanFactory, UserFactory
 

@@ -21,10 +21,10 @@ from app.broadcasts.variants import assign_variants, render_variants
 from app.content.library import load_library
 from app.content.models import TemplateVariant
 from app.content.rendering import placeholder_chart_urls
-from app.content.sandbox import render_body
 from app.core.extensions import db as _db
 from app.market.services import market_context
 from app.org.models import BranchLevel
+from app.rendering.sandbox import render_body
 from tests.broadcasts.test_plan_texts import STAFF
 from tests.broadcasts.test_run_day import approved_template
 from tests.factories import BranchFactory, SopPlanFactory, UserFactory

@@ -13,12 +13,12 @@ import sqlite3
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from app.broadcasts import plan_texts
 from app.broadcasts import run_day as run_day_module
 from app.broadcasts.models import Post, Task
 from app.core.extensions import db as _db
 from app.core.unit_of_work import unit_of_work
+from app.factory import create_app
 from app.org.models import BranchLevel, User
 from config import TestConfig
 from tests import factories

@@ -15,7 +15,6 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
-from app import create_app
 from app.broadcasts.scheduler import (
     LEASE_NAME,
     AdvisoryLock,
@@ -27,6 +26,7 @@ from app.broadcasts.scheduler import (
 )
 from app.core import leases
 from app.core.extensions import db as _db
+from app.factory import create_app
 from config import TestConfig
 
 T0 = dt.datetime(2025, 4, 25, 0, 0, tzinfo=dt.UTC)

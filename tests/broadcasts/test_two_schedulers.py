@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from app import create_app
 from app.broadcasts import jobs, runs
 from app.broadcasts.models import PlanRun, Post, RunStatus
 from app.core.extensions import db as _db
+from app.factory import create_app
 from app.org.models import BranchLevel
 from config import TestConfig
 from tests import factories

@@ -21,8 +21,8 @@ from sqlalchemy import update
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from app import create_app
 from app.core.extensions import db
+from app.factory import create_app
 from app.org.models import User
 from config import TestConfig
 from tests.browser.helpers import DEMO_DATE

@@ -1,7 +1,7 @@
 """Real-browser journey: a front-line user logs in, sees today's post and its chart, adds a
 personal note, copies the text with it and marks it done.
 
-Drives Debian's chromium-headless-shell (/usr/bin/chromium-headless-shell) through Playwright against a real
+Drives Debian's chromium-headless-shell through Playwright against a real
 HTTP server on 127.0.0.1 with its own SQLite database, migrated and seeded by
 the same commands a newcomer runs (fixtures ``live_server`` and ``browser`` in
 conftest.py).

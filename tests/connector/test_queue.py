@@ -11,7 +11,6 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from app import create_app
 from app.broadcasts.models import Task, TaskStatus
 from app.connector import jobs as connector_jobs
 from app.connector import tasks as connector_tasks
@@ -20,6 +19,7 @@ from app.content.models import Channel
 from app.core import tasks
 from app.core.extensions import db as _db
 from app.core.task_metrics import queue_depths
+from app.factory import create_app
 from app.org.models import Role
 from app.wecom.setup import use_client
 from config import TestConfig

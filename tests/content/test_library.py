@@ -8,8 +8,8 @@ from app.compliance import blocking, check_text
 from app.content.library import install_library, load_library
 from app.content.models import ContentTemplate, TemplateStatus
 from app.content.rendering import placeholder_chart_urls
-from app.content.sandbox import build_context, render_body
 from app.core.errors import PermissionDenied, ValidationFailed
+from app.rendering.sandbox import build_context, render_body
 from tests.content.conftest import DEMO_DATE
 from tests.factories import BranchFactory, UserFactory
 from tests.market.helpers import published_days

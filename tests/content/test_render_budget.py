@@ -14,24 +14,24 @@ import time
 import pytest
 from sqlalchemy import event
 
-from app import create_app
 from app.auth.services import hash_password
 from app.compliance import Severity
 from app.content import checks, rehearsal, services
-from app.content.budget import RenderBudget
 from app.content.checks import RENDER_RULE_ID
-from app.content.isolation import render_isolated, render_isolated_many, run_in_worker
 from app.content.models import TemplateStatus
-from app.content.sandbox import (
+from app.core.errors import Conflict
+from app.core.extensions import db as _db
+from app.factory import create_app
+from app.org.models import Branch, BranchLevel, Role, User
+from app.org.services import set_branch_path
+from app.rendering.budget import RenderBudget
+from app.rendering.isolation import render_isolated, render_isolated_many, run_in_worker
+from app.rendering.sandbox import (
     RenderBudgetExceeded,
     TemplateRenderError,
     build_context,
     render_body,
 )
-from app.core.errors import Conflict
-from app.core.extensions import db as _db
-from app.org.models import Branch, BranchLevel, Role, User
-from app.org.services import set_branch_path
 from config import TestConfig
 from tests.factories import SopPlanFactory
 

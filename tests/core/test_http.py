@@ -10,7 +10,6 @@ import pytest
 from flask import request
 from werkzeug.routing import IntegerConverter
 
-from app import create_app
 from app.core.http import (
     MAX_ID,
     BoundedIntegerConverter,
@@ -21,6 +20,7 @@ from app.core.http import (
     check_json_depth,
     json_depth,
 )
+from app.factory import create_app
 from config import TestConfig
 
 KIB = 1024

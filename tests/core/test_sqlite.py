@@ -8,12 +8,12 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 
-from app import create_app
 from app.broadcasts.models import Task
 from app.broadcasts.scheduler import database_engine
 from app.core.extensions import db as _db
 from app.core.locks import lock_rows
 from app.core.sqlite import configure_sqlite_engine
+from app.factory import create_app
 from config import TestConfig
 
 BEFORE_CHECKS = "f1170b4c52a2"  # the revision before the table rebuilds of 65bca8b170dc

@@ -11,10 +11,10 @@ import pytest
 from flask import redirect
 from sqlalchemy import select
 
-from app import create_app
 from app.core.errors import Conflict
 from app.core.extensions import db
 from app.core.unit_of_work import command_unit_of_work, discard_changes
+from app.factory import create_app
 from app.org.models import Branch, BranchLevel
 from config import TestConfig
 

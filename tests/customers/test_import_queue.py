@@ -19,12 +19,12 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text, update
 
-from app import create_app
 from app.core.clock import utcnow
 from app.core.extensions import db as _db
 from app.core.task_metrics import queue_depths
 from app.customers import uploads
 from app.customers.models import Customer, ImportJob, ImportStatus
+from app.factory import create_app
 from app.org.models import Role
 from config import TestConfig
 from tests import factories

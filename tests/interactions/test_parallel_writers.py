@@ -18,11 +18,11 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from app import create_app
 from app.auth.services import issue_api_token
 from app.broadcasts.models import Task, TaskStatus
 from app.core.extensions import db as _db
 from app.core.locks import lock_rows
+from app.factory import create_app
 from app.interactions.models import InteractionEvent
 from app.org.models import Role
 from config import TestConfig

@@ -62,7 +62,7 @@ def scratch_database():
 @pytest.fixture
 def make_app(app, db):
     """``make_app(**overrides)``: another app on the test database, sharing the test session."""
-    from app import create_app
+    from app.factory import create_app
     from config import TestConfig
 
     def _make(**overrides):
@@ -96,8 +96,8 @@ def scratch_app(prefix: str, build: list[str], params: dict, **config):
     """
     from flask_migrate import upgrade
 
-    from app import create_app
     from app.core.extensions import db
+    from app.factory import create_app
     from config import TestConfig
 
     if postgres_url() is None:

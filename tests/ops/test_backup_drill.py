@@ -9,8 +9,8 @@ from pathlib import Path
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from app import create_app
 from app.core.extensions import db as _db
+from app.factory import create_app
 from app.org.models import User
 from config import TestConfig
 from tests import factories

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
 from app.core.settings_check import ProductionSettingsRefused, production_problems
+from app.factory import create_app
 from config import ProductionConfig
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -8,11 +8,11 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from app import create_app
 from app.core import tasks
 from app.core.extensions import db as _db
 from app.core.storage import storage
 from app.core.task_metrics import TASK_RUNS, queue_depths
+from app.factory import create_app
 from app.ops.reports import generate_scorecard_report, report_key, request_scorecard_report
 from app.org.models import Role, User
 from config import TestConfig

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 import pytest
 from flask import g
 
-from app import create_app
 from app.auth.services import issue_api_token
 from app.content.models import TemplateStatus
 from app.customers.models import ImportJob, ImportStatus
+from app.factory import create_app
 from app.market.models import ChartImage
 from app.org.models import BranchLevel, Role
 from config import TestConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from limits.storage import storage_from_string
 
-from app import create_app
+from app.factory import create_app
 from config import ProductionConfig, TestConfig
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -4,10 +4,10 @@ Python cannot stop a thread, and a single C routine (a huge ``pow``, a long stri
 operation) never returns to the counting sandbox. So every render of the application
 runs here, in a pool of worker processes (``pebble.ProcessPool``, started through a
 ``forkserver`` that has imported the libraries once, so a new worker costs a fork and the
-import of the ``app`` package):
+import of the few modules of ``app.rendering``, about 20 ms, not the application):
 
 - before each render the worker arms ``RLIMIT_CPU`` at its CPU time so far plus the
-  render's budget plus ``CPU_GRACE_SECONDS`` (``app.content.worker``): a render the
+  render's budget plus ``CPU_GRACE_SECONDS`` (``app.rendering.worker``): a render the
   sandbox could not stop is killed by the kernel (``SIGXCPU``), wherever it is;
 - ``RLIMIT_AS`` caps the worker's address space at its size when the task starts plus
   ``memory_mb``: a huge allocation fails with ``MemoryError`` instead of growing;
@@ -34,9 +34,9 @@ from typing import Any
 from flask import current_app, has_app_context
 from pebble import ProcessExpired, ProcessPool
 
-from app.content.budget import RenderBudget
-from app.content.sandbox import RenderBudgetExceeded, TemplateRenderError
-from app.content.worker import (
+from app.rendering.budget import RenderBudget
+from app.rendering.sandbox import RenderBudgetExceeded, TemplateRenderError
+from app.rendering.worker import (
     CPU_GRACE_SECONDS,
     armed_call,
     init_worker,
@@ -47,13 +47,12 @@ logger = logging.getLogger(__name__)
 
 #: Wall-clock seconds added to the timeout of a call, for starting a worker on a busy machine.
 WALL_GRACE_SECONDS = 20.0
-#: Installed libraries the fork server imports once, so that a new worker starts in well
-#: under a second (the ``app`` package itself is imported by each worker).
+#: The installed libraries that a worker's import of ``app.rendering.worker`` loads (Jinja2,
+#: and Flask's extensions through ``app.core``), imported once by the fork server: a new
+#: worker then imports only this package's own modules.
 PRELOADED_LIBRARIES = (
-    "jinja2", "flask", "sqlalchemy", "flask_sqlalchemy", "flask_migrate", "flask_login",
-    "flask_wtf", "flask_limiter", "flask_httpauth", "alembic", "apscheduler", "numpy",
-    "pandas", "matplotlib", "matplotlib.figure", "exchange_calendars", "opencc", "pypinyin",
-    "pebble",
+    "jinja2", "jinja2.sandbox", "flask", "sqlalchemy", "sqlalchemy.orm", "flask_sqlalchemy",
+    "flask_migrate", "flask_login", "flask_wtf", "flask_limiter", "flask_httpauth", "pebble",
 )
 
 _pool: ProcessPool | None = None
@@ -231,9 +230,9 @@ def _get_pool(rebuild: bool = False) -> ProcessPool:
 def _mp_context():
     """``forkserver`` with the libraries preloaded (a worker is a fork of it); else ``spawn``.
 
-    The application's own package is not preloaded: the fork server starts with the
-    interpreter's default ``sys.path``, which may find another checkout's ``app``; each
-    worker imports it after taking the parent's ``sys.path``.
+    The application's own modules are not preloaded: Python 3.11's fork server starts with
+    the interpreter's default ``sys.path``, which may find another checkout's ``app``; each
+    worker imports ``app.rendering.worker`` after taking the parent's ``sys.path``.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")  # pragma: no cover - not on Linux

@@ -1,8 +1,8 @@
 """The counting sandbox: an immutable Jinja sandbox that meters its own work.
 
-Every hook charges the :class:`~app.content.budget.RenderMeter` of the render in
+Every hook charges the :class:`~app.rendering.budget.RenderMeter` of the render in
 progress (set by :func:`metering`) and raises
-:class:`~app.content.budget.BudgetExceeded` before a limit is passed:
+:class:`~app.rendering.budget.BudgetExceeded` before a limit is passed:
 
 - ``**``, ``*``, ``+`` and ``%``: integer width and string/list length are estimated
   *before* computing (``9**64**64**64`` never starts), and checked after;
@@ -14,7 +14,7 @@ progress (set by :func:`metering`) and raises
   (``center(10**9)``, ``'{:>99999999}'``) refused, their results measured;
 - the CPU clock is read every few counted steps.
 
-Output is counted by the caller while streaming (``app.content.sandbox.render_body``).
+Output is counted by the caller while streaming (``app.rendering.sandbox.render_body``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from app.content.budget import BudgetExceeded, RenderMeter, logical_size
+from app.rendering.budget import BudgetExceeded, RenderMeter, logical_size
 
 _METER: ContextVar[RenderMeter | None] = ContextVar("render_meter", default=None)
 

@@ -5,10 +5,10 @@ characters, run at most ``max_loop_iterations`` loop iterations, build integers 
 most ``max_int_bits`` bits and strings or lists of at most ``max_output_chars`` items, and
 allocate at most ``memory_mb`` MB on top of what its worker process already uses.
 
-Two layers enforce it. The counting sandbox (``app.content.sandbox``) checks sizes
+Two layers enforce it. The counting sandbox (``app.rendering.sandbox``) checks sizes
 *before* computing and counts loop iterations, calls and output while rendering, via the
 :class:`RenderMeter` of the render. Every render of the application runs in a worker
-process (``app.content.isolation``) where the kernel enforces CPU time and address space
+process (``app.rendering.isolation``) where the kernel enforces CPU time and address space
 (``RLIMIT_CPU``, ``RLIMIT_AS``), so even work the sandbox cannot count (a slow C routine)
 ends with the worker killed and replaced, never a hung web or scheduler thread.
 """

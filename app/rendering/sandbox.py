@@ -7,10 +7,10 @@ explicit context built by :func:`build_context` (``date``, ``market``, ``staff``
 becomes a :class:`TemplateRenderError` whose message is safe to show to editors:
 Chinese, naming the template's own variable, never a Python repr or config value.
 
-The environment is the counting sandbox of ``app.content.metered``: a render runs under
-a :class:`~app.content.budget.RenderBudget` and a breach is a
+The environment is the counting sandbox of ``app.rendering.metered``: a render runs under
+a :class:`~app.rendering.budget.RenderBudget` and a breach is a
 :class:`RenderBudgetExceeded`. :func:`render_body` renders in the calling process; the
-application renders through ``app.content.isolation``, which runs it in a worker process
+application renders through ``app.rendering.isolation``, which runs it in a worker process
 under kernel limits as well.
 """
 
@@ -27,9 +27,9 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedErr
 from jinja2.sandbox import SecurityError
 from jinja2.utils import missing
 
-from app.content.budget import BudgetExceeded, RenderBudget, RenderMeter
-from app.content.metered import MeteredSandbox, current_meter, metered_filters, metering
 from app.core.errors import ValidationFailed
+from app.rendering.budget import BudgetExceeded, RenderBudget, RenderMeter
+from app.rendering.metered import MeteredSandbox, current_meter, metered_filters, metering
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def render_body(body: str, context: Mapping[str, Any], budget: RenderBudget | No
 
     Output is streamed and counted, so the render stops at the output limit instead of
     building the whole text first. The application calls this only inside a render
-    worker (``app.content.isolation``), where the kernel bounds CPU and memory too.
+    worker (``app.rendering.isolation``), where the kernel bounds CPU and memory too.
 
     :param body: Jinja source written by an editor (plain text, not HTML).
     :param context: the dict from :func:`build_context`; nothing else is visible.

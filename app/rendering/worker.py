@@ -1,6 +1,6 @@
 """Inside a render worker process: kernel limits around each render, and the batch render.
 
-Runs in the worker processes of ``app.content.isolation`` (never in a web or scheduler
+Runs in the worker processes of ``app.rendering.isolation`` (never in a web or scheduler
 process): before each render it arms ``RLIMIT_CPU`` (CPU time so far + the budget +
 :data:`CPU_GRACE_SECONDS`, so the kernel sends ``SIGXCPU`` to a render the sandbox could
 not stop) and, per task, ``RLIMIT_AS`` (the current address space + ``memory_mb``, so a
@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.content.budget import RenderBudget
-from app.content.sandbox import RenderBudgetExceeded, TemplateRenderError, render_body
+from app.rendering.budget import RenderBudget
+from app.rendering.sandbox import RenderBudgetExceeded, TemplateRenderError, render_body
 
 try:  # POSIX only; without it the counting sandbox and the wall-clock timeout remain
     import resource

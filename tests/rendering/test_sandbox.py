@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from app.content.sandbox import (
+from app.rendering.sandbox import (
     SAMPLE_STAFF,
     TemplateRenderError,
     build_context,
