@@ -12,6 +12,8 @@ import os
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from tests.browser.helpers import browser_group
+
 
 def pytest_configure(config):
     """Load the fixtures where tests run; give each xdist worker a PostgreSQL database.
@@ -50,12 +52,14 @@ def _xdist_controller(config) -> bool:
 
 
 def pytest_itemcollected(item):
-    """Keep the browser journeys on one xdist worker (``--dist loadgroup``), so the demo
-    server is seeded and chromium started once per run rather than once per worker, and a
-    journey's later steps find the state its earlier steps left.
+    """Keep each browser journey (one test module) on one xdist worker (``--dist
+    loadgroup``), so that a journey's later steps find the state its earlier steps left on
+    that worker's demo server. Different journeys may run on different workers, each with its
+    own server and chromium: every module passes alone (its first step signs in afresh).
 
     Marked as each item is collected: xdist reads the ``xdist_group`` marks in its
     ``pytest_collection_modifyitems``, which may run before any conftest's hook of that name.
     """
     if item.get_closest_marker("browser"):
-        item.add_marker(pytest.mark.xdist_group("browser"))
+        item.add_marker(pytest.mark.xdist_group(browser_group(item)))
+

@@ -25,7 +25,7 @@ from app.core.extensions import db
 from app.factory import create_app
 from app.org.models import User
 from config import TestConfig
-from tests.browser.helpers import DEMO_DATE
+from tests.browser.helpers import DEMO_DATE, browser_group
 from tests.factories import TEST_HASH_METHOD
 
 #: Debian's chromium-headless-shell: the same Chromium build without the desktop browser
@@ -37,10 +37,11 @@ CHROMIUM = "/usr/bin/chromium-headless-shell"
 def pytest_runtest_setup(item):
     """Skip the browser journeys without chromium, except under CI where they must run.
 
-    Under ``--dist loadgroup`` a journey must carry its group (``@browser``): its later
-    steps need the state its earlier ones left on the same worker's server.
+    Under ``--dist loadgroup`` a journey must carry its group (``@browser-<module>``): its
+    later steps need the state its earlier ones left on the same worker's server.
     """
-    if getattr(item.config.option, "loadgroup", False) and not item.nodeid.endswith("@browser"):
+    if getattr(item.config.option, "loadgroup", False) and not item.nodeid.endswith(
+            "@" + browser_group(item)):
         pytest.fail("xdist did not group this browser journey (see pyproject's pytest pin)",
                     pytrace=False)
     if Path(CHROMIUM).exists():

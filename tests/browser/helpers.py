@@ -1,4 +1,4 @@
-"""Helpers of the real-browser journeys (screenshots, image loading)."""
+"""Helpers of the real-browser journeys (xdist group, screenshots, image loading)."""
 
 from __future__ import annotations
 
@@ -22,3 +22,8 @@ def wait_image_loaded(page, locator) -> int:
     page.wait_for_function("img => img.complete && img.naturalWidth > 0",
                            arg=locator.element_handle())
     return locator.evaluate("img => img.naturalWidth")
+
+
+def browser_group(item) -> str:
+    """The xdist group of a browser journey's test: ``browser-<module name>``."""
+    return f"browser-{item.path.stem}"
