@@ -57,7 +57,7 @@ def rehearsal_dates(template_id: int, count: int, start: dt.date | None = None) 
 
 
 def rehearse_approval(template_id: int, body: str) -> list[dt.date]:
-    """Render ``body`` for each rehearsal date (a worker task each); raise on the first failure.
+    """Render ``body`` for each rehearsal date in a worker; raise on the first failure.
 
     Each date's context has ``date`` = that date, the sample staff, placeholder chart URLs
     and the stored market data as of that date, or the latest stored data for a future

@@ -15,8 +15,9 @@ import of the few modules of ``app.rendering``, about 20 ms, not the application
 
 A killed worker is replaced; the caller gets a :class:`RenderBudgetExceeded`. Renders
 of one template for many contexts (the staff of a plan) go to one worker in one call,
-which renders until the first failure; the dates of an approval go one task each, so
-that a failure is always attributed to its date.
+which renders until the first failure; the dates of an approval go in one call too, and
+only when the kernel had to stop that call are they rendered again one task each, so that a
+failure is always attributed to its date.
 """
 
 from __future__ import annotations
@@ -123,15 +124,23 @@ def render_isolated_many(body: str, contexts: Sequence[Mapping[str, Any]],
 def render_isolated_each(body: str, contexts: Sequence[Mapping[str, Any]],
                          budget: RenderBudget | None = None, budget_only: bool = False,
                          ) -> list[str]:
-    """Like :func:`render_isolated_many`, but one worker task per context (run in parallel).
+    """Like :func:`render_isolated_many`, but a failure always names its context.
 
-    Every failure is attributed to its context, even a render the kernel had to kill
-    (for approval, which names the failing date). Costs a task per context.
+    The contexts go to one worker call first (one round trip for all of them). Only when
+    the kernel or the timeout stopped that whole call, which no longer tells which context
+    was rendering, are they rendered again one worker task each (in parallel), so that even
+    a render the kernel had to kill is attributed to its context (for approval, which names
+    the failing date).
 
     :returns: one text per context.
     :raises BatchRenderError: for the first failing context in order, with its ``index``.
     """
     budget = budget or _configured_budget()
+    try:
+        return render_isolated_many(body, contexts, budget, budget_only)
+    except BatchRenderError as error:
+        if error.index is not None:
+            raise
     tasks = [_submit(render_batch, (body, [context], budget, budget_only), budget)
              for context in contexts]
     texts = []

@@ -24,6 +24,7 @@ from app.core.extensions import db as _db
 from app.factory import create_app
 from app.org.models import Branch, BranchLevel, Role, User
 from app.org.services import set_branch_path
+from app.rendering import isolation
 from app.rendering.budget import RenderBudget
 from app.rendering.isolation import render_isolated, render_isolated_many, run_in_worker
 from app.rendering.sandbox import (
@@ -297,6 +298,27 @@ def test_a_date_bomb_the_kernel_must_stop_is_still_attributed_to_its_date(
     assert caught.value.message == (f"{BOMB_DATE} 的预演渲染失败："
                                     "模板渲染超出限制：运行时间超过 0.5 秒")
     assert_worker_survives()
+
+
+@pytest.mark.timeout(30)
+def test_an_approval_renders_its_dates_in_one_worker_call_unless_one_was_killed(
+        editor, reviewer, market, budget_config, monkeypatch):
+    budget_config(BUSINESS_DATE="2025-04-25", APPROVAL_RENDER_DAYS=30)
+    calls = []
+    real_submit = isolation._submit
+    monkeypatch.setattr(isolation, "_submit", lambda function, args, *rest, **kw: (
+        calls.append(len(args[1])), real_submit(function, args, *rest, **kw))[1])
+    template, _ = _approved_then_edited(editor, reviewer, SAFE + "{{ date }}")
+    calls.clear()
+    services.approve(template.id, reviewer.id)
+    assert calls == [30]  # one call of 30 contexts, not 30 tasks
+    budget_config(RENDER_CPU_SECONDS=0.5, RENDER_MAX_INT_BITS=10**12)
+    bomb = SAFE + '{% if date == "' + BOMB_DATE + '" %}' + TOWER + "{% endif %}"
+    template, _ = _approved_then_edited(editor, reviewer, bomb, slug="killed")
+    calls.clear()
+    with pytest.raises(Conflict):
+        services.approve(template.id, reviewer.id)
+    assert calls == [30] + [1] * 30  # killed: again one task per date, to name the date
 
 
 @pytest.mark.timeout(30)
