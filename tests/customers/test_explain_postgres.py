@@ -20,7 +20,8 @@ from app.customers.services import coverage_overview, subtree_trend
 from app.org.models import User
 from tests.ops.conftest import plan_scans, scratch_app
 
-pytestmark = pytest.mark.timeout(900)
+#: One worker builds the bank for all of this module's tests (``--dist loadgroup``).
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("explain-coverage")]
 ON = dt.date(2025, 4, 25)
 DAYS = 60
 SNAPSHOTS = {"coverage_snapshots", "adds_snapshots"}

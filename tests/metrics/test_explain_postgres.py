@@ -22,7 +22,8 @@ from app.core.extensions import db as _db
 from app.metrics.queries import PARTS, Scope, scorecard_statement
 from tests.ops.conftest import plan_scans, scratch_app
 
-pytestmark = pytest.mark.timeout(900)
+#: One worker builds the bank for all of this module's tests (``--dist loadgroup``).
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("explain-scorecard")]
 LAST_DAY = dt.date(2025, 4, 25)
 DAYS = 60
 #: Tables that grow with staff × days (posts grow with plans × days only: hundreds to a few

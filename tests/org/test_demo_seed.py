@@ -29,6 +29,9 @@ from app.market.instruments import get_series
 from app.org.models import Role, User
 from tests.market.helpers import published_days
 
+#: One worker seeds the demo for all of this module's tests (``--dist loadgroup``).
+pytestmark = pytest.mark.xdist_group("demo-seed")
+
 DEMO_DATE = dt.date(2025, 4, 25)
 
 
