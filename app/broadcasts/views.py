@@ -30,6 +30,7 @@ from app.core.extensions import db
 from app.core.unit_of_work import discard_changes
 from app.customers.models import Segment
 from app.org.models import Branch
+from app.org.services import tree_order
 
 
 @bp.record_once
@@ -55,7 +56,7 @@ def _plan_form(plan: SopPlan | None = None) -> SopPlanForm:
             .order_by(ContentTemplate.title))
     ]
     form.branch_ids.choices = [
-        SelectChoice(b.id, b.name) for b in db.session.scalars(select(Branch).order_by(Branch.path))
+        SelectChoice(b.id, b.name) for b in tree_order(db.session.scalars(select(Branch)))
     ]
     form.segment_ids.choices = [
         SelectChoice(s.id, s.name) for s in db.session.scalars(

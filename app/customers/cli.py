@@ -22,7 +22,7 @@ from app.customers.imports import import_file, record_import
 from app.customers.snapshots import take_snapshot
 from app.customers.targets import progress, set_target
 from app.org.models import Branch, User
-from app.org.services import in_subtree
+from app.org.services import in_subtree, tree_order
 
 import_cli = AppGroup("import", help="Import the customer book, WeCom contacts, verifications.")
 
@@ -115,11 +115,11 @@ def coverage_report_command(on, branch):
 
 
 def _report_branches(code: str | None) -> list[Branch]:
-    statement = select(Branch).order_by(Branch.path)
+    statement = select(Branch)
     if code:
         root = db.session.scalar(select(Branch).where(Branch.code == code))
         statement = statement.where(in_subtree(root.path))
-    return list(db.session.scalars(statement))
+    return tree_order(db.session.scalars(statement))
 
 
 @coverage_cli.command("snapshot")

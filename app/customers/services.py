@@ -36,7 +36,7 @@ from app.customers.snapshots import (
 )
 from app.customers.targets import Progress, progress
 from app.org.models import Branch, BranchLevel, User
-from app.org.services import in_subtree
+from app.org.services import in_subtree, tree_order
 
 #: AUM bands 资产段 shown instead of amounts on the follow-up list (upper bounds in CNY).
 AUM_BANDS = [(Decimal(50_000), "5万以下"), (Decimal(500_000), "5万–50万"),
@@ -94,11 +94,11 @@ class CoverageOverview:
 
 
 def subtree_branches(branch: Branch | None, viewer_scope: DataScope) -> list[Branch]:
-    """Branches inside ``viewer_scope`` (and ``branch``'s subtree when given), by path."""
-    statement = select(Branch).where(viewer_scope.branch_clause()).order_by(Branch.path)
+    """Branches inside ``viewer_scope`` (and ``branch``'s subtree when given), in ``tree_order``."""
+    statement = select(Branch).where(viewer_scope.branch_clause())
     if branch is not None:
         statement = statement.where(in_subtree(branch.path))
-    return list(db.session.scalars(statement))
+    return tree_order(db.session.scalars(statement))
 
 
 def coverage_overview(viewer: User, branch_id: int | None, on: dt.date,

@@ -25,6 +25,7 @@ from app.metrics.customer_measures import CustomerMeasures, customer_measures
 from app.metrics.queries import Scope, scorecard_rows
 from app.metrics.records import DailyPoint, Scorecard, front_row, middle_row
 from app.org.models import Branch, User
+from app.org.services import tree_order
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +68,10 @@ def sees_whole_bank(viewer: User) -> bool:
 
 
 def branch_choices(viewer: User) -> list[Branch]:
-    """Branches ``viewer`` may select, ordered by tree path (empty for front-line users)."""
+    """Branches ``viewer`` may select, in ``tree_order`` (empty for front-line users)."""
     if not can(viewer, Action.read_scorecard):
         return []
-    stmt = select(Branch).where(scope(viewer).branch_clause()).order_by(Branch.path)
-    return list(db.session.scalars(stmt))
+    return tree_order(db.session.scalars(select(Branch).where(scope(viewer).branch_clause())))
 
 
 def customer_card(viewer: User, branch_id: int | None, start: dt.date,

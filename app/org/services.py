@@ -7,6 +7,7 @@ the administration package (``app.admin``), which also records each change.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, String, func, inspect, literal, select, update
 
@@ -67,9 +68,19 @@ def get_branch(branch_id: int | None) -> Branch:
     return branch
 
 
+def tree_order(branches: Iterable[Branch]) -> list[Branch]:
+    """``branches`` depth-first (a subtree follows its root), siblings by id (creation order).
+
+    Sorted on the ids of each path as numbers, so ``/1/9/`` comes before ``/1/10/`` and the
+    order does not depend on the database's collation (``ORDER BY path`` compares text).
+    """
+    return sorted(branches, key=lambda branch: [int(part) for part in
+                                                branch.path.split("/")[1:-1]])
+
+
 def branch_tree() -> list[Branch]:
-    """Every branch in depth-first order (``ORDER BY path``: a subtree follows its root)."""
-    return list(db.session.scalars(select(Branch).order_by(Branch.path)))
+    """Every branch in ``tree_order``."""
+    return tree_order(db.session.scalars(select(Branch)))
 
 
 def create_branch(code: str, name: str, level: BranchLevel, parent_id: int | None) -> Branch:

@@ -5,7 +5,7 @@ from sqlalchemy import event, select
 
 from app.core.extensions import db as _db
 from app.org.models import Branch, BranchLevel
-from app.org.services import in_subtree
+from app.org.services import branch_tree, in_subtree, tree_order
 from tests.factories import BranchFactory
 
 
@@ -28,6 +28,21 @@ def test_subtree_is_the_branch_and_everything_below_it(tree):
     assert sorted(subtree_branch_ids(east)) == [east.id, east_sub.id]
     assert sorted(subtree_branch_ids(hq)) == sorted(b.id for b in tree)
     assert subtree_branch_ids(west) == [west.id]
+
+
+def test_tree_order_is_depth_first_with_sibling_ids_compared_as_numbers():
+    def at(path):
+        return Branch(code=path, name=path, level=BranchLevel.branch, path=path)
+
+    # As text, /1/10/ < /1/9/ and /1/2/ < /1/23/ < /1/2/5/ under some collations.
+    paths = ["/1/10/", "/1/9/14/", "/1/", "/1/23/", "/1/2/5/", "/1/9/", "/1/2/"]
+    assert [b.path for b in tree_order(map(at, paths))] == [
+        "/1/", "/1/2/", "/1/2/5/", "/1/9/", "/1/9/14/", "/1/10/", "/1/23/"]
+
+
+def test_branch_tree_lists_every_branch_depth_first(tree):
+    hq, east, east_sub, west = tree
+    assert branch_tree() == [hq, east, east_sub, west]
 
 
 @pytest.mark.parametrize("path", ["", "1/", "/1", "/1//", "/1/%", "/_/", "/1/2/' OR '1"])
