@@ -37,7 +37,7 @@ CHROMIUM = "/usr/bin/chromium-headless-shell"
 def pytest_runtest_setup(item):
     """Skip the browser journeys without chromium, except under CI where they must run.
 
-    Under ``--dist loadgroup`` a journey must carry its group (``@browser-<module>``): its
+    Under ``--dist loadgroup`` a journey must carry its group (``@browser``): its
     later steps need the state its earlier ones left on the same worker's server.
     """
     if getattr(item.config.option, "loadgroup", False) and not item.nodeid.endswith(
