@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 #: Trading days (of each series' own calendar) behind ``period_change_pct``.
 PERIOD_TRADING_DAYS = 20
 _VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "source", "fetched_at")
+#: The columns a stored bar is compared on: a bar whose values are the same is not written.
+_COMPARED = ("open", "high", "low", "close", "volume", "source")
 
 
 def _optional(value: float) -> float | None:
@@ -60,6 +62,23 @@ def _bar_rows(code: str, frame: pd.DataFrame, source: str) -> list[dict]:
     ]
 
 
+def _new_or_changed(code: str, rows: list[dict]) -> list[dict]:
+    """The rows of ``rows`` (one series' bars) not already stored with the same values.
+
+    One query reads the stored bars of the rows' date range. Values are floats read back
+    as stored (double precision on PostgreSQL), so an unchanged bar compares equal.
+    """
+    if not rows:
+        return []
+    columns = [getattr(PriceBar, name) for name in _COMPARED]
+    stored = {date: tuple(values) for date, *values in db.session.execute(
+        select(PriceBar.trade_date, *columns).where(
+            PriceBar.series_code == code,
+            PriceBar.trade_date.between(rows[0]["trade_date"], rows[-1]["trade_date"])))}
+    return [row for row in rows
+            if stored.get(row["trade_date"]) != tuple(row[name] for name in _COMPARED)]
+
+
 def _last_trade_date(code: str, run_date: dt.date) -> dt.date | None:
     return db.session.scalar(
         select(func.max(PriceBar.trade_date)).where(
@@ -73,7 +92,9 @@ def refresh_market_data(run_date: dt.date) -> dict[str, dt.date]:
 
     Loads ``MARKET_HISTORY_DAYS`` calendar days up to ``run_date`` for every series in
     ``app.market.instruments.SERIES_CODES``; a series the provider cannot deliver is
-    logged and skipped (its older stored bars stay). Flushes, never commits.
+    logged and skipped (its older stored bars stay). Only bars that are new or whose
+    values changed (a provider's revision) are written, with ``fetched_at`` now: a daily
+    refresh writes the day's new bars, not the whole history again. Flushes, never commits.
 
     :param run_date: last calendar date to load (inclusive).
     :returns: series code → date of its last stored bar on or before ``run_date``
@@ -88,10 +109,10 @@ def refresh_market_data(run_date: dt.date) -> dict[str, dt.date]:
         except MarketDataUnavailable as error:
             logger.warning("market refresh %s for %s: %s", code, run_date, error)
         else:
-            upsert_rows(PriceBar.__table__, _bar_rows(code, frame, provider.name),
-                        ("series_code", "trade_date"), _VALUE_COLUMNS)
-            logger.info("market refresh %s for %s: %s bars from %s", code, run_date,
-                        len(frame), provider.name)
+            rows = _new_or_changed(code, _bar_rows(code, frame, provider.name))
+            upsert_rows(PriceBar.__table__, rows, ("series_code", "trade_date"), _VALUE_COLUMNS)
+            logger.info("market refresh %s for %s: %s bars from %s, %s new or changed", code,
+                        run_date, len(frame), provider.name, len(rows))
         last = _last_trade_date(code, run_date)
         if last is not None:
             as_of[code] = last

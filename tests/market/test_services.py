@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.market.instruments import SERIES_CODES, DerivedSeries, get_series
 from app.market.models import PriceBar
@@ -56,6 +56,35 @@ def test_refresh_updates_a_changed_bar_instead_of_duplicating(db):
     closes = list(db.session.scalars(select(PriceBar.close).where(
         PriceBar.series_code == "HSI", PriceBar.trade_date == run_date)))
     assert closes == [float(csv_rows("HSI")[run_date]["Close"])]
+
+
+def test_a_refresh_writes_only_new_or_changed_bars(db, time_machine):
+    run_date = D(2025, 4, 25)
+    time_machine.move_to(dt.datetime(2025, 4, 25, 0, 30, tzinfo=dt.UTC), tick=False)
+    refresh_market_data(run_date)  # the session's bars, plus any not yet stored
+    first = dict(db.session.execute(select(PriceBar.id, PriceBar.fetched_at)).all())
+    changed = db.session.scalar(select(PriceBar).where(
+        PriceBar.series_code == "GOLD", PriceBar.trade_date == D(2025, 4, 24)))
+    changed.close = 1.0
+    db.session.flush()
+
+    time_machine.move_to(dt.datetime(2025, 4, 25, 1, 30, tzinfo=dt.UTC), tick=False)
+    statements = []
+
+    def collect(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", collect)
+    try:
+        refresh_market_data(run_date)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", collect)
+    db.session.expire_all()
+    second = dict(db.session.execute(select(PriceBar.id, PriceBar.fetched_at)).all())
+    assert second.keys() == first.keys()
+    assert {i for i in second if second[i] != first[i]} == {changed.id}
+    assert changed.close == float(csv_rows("GOLD")[D(2025, 4, 24)]["Close"])
+    assert sum(s.lstrip().upper().startswith("INSERT") for s in statements) == 1
 
 
 def test_context_for_2025_04_25_equals_published_snapshot_closes(db):
