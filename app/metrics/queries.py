@@ -52,7 +52,7 @@ from app.content.models import ContentTemplate, TemplateVersion
 from app.core.extensions import db
 from app.interactions.models import InteractionEvent, InteractionKind
 from app.org.models import Branch, User
-from app.org.services import subtree_pattern
+from app.org.services import path_ids, subtree_pattern
 
 _K = InteractionKind
 
@@ -320,10 +320,13 @@ def scorecard_rows(scope: Scope, parts: tuple[str, ...] = PARTS) -> dict[str, li
         ``total`` (exactly one row, counts 0 and rates ``None`` when nothing is in scope).
     :returns: ``{part: [row dict]}``; each row has ``key``, ``run_date``, ``label``,
         ``detail``, ``username``, ``sort_key`` and every measure of ``_measures``;
-        rows ordered by run date, then ``sort_key`` (name, or tree path for branches), then key.
+        rows ordered by run date, then ``sort_key`` (name; branches depth-first, siblings by
+        id, see ``app.org.services.path_ids``), then key.
     """
     result: dict[str, list[dict]] = {part: [] for part in parts}
     template = _statement_template(scope.path is None, parts)
     for row in db.session.execute(template, _scope_params(scope)).mappings():
         result[row["part"]].append(dict(row))
+    if "branch" in result:  # the path as text puts /1/10/ before /1/9/
+        result["branch"].sort(key=lambda row: path_ids(row["sort_key"]))
     return result

@@ -68,14 +68,19 @@ def get_branch(branch_id: int | None) -> Branch:
     return branch
 
 
-def tree_order(branches: Iterable[Branch]) -> list[Branch]:
-    """``branches`` depth-first (a subtree follows its root), siblings by id (creation order).
+def path_ids(path: str) -> list[int]:
+    """The branch ids of a materialised ``path``, root first: ``/1/3/7/`` → ``[1, 3, 7]``.
 
-    Sorted on the ids of each path as numbers, so ``/1/9/`` comes before ``/1/10/`` and the
-    order does not depend on the database's collation (``ORDER BY path`` compares text).
+    As a sort key it orders branches depth-first (a subtree follows its root), siblings by
+    id, so ``/1/9/`` comes before ``/1/10/`` whatever the database's collation (``ORDER BY
+    path`` compares text).
     """
-    return sorted(branches, key=lambda branch: [int(part) for part in
-                                                branch.path.split("/")[1:-1]])
+    return [int(part) for part in path.split("/")[1:-1]]
+
+
+def tree_order(branches: Iterable[Branch]) -> list[Branch]:
+    """``branches`` depth-first, siblings by id (creation order): sorted on ``path_ids``."""
+    return sorted(branches, key=lambda branch: path_ids(branch.path))
 
 
 def branch_tree() -> list[Branch]:

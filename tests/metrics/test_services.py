@@ -7,7 +7,7 @@ from app.core.errors import NotFound, PermissionDenied
 from app.metrics.periods import Period, period_range
 from app.metrics.services import branch_choices, resolve_branch, scorecard
 from app.org.models import Role
-from tests.factories import PostFactory, UserFactory
+from tests.factories import BranchFactory, PostFactory, UserFactory
 from tests.metrics.conftest import RUN_DATE, make_task
 
 
@@ -102,6 +102,15 @@ def test_manager_scope(world):
     with pytest.raises(PermissionDenied):
         scorecard(manager, world.hq.id, RUN_DATE, RUN_DATE)
     assert [b.name for b in branch_choices(manager)] == ["分行A", "支行a1", "支行a2"]
+
+
+def test_branch_rows_are_depth_first_with_sibling_ids_compared_as_numbers(world):
+    # As text, /…/1000000/ sorts before /…/999999/ and before 支行b1's own (small) id.
+    for branch_id, name in ((1_000_000, "支行b3"), (999_999, "支行b2")):
+        branch = BranchFactory(id=branch_id, name=name, parent=world.branch_b)
+        make_task(world.gold_posts[0], UserFactory(branch=branch), done=True)
+    card = scorecard(world.editor, world.branch_b.id, RUN_DATE, RUN_DATE)
+    assert [row.label for row in card.front_by_branch] == ["支行b1", "支行b2", "支行b3"]
 
 
 def test_frontline_refused_and_unknown_branch(world):
