@@ -1,20 +1,11 @@
-"""The demo commands, and production's refusal of demo accounts."""
+"""Production's refusal of demo accounts and of the demo seed command (the seed itself and
+its output: ``test_demo_seed.py``)."""
 
 import pytest
 
 from app.core.extensions import db as _db
 from app.org.services import refuse_demo_accounts
 from tests.factories import UserFactory
-
-
-def test_seed_command_and_logins(runner):
-    result = runner.invoke(args=["demo", "seed", "--days", "1"])
-    assert result.exit_code == 0, result.output
-    assert "demo seeded: 41 users" in result.output
-    logins = runner.invoke(args=["demo", "logins"]).output
-    for name in ("editor", "reviewer", "manager", "admin", "rm001"):
-        assert name in logins
-    assert "zhongtai-demo" in logins
 
 
 def test_production_refuses_demo_accounts(app, db, monkeypatch):

@@ -1,7 +1,8 @@
-"""The demo seed: built once (two days) and read by each test; re-seeding changes nothing.
+"""The demo seed: built once (two days) by ``flask demo seed`` and read by each test;
+re-seeding changes nothing.
 
 Every read-only test of what the seed builds (bank, posts, names, customer book, events)
-lives here, so the seed runs once for all of them.
+and of the command's output lives here, so the seed runs once for all of them.
 """
 
 import datetime as dt
@@ -22,6 +23,7 @@ from app.customers.coverage import staff_coverage
 from app.customers.flags import flag_adds, flag_counts
 from app.customers.models import CoverageSnapshot, Customer
 from app.customers.services import segment_totals
+from app.demo import cli as demo_cli
 from app.demo.seed import demo_usernames, seed
 from app.interactions.models import InteractionEvent
 from app.interactions.rules import TaskFacts, check_event
@@ -42,16 +44,29 @@ def _counts():
 
 @pytest.fixture(scope="module")
 def seeded(app):
-    """The demo seeded once (two days) for this module's read-only tests, in one outer
-    transaction rolled back at the end of the module: ``(session, first seed's result)``."""
-    with app.app_context():
+    """The demo seeded once by ``flask demo seed --days 2`` for this module's read-only
+    tests, in one outer transaction rolled back at the end of the module:
+    ``(session, the seed's result, the command's output)``.
+
+    The command's call of ``seed`` is watched (the real function runs) to keep its result.
+    """
+    results = []
+
+    def watched_seed(*args, **kwargs):
+        results.append(seed(*args, **kwargs))
+        return results[-1]
+
+    with app.app_context(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo_cli, "seed", watched_seed)
         connection = _db.engine.connect()
         outer = connection.begin()
         original = _db.session
         _db.session = scoped_session(
             sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
         try:
-            yield _db.session, seed("pw", DEMO_DATE, days=2)
+            command = app.test_cli_runner().invoke(args=["demo", "seed", "--days", "2"])
+            assert command.exit_code == 0, command.output
+            yield _db.session, results[0], command.output
         finally:
             _db.session.remove()
             outer.rollback()
@@ -60,7 +75,7 @@ def seeded(app):
 
 
 def test_seed_builds_the_demo_bank_once(seeded):
-    _, first = seeded
+    _, first, _ = seeded
     assert first.created
     assert first.users == len(demo_usernames()) == 41
     assert first.templates >= 6 and first.plans == 3
@@ -76,8 +91,18 @@ def test_seed_builds_the_demo_bank_once(seeded):
     assert _counts() == before
 
 
+def test_seed_command_prints_what_it_built_and_the_logins(app, seeded):
+    _, first, output = seeded
+    assert f"demo seeded: {first.users} users, {first.templates} templates" in output
+    assert f"{first.customers} customers" in output
+    logins = app.test_cli_runner().invoke(args=["demo", "logins"]).output
+    for name in ("editor", "reviewer", "manager", "admin", "rm001"):
+        assert name in logins
+    assert app.config["DEMO_PASSWORD"] in logins
+
+
 def test_seed_leaves_todays_tasks_open_for_the_first_sub_branch(seeded):
-    session, _ = seeded
+    session, _, _ = seeded
     rm001 = session.scalar(select(User).where(User.username == "rm001"))
     statuses = session.scalars(select(Task.status).join(Post)
                                .where(Task.staff_id == rm001.id, Post.run_date == DEMO_DATE)).all()
@@ -85,7 +110,7 @@ def test_seed_leaves_todays_tasks_open_for_the_first_sub_branch(seeded):
 
 
 def test_seeded_posts_quote_only_closes_published_before_they_are_sent(seeded):
-    session, _ = seeded
+    session, _, _ = seeded
     posts = session.scalars(select(Post)).all()
     assert {post.run_date for post in posts} == {dt.date(2025, 4, 24), dt.date(2025, 4, 25)}
     for post in posts:
@@ -97,7 +122,7 @@ def test_seeded_posts_quote_only_closes_published_before_they_are_sent(seeded):
 
 
 def test_seeded_names_are_marked_checked_and_wordings_alternate(seeded):
-    session, _ = seeded
+    session, _, _ = seeded
     users = session.scalars(select(User)).all()
     assert users and all(u.name_check_sha256 == name_check_sha256(u.display_name)
                          for u in users)
@@ -128,7 +153,7 @@ def test_seed_builds_a_book_with_coverage_and_flagged_adds(seeded):
 
 
 def test_seeded_events_pass_the_rules_of_live_input(app, seeded):
-    session, _ = seeded
+    session, _, _ = seeded
     # the seed is history as of the end of the demo date (Asia/Shanghai)
     now = dt.datetime.combine(DEMO_DATE, dt.time(23, 59, 59), ZoneInfo("Asia/Shanghai"))
     max_amount = decimal.Decimal(app.config["MAX_CONVERSION_AMOUNT_CNY"])
