@@ -63,10 +63,12 @@ def _bar_rows(code: str, frame: pd.DataFrame, source: str) -> list[dict]:
 
 
 def _new_or_changed(code: str, rows: list[dict]) -> list[dict]:
-    """The rows of ``rows`` (one series' bars) not already stored with the same values.
+    """The rows of ``rows`` not already stored with the same values.
 
-    One query reads the stored bars of the rows' date range. Values are floats read back
-    as stored (double precision on PostgreSQL), so an unchanged bar compares equal.
+    ``rows`` are one series' bars in date order (as ``_bar_rows`` makes them from the
+    provider's sorted frame); one query reads the stored bars of their date range. Values
+    are floats read back as stored (double precision on PostgreSQL), so an unchanged bar
+    compares equal.
     """
     if not rows:
         return []
