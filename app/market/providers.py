@@ -86,7 +86,7 @@ class MarketDataProvider(ABC):
             if isinstance(series, DerivedSeries):
                 memo[key] = self._derive(series, start, end)
             else:
-                memo[key] = normalize_bars(self._fetch(series, start, end), start, end)
+                memo[key] = self._bars(series, start, end)
         if memo[key].empty:
             raise MarketDataUnavailable(
                 f"no {code} bars from {self.name} between {start} and {end}"
@@ -96,6 +96,10 @@ class MarketDataProvider(ABC):
     @abstractmethod
     def _fetch(self, series: Series, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Raw OHLCV frame of a direct series (any superset of the range)."""
+
+    def _bars(self, series: Series, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """The bars of a direct series in ``[start, end]``, in the common shape."""
+        return normalize_bars(self._fetch(series, start, end), start, end)
 
     def _derive(self, series: DerivedSeries, start: dt.date, end: dt.date) -> pd.DataFrame:
         left = self.daily_bars(series.left, start, end)["close"]
@@ -130,6 +134,10 @@ class SnapshotProvider(MarketDataProvider):
             raise MarketDataUnavailable(f"snapshot file missing for {series.code}: {path.name}")
         frame = _read_snapshot_csv(str(path), path.stat().st_mtime_ns)
         return frame.loc[pd.Timestamp(start) : pd.Timestamp(end)].copy()
+
+    def _bars(self, series: Series, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """The file's bars in ``[start, end]``: normalized once when the file was read."""
+        return self._fetch(series, start, end)
 
 
 def parse_yfinance_frame(raw: pd.DataFrame | None, symbol: str, timezone: str) -> pd.DataFrame:

@@ -29,7 +29,7 @@ from app.core.extensions import db
 from app.core.upserts import upsert_rows
 from app.market.instruments import SERIES_CODES, get_series
 from app.market.models import PriceBar
-from app.market.providers import MarketDataUnavailable, get_provider
+from app.market.providers import COLUMNS, MarketDataUnavailable, get_provider
 
 __all__ = [
     "MarketDataUnavailable", "PERIOD_TRADING_DAYS", "available_market_context",
@@ -41,8 +41,6 @@ logger = logging.getLogger(__name__)
 #: Trading days (of each series' own calendar) behind ``period_change_pct``.
 PERIOD_TRADING_DAYS = 20
 _VALUE_COLUMNS = ("open", "high", "low", "close", "volume", "source", "fetched_at")
-#: The columns a stored bar is compared on: a bar whose values are the same is not written.
-_COMPARED = ("open", "high", "low", "close", "volume", "source")
 
 
 def _optional(value: float) -> float | None:
@@ -62,23 +60,27 @@ def _bar_rows(code: str, frame: pd.DataFrame, source: str) -> list[dict]:
     ]
 
 
-def _new_or_changed(code: str, rows: list[dict]) -> list[dict]:
-    """The rows of ``rows`` not already stored with the same values.
+def _new_or_changed(code: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The bars of ``frame`` (one series, the provider's shape) not already stored as they are.
 
-    ``rows`` are one series' bars in date order (as ``_bar_rows`` makes them from the
-    provider's sorted frame); one query reads the stored bars of their date range. Values
-    are floats read back as stored (double precision on PostgreSQL), so an unchanged bar
-    compares equal.
+    One query reads the stored bars of the frame's date range; the comparison is done on
+    whole columns. Values are floats read back as stored (double precision on PostgreSQL),
+    so an unchanged bar compares equal; a missing value (NULL, NaN) equals a missing one.
     """
-    if not rows:
-        return []
-    columns = [getattr(PriceBar, name) for name in _COMPARED]
-    stored = {date: tuple(values) for date, *values in db.session.execute(
-        select(PriceBar.trade_date, *columns).where(
-            PriceBar.series_code == code,
-            PriceBar.trade_date.between(rows[0]["trade_date"], rows[-1]["trade_date"])))}
-    return [row for row in rows
-            if stored.get(row["trade_date"]) != tuple(row[name] for name in _COMPARED)]
+    if frame.empty:
+        return frame
+    query = select(PriceBar.trade_date, *(getattr(PriceBar, c) for c in COLUMNS),
+                   PriceBar.source).where(
+        PriceBar.series_code == code,
+        PriceBar.trade_date.between(frame.index.min().date(), frame.index.max().date()))
+    stored = pd.DataFrame(db.session.execute(query).all(),
+                          columns=["trade_date", *COLUMNS, "source"])
+    stored = stored.set_index(pd.DatetimeIndex(stored["trade_date"])).reindex(frame.index)
+    same = stored["source"].eq(source)
+    for column in COLUMNS:
+        new, old = frame[column], stored[column].astype("float64")
+        same &= new.eq(old) | (new.isna() & old.isna())
+    return frame[~same]
 
 
 def _last_trade_date(code: str, run_date: dt.date) -> dt.date | None:
@@ -111,7 +113,7 @@ def refresh_market_data(run_date: dt.date) -> dict[str, dt.date]:
         except MarketDataUnavailable as error:
             logger.warning("market refresh %s for %s: %s", code, run_date, error)
         else:
-            rows = _new_or_changed(code, _bar_rows(code, frame, provider.name))
+            rows = _bar_rows(code, _new_or_changed(code, frame, provider.name), provider.name)
             upsert_rows(PriceBar.__table__, rows, ("series_code", "trade_date"), _VALUE_COLUMNS)
             logger.info("market refresh %s for %s: %s bars from %s, %s new or changed", code,
                         run_date, len(frame), provider.name, len(rows))
