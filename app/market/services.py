@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from app.core.clock import utcnow
 from app.core.extensions import db
@@ -136,16 +136,19 @@ def market_cutoff(run_date: dt.date) -> dt.datetime:
                                tzinfo=ZoneInfo(config["TIMEZONE"]))
 
 
-def _recent_bars(code: str, run_date: dt.date, count: int) -> list[PriceBar]:
+def _recent_bars(code: str, run_date: dt.date, count: int) -> list[Row]:
     """The last ``count`` bars published by the cutoff of ``run_date``, oldest first.
+
+    Rows of ``trade_date`` and the ``COLUMNS`` values, not ORM objects: read-only, and a
+    chart reads up to a year of them.
 
     :raises MarketDataUnavailable: when there is none, or the last one is stale.
     """
     cutoff = market_cutoff(run_date)
     # never past the run date itself, whatever the exchange timezone
     last_usable = min(get_series(code).last_published_date(cutoff), run_date)
-    bars = list(db.session.scalars(
-        select(PriceBar)
+    bars = list(db.session.execute(
+        select(PriceBar.trade_date, *(getattr(PriceBar, c) for c in COLUMNS))
         .where(PriceBar.series_code == code, PriceBar.trade_date <= last_usable)
         .order_by(PriceBar.trade_date.desc())
         .limit(count)
