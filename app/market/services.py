@@ -63,24 +63,21 @@ def _bar_rows(code: str, frame: pd.DataFrame, source: str) -> list[dict]:
 def _new_or_changed(code: str, frame: pd.DataFrame, source: str) -> pd.DataFrame:
     """The bars of ``frame`` (one series, the provider's shape) not already stored as they are.
 
-    One query reads the stored bars of the frame's date range; the comparison is done on
-    whole columns. Values are floats read back as stored (double precision on PostgreSQL),
-    so an unchanged bar compares equal; a missing value (NULL, NaN) equals a missing one.
+    One query reads the stored bars of the frame's date range. Values are floats read back
+    as stored (double precision on PostgreSQL), so an unchanged bar compares equal; a
+    missing value is NaN in the frame and NULL (``None``) in the table.
     """
     if frame.empty:
         return frame
     query = select(PriceBar.trade_date, *(getattr(PriceBar, c) for c in COLUMNS),
                    PriceBar.source).where(
         PriceBar.series_code == code,
-        PriceBar.trade_date.between(frame.index.min().date(), frame.index.max().date()))
-    stored = pd.DataFrame(db.session.execute(query).all(),
-                          columns=["trade_date", *COLUMNS, "source"])
-    stored = stored.set_index(pd.DatetimeIndex(stored["trade_date"])).reindex(frame.index)
-    same = stored["source"].eq(source)
-    for column in COLUMNS:
-        new, old = frame[column], stored[column].astype("float64")
-        same &= new.eq(old) | (new.isna() & old.isna())
-    return frame[~same]
+        PriceBar.trade_date.between(frame.index[0].date(), frame.index[-1].date()))
+    stored = {day: tuple(values) for day, *values in db.session.execute(query)}
+    changed = [stored.get(day) != (*(None if v != v else v for v in values), source)  # NaN
+               for day, values in zip(frame.index.date, frame[COLUMNS].to_numpy().tolist(),
+                                      strict=True)]
+    return frame[changed]
 
 
 def _last_trade_date(code: str, run_date: dt.date) -> dt.date | None:
