@@ -10,6 +10,7 @@ conftest.py).
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.helpers import ARTIFACTS
 
@@ -47,9 +48,8 @@ def test_frontline_sees_todays_post_with_chart_and_marks_it_done(live_server, br
     card.locator("details.note-box summary").click()
     card.locator("textarea[name=note]").fill(NOTE)
     card.locator("details.note-box button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
     card = page.locator(".task").first
-    assert "附言已保存" in card.inner_text()
+    expect(card).to_contain_text("附言已保存")  # waits for the page after the save
     post_text = card.locator(".post-text").inner_text()
     assert post_text.rstrip().endswith(NOTE) and "上证指数" in post_text
 
@@ -58,8 +58,7 @@ def test_frontline_sees_todays_post_with_chart_and_marks_it_done(live_server, br
     assert copied.strip() == post_text.strip()
 
     page.locator("form.complete button[type=submit]").first.click()
-    page.wait_for_load_state("networkidle")
-    assert "已完成" in page.locator(".task").first.inner_text()
+    expect(page.locator(".task").first.locator(".badge-done")).to_have_text("已完成")
     context.close()
 
 
