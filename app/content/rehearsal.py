@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
-from app.content.rendering import latest_market_date, placeholder_chart_urls, sample_context
+from app.content.rendering import latest_market_dates, placeholder_chart_urls, sample_context
 from app.core.clock import business_today
 from app.core.errors import Conflict
 from app.rendering.isolation import BatchRenderError, render_isolated_each
@@ -86,8 +86,9 @@ def _contexts(dates: list[dt.date]) -> tuple[list[dict], bool]:
     """One context per date; the market data are looked up once per stored-data date."""
     samples: dict[dt.date | None, dict | None] = {}
     contexts = []
+    data_days = latest_market_dates(dates)
     for day in dates:
-        data_day = latest_market_date(day)
+        data_day = data_days[day]
         if data_day not in samples:
             samples[data_day] = sample_context(data_day) if data_day else None
         sample = samples[data_day]

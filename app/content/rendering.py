@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,13 +67,36 @@ def latest_market_date(on_or_before: dt.date | None = None) -> dt.date | None:
         when ``price_bars`` holds nothing up to the bound.
     """
     bound = on_or_before or business_today()
-    last_per_series = (
-        select(func.max(PriceBar.trade_date).label("last"))
-        .where(PriceBar.trade_date <= bound)
-        .group_by(PriceBar.series_code)
-        .subquery()
-    )
-    return db.session.scalar(select(func.min(last_per_series.c.last)))
+    return latest_market_dates([bound])[bound]
+
+
+def latest_market_dates(days: Iterable[dt.date]) -> dict[dt.date, dt.date | None]:
+    """:func:`latest_market_date` of each of ``days``, in two queries whatever their number.
+
+    One query finds each series' last trade date up to the earliest day, one reads the
+    trade dates between the earliest and the latest day; each day's answer then follows
+    in date order (an approval rehearses 30 dates).
+
+    :returns: each of ``days`` → its latest market date, or ``None``.
+    """
+    ordered = sorted(set(days))
+    if not ordered:
+        return {}
+    first, last = ordered[0], ordered[-1]
+    last_per_series = dict(db.session.execute(
+        select(PriceBar.series_code, func.max(PriceBar.trade_date))
+        .where(PriceBar.trade_date <= first).group_by(PriceBar.series_code)).all())
+    later = db.session.execute(
+        select(PriceBar.series_code, PriceBar.trade_date)
+        .where(PriceBar.trade_date > first, PriceBar.trade_date <= last)
+        .order_by(PriceBar.trade_date)).all() if last > first else []
+    result, position = {}, 0
+    for day in ordered:
+        while position < len(later) and later[position].trade_date <= day:
+            last_per_series[later[position].series_code] = later[position].trade_date
+            position += 1
+        result[day] = min(last_per_series.values(), default=None)
+    return result
 
 
 def placeholder_chart_urls(run_date: dt.date) -> dict[str, str]:
